@@ -1,0 +1,76 @@
+//! `portcullis`: the one binary. Subcommands start the services (`up`) and offer
+//! the tools people use to debug SSO (`saml decode|verify|keygen`).
+
+mod input;
+mod saml_cmd;
+mod summary;
+mod up;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Self-hosted single sign-on (SAML 2.0 identity provider and service-provider toolkit) and privileged access",
+    long_about = "Self-hosted single sign-on (SAML 2.0 identity provider and service-provider toolkit) and \
+privileged access.\n\nStart everything with `portcullis up`; debug an SSO message with \
+`portcullis saml decode` and `portcullis saml verify`.",
+    after_help = "Environment: PORTCULLIS_DATA (data directory), PORTCULLIS_LOG (log filter, e.g. `info` or \
+`portcullis=debug`), PORTCULLIS_LOG_FORMAT (text|json)."
+)]
+struct Cli {
+    /// Data directory (database, keys). Created when missing.
+    #[arg(long, global = true, env = "PORTCULLIS_DATA", default_value = "portcullis-data")]
+    data: PathBuf,
+
+    /// Log line format on standard error.
+    #[arg(long, global = true, value_enum, env = "PORTCULLIS_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start Portcullis on its embedded defaults (data in --data, HTTP on --listen).
+    Up(up::UpArgs),
+    /// SAML tools: decode, verify and key generation.
+    #[command(subcommand)]
+    Saml(saml_cmd::SamlCommand),
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Up(args) => up::run(&cli.data, args),
+        Command::Saml(cmd) => saml_cmd::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

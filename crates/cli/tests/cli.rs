@@ -1,0 +1,189 @@
+//! The `portcullis` binary as people use it: keygen, decode in every input
+//! form, verify with its exit codes, and `up` serving over real HTTP.
+
+use assert_cmd::cargo::CommandCargoExt;
+use base64::Engine as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn portcullis() -> Command {
+    Command::cargo_bin("portcullis").expect("binary")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+const RESPONSE: &str = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" IssueInstant="2030-01-01T00:00:00Z" Destination="https://sp.example.com/acs"><saml:Issuer>https://idp.example.com/</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion ID="_a1" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>https://idp.example.com/</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice-1</saml:NameID></saml:Subject><saml:Conditions NotBefore="2030-01-01T00:00:00Z" NotOnOrAfter="2030-01-01T00:05:00Z"><saml:AudienceRestriction><saml:Audience>https://sp.example.com</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AttributeStatement><saml:Attribute Name="Groups"><saml:AttributeValue>g1</saml:AttributeValue><saml:AttributeValue>g2</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"#;
+
+fn keygen(dir: &Path, name: &str) -> (String, String) {
+    let key = dir.join(format!("{name}.key"));
+    let cert = dir.join(format!("{name}.pem"));
+    let out = portcullis()
+        .args(["saml", "keygen", "--cn", "Test IdP", "--out-key"])
+        .arg(&key)
+        .arg("--out-cert")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    (key.to_string_lossy().into(), cert.to_string_lossy().into())
+}
+
+fn sign(key: &str, cert: &str, xml: &str, id: &str) -> String {
+    let k = saml::crypto::SigningKey::load(&std::fs::read(key).unwrap()).unwrap();
+    let c = saml::crypto::Certificate::load(&std::fs::read(cert).unwrap()).unwrap();
+    saml::dsig::sign_element(xml, id, &k, Some(&c), &saml::dsig::SignOptions::default()).unwrap()
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = keygen(dir.path(), "idp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let c = saml::crypto::Certificate::load(&std::fs::read(&cert).unwrap()).unwrap();
+    assert_eq!(c.subject(), "CN=Test IdP");
+    let days = (c.not_after() - c.not_before()).whole_days();
+    assert!((1094..=1096).contains(&days), "3-year default validity, got {days} days");
+    // A second run refuses to overwrite without --force.
+    let again = portcullis()
+        .args(["saml", "keygen", "--cn", "x", "--out-key", &key, "--out-cert", &cert])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(text(&again).contains("--force"), "{}", text(&again));
+    let bad = portcullis()
+        .args(["saml", "keygen", "--cn", "x", "--bits", "1024", "--out-key"])
+        .arg(dir.path().join("k2"))
+        .arg("--out-cert")
+        .arg(dir.path().join("c2"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn decode_reads_xml_base64_redirect_urls_files_and_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(RESPONSE);
+    let file = dir.path().join("resp.b64");
+    std::fs::write(&file, &b64).unwrap();
+    let url = saml::bindings::redirect::redirect_url(
+        "https://sp.example.com/acs?x=1",
+        saml::bindings::MessageParam::Response,
+        RESPONSE,
+        Some("/after login"),
+        None,
+    )
+    .unwrap();
+    for input in [RESPONSE.to_string(), b64.clone(), url.clone(), file.to_string_lossy().to_string()] {
+        let out = portcullis().args(["saml", "decode", &input]).output().unwrap();
+        let t = text(&out);
+        assert!(out.status.success(), "{t}");
+        assert!(t.contains("type: Response"), "{t}");
+        assert!(t.contains("name_id: alice-1"), "{t}");
+        assert!(t.contains("Groups = g1 | g2"), "{t}");
+        assert!(t.contains("issuer: https://idp.example.com/"), "{t}");
+        assert!(t.contains("  <saml:Assertion ID=\"_a1\""), "pretty XML is indented: {t}");
+    }
+    let url_out = text(&portcullis().args(["saml", "decode", &url]).output().unwrap());
+    assert!(url_out.contains("relay_state: /after login"), "{url_out}");
+
+    let mut child = portcullis()
+        .args(["saml", "decode", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["name_id"], "alice-1");
+    assert_eq!(v["attributes"]["Groups"], serde_json::json!(["g1", "g2"]));
+
+    let garbage = portcullis().args(["saml", "decode", "not a saml message!"]).output().unwrap();
+    assert!(!garbage.status.success());
+    assert!(text(&garbage).contains("error:"), "{}", text(&garbage));
+}
+
+#[test]
+fn verify_exit_codes_follow_what_the_signatures_cover() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = keygen(dir.path(), "idp");
+    let (_, other_cert) = keygen(dir.path(), "other");
+    let verify = |cert: &str, msg: &str, extra: &[&str]| {
+        let f = dir.path().join("msg.xml");
+        std::fs::write(&f, msg).unwrap();
+        portcullis().args(["saml", "verify", "--cert", cert]).args(extra).arg(&f).output().unwrap()
+    };
+
+    let signed_assertion = sign(&key, &cert, RESPONSE, "_a1");
+    let out = verify(&cert, &signed_assertion, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("signature on <saml:Assertion> ID=_a1: VALID"), "{}", text(&out));
+
+    let signed_response = sign(&key, &cert, RESPONSE, "_r1");
+    let out = verify(&cert, &signed_response, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+
+    // Unsigned, wrong key, tampered: all exit 1.
+    assert_eq!(verify(&cert, RESPONSE, &[]).status.code(), Some(1));
+    assert_eq!(verify(&other_cert, &signed_assertion, &[]).status.code(), Some(1));
+    let tampered = signed_assertion.replace(">alice-1<", ">admin<");
+    let out = verify(&cert, &tampered, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("SIG_DIGEST_MISMATCH"), "{}", text(&out));
+
+    // A signed assertion next to an unsigned one does not cover "every Assertion".
+    let two = signed_assertion.replace(
+        "</samlp:Response>",
+        &RESPONSE[RESPONSE.find("<saml:Assertion").unwrap()..].replace("_a1", "_a2"),
+    );
+    assert_eq!(verify(&cert, &two, &[]).status.code(), Some(1), "{}", text(&verify(&cert, &two, &[])));
+
+    // Usage errors exit 2.
+    let out = portcullis().args(["saml", "verify", "--cert", "/nonexistent.pem", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn up_serves_health_and_the_decoder_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = portcullis()
+        .args(["up", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.trim_start_matches("Portcullis is running at ").trim_end_matches('/').to_string();
+    let addr = base.trim_start_matches("http://").to_string();
+    let http = |req: String| {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let health = http(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
+    let decoded = http(format!(
+        "POST /api/saml/decode HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{RESPONSE}",
+        RESPONSE.len()
+    ));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
+    assert!(decoded.starts_with("HTTP/1.1 200"), "{decoded}");
+    assert!(decoded.contains("\"name_id\":\"alice-1\""), "{decoded}");
+    assert!(dir.path().join("data").is_dir());
+}
