@@ -11,11 +11,14 @@ use saml::xml::{parse, parse_bytes, Limits};
 
 /// Canonical output may be larger than its input (escapes, namespace
 /// declarations repeated where used), so the re-parse gets room for that.
-const REPARSE: Limits = Limits { max_bytes: 64 << 20, max_depth: Limits::MESSAGE.max_depth, max_nodes: 1 << 22 };
+const REPARSE: Limits =
+    Limits { max_bytes: 64 << 20, max_depth: Limits::MESSAGE.max_depth, max_nodes: 1 << 22 };
 
 fn check_idempotent(canonical: &[u8], opts: &C14nOptions, what: &str) {
-    let text = std::str::from_utf8(canonical).unwrap_or_else(|_| panic!("{what}: canonical form is not UTF-8"));
-    let doc = parse(text, &REPARSE).unwrap_or_else(|e| panic!("{what}: canonical form does not parse: {e}\n{text}"));
+    let text =
+        std::str::from_utf8(canonical).unwrap_or_else(|_| panic!("{what}: canonical form is not UTF-8"));
+    let doc = parse(text, &REPARSE)
+        .unwrap_or_else(|e| panic!("{what}: canonical form does not parse: {e}\n{text}"));
     let again = canonicalize(doc.root(), opts);
     if again != canonical {
         panic!(

@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 fn certs() -> &'static [Certificate] {
     static CERT: OnceLock<Vec<Certificate>> = OnceLock::new();
-    CERT.get_or_init(|| vec![Certificate::load(include_bytes!("../dsig_seed_cert.pem")).expect("fixed certificate")])
+    CERT.get_or_init(|| {
+        vec![Certificate::load(include_bytes!("../dsig_seed_cert.pem")).expect("fixed certificate")]
+    })
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -166,3 +166,27 @@ fn the_check_is_not_vacuous() {
     // A protocol message is not metadata.
     assert!(!validate(METADATA, "wrong-schema.xml", &response().to_xml()).0);
 }
+
+/// Signed output keeps its schema validity: the signature goes where the schemas
+/// put it (right after Issuer; first in metadata), whatever we sign.
+#[test]
+fn signed_messages_and_metadata_validate() {
+    use saml::crypto::{Certificate, SigningKey};
+    use saml::dsig::{sign_element, SignOptions};
+    let key = SigningKey::generate(2048).unwrap();
+    let cert = Certificate::self_signed(&key, "xsd", time::OffsetDateTime::now_utc(), 1).unwrap();
+    let sign =
+        |xml: &str, id: &str| sign_element(xml, id, &key, Some(&cert), &SignOptions::default()).unwrap();
+
+    let r = response();
+    let both = sign(&sign(&r.to_xml(), &r.assertions[0].id), &r.id);
+    assert_eq!(both.matches("<ds:Signature xmlns").count(), 2);
+    assert_valid(PROTOCOL, "signed-response.xml", &both);
+    let req = authn_request();
+    assert_valid(PROTOCOL, "signed-authn-request.xml", &sign(&req.to_xml(), &req.id));
+    let lr = logout_request();
+    assert_valid(PROTOCOL, "signed-logout-request.xml", &sign(&lr.to_xml(), &lr.id));
+    let mut idp = idp_entity();
+    idp.id = Some("_metadata-1".into());
+    assert_valid(METADATA, "signed-idp-metadata.xml", &sign(&idp.to_xml(), "_metadata-1"));
+}

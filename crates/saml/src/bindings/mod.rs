@@ -39,7 +39,9 @@
 pub mod post;
 pub mod redirect;
 
-pub use post::{decode_post_value, post_form, post_form_with_nonce, POST_FORM_SCRIPT_HASH};
+pub use post::{
+    decode_post_value, post_form, post_form_with_nonce, MAX_POST_VALUE_BYTES, POST_FORM_SCRIPT_HASH,
+};
 pub use redirect::{
     decode_query, redirect_query, redirect_url, QuerySigner, RedirectMessage, MAX_QUERY_BYTES,
     MAX_RELAY_STATE_BYTES,

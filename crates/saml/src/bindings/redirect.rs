@@ -1,7 +1,8 @@
 //! HTTP-Redirect binding (SAML 2.0 bindings, section 3.4).
 //!
 //! Producing: the XML is compressed with raw DEFLATE (RFC 1951, no zlib header),
-//! base64-encoded (standard alphabet, one line), percent-encoded and appended to
+//! base64-encoded (standard alphabet, one line), form-encoded (`+` for a space,
+//! upper-case `%XX`, exactly as Python's `quote_plus`) and appended to
 //! the endpoint as `SAMLRequest` or `SAMLResponse`, then `RelayState` and, when
 //! signing, `SigAlg` and `Signature`. The signature covers exactly the octets
 //! `SAMLRequest=…&RelayState=…&SigAlg=…` as they appear in the URL (3.4.4.1).

@@ -61,6 +61,7 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
         other => Error::XmlMalformed(other.to_string()),
     })?;
     check_depth_and_ids(&doc, limits.max_depth)?;
+    check_names(&doc)?;
     Ok(doc)
 }
 
@@ -71,6 +72,29 @@ pub fn parse_bytes<'i>(input: &'i [u8], limits: &Limits) -> Result<Document<'i>>
     }
     let s = std::str::from_utf8(input).map_err(|_| Error::NotUtf8)?;
     parse(s, limits)
+}
+
+/// roxmltree is lenient in two places that would let a document through that
+/// other parsers refuse (and that would not survive canonicalisation): an empty
+/// namespace prefix (`<:e>`) and a processing instruction named `xml`.
+fn check_names(doc: &Document<'_>) -> Result<()> {
+    let input = doc.input_text();
+    for node in doc.descendants() {
+        if let Some(pi) = node.pi() {
+            if pi.target.eq_ignore_ascii_case("xml") {
+                return Err(Error::XmlMalformed("a processing instruction may not be named 'xml'".into()));
+            }
+        }
+        if node.is_element() {
+            if input[node.range().start + 1..].starts_with(':') {
+                return Err(Error::XmlMalformed("an element name has an empty namespace prefix".into()));
+            }
+            if node.attributes().any(|a| input[a.range_qname()].starts_with(':')) {
+                return Err(Error::XmlMalformed("an attribute name has an empty namespace prefix".into()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_depth_and_ids(doc: &Document<'_>, max_depth: usize) -> Result<()> {
@@ -140,5 +164,11 @@ mod tests {
         assert_eq!(parse("<r><a></r>", &Limits::MESSAGE).unwrap_err().code(), "XML_MALFORMED");
         assert_eq!(parse("<r/><r/>", &Limits::MESSAGE).unwrap_err().code(), "XML_MALFORMED");
         assert_eq!(parse_bytes(b"<r>\xff</r>", &Limits::MESSAGE).unwrap_err().code(), "INPUT_NOT_UTF8");
+        // Found by the c14n fuzz target: roxmltree accepts these, other parsers do not.
+        for c in
+            ["<r><:e xmlns='urn:d'/></r>", "<r :a='1'/>", "<?xml!version=\"1.0\"?><r/>", "<r><?XmL x?></r>"]
+        {
+            assert_eq!(parse(c, &Limits::MESSAGE).unwrap_err().code(), "XML_MALFORMED", "{c}");
+        }
     }
 }
