@@ -53,7 +53,19 @@ pub fn read(arg: Option<&str>) -> Result<String> {
             let bytes = std::fs::read(a).with_context(|| format!("reading {a}"))?;
             String::from_utf8(bytes).with_context(|| format!("{a} is not UTF-8 text"))
         }
-        Some(a) => Ok(a.to_string()),
+        Some(a) => {
+            let looks_like_path = !a.contains('<')
+                && !a.contains('=')
+                && (a.starts_with("./")
+                    || a.starts_with("../")
+                    || [".xml", ".b64", ".txt", ".saml"].iter().any(|ext| a.ends_with(ext)));
+            if looks_like_path {
+                anyhow::bail!(
+                    "{a}: no such file (pass the message itself, a file path, or - for standard input)"
+                );
+            }
+            Ok(a.to_string())
+        }
     }
 }
 

@@ -132,7 +132,7 @@ fn load_trust(paths: &[PathBuf]) -> Result<Vec<Certificate>> {
                 bail!("{} holds no signing certificate (KeyDescriptor use=\"signing\")", p.display());
             }
         } else {
-            certs.push(Certificate::load(&bytes).with_context(|| format!("loading {}", p.display()))?);
+            certs.extend(Certificate::load_all(&bytes).with_context(|| format!("loading {}", p.display()))?);
         }
     }
     Ok(certs)
@@ -141,7 +141,20 @@ fn load_trust(paths: &[PathBuf]) -> Result<Vec<Certificate>> {
 fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let certs = load_trust(&args.cert)?;
     let text = input::read(args.input.as_deref())?;
-    let msg = input::decode(&text)?;
+    // A message that cannot even be decoded is a rejected message (exit 1), not a
+    // usage error.
+    let msg = match input::decode(&text) {
+        Ok(m) => m,
+        Err(e) => {
+            let line = format!("REJECTED: {e:#}");
+            return finish(
+                &args,
+                false,
+                vec![line],
+                vec![json!({"valid": false, "message": format!("{e:#}")})],
+            );
+        }
+    };
     let opts = VerifyOptions { certs: &certs, allow_sha1: args.allow_sha1 };
     let mut lines = Vec::new();
     let mut results = Vec::new();

@@ -249,6 +249,24 @@ impl Certificate {
         Self::from_der(bytes)
     }
 
+    /// Loads every certificate of a PEM bundle (or the one certificate of a DER or
+    /// bare-base64 input), for trust lists that hold an old and a new certificate.
+    pub fn load_all(bytes: &[u8]) -> Result<Vec<Self>> {
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            let blocks = pem::parse_many(bytes).map_err(|e| Error::Certificate(format!("PEM: {e}")))?;
+            let certs: Vec<Self> = blocks
+                .iter()
+                .filter(|b| b.tag() == "CERTIFICATE")
+                .map(|b| Self::from_der(b.contents()))
+                .collect::<Result<_>>()?;
+            if certs.is_empty() {
+                return Err(Error::Certificate("the PEM input holds no CERTIFICATE block".into()));
+            }
+            return Ok(certs);
+        }
+        Ok(vec![Self::load(bytes)?])
+    }
+
     /// Loads the base64 body of a certificate, as in `<ds:X509Certificate>`;
     /// whitespace anywhere is ignored.
     pub fn from_base64(text: &str) -> Result<Self> {
@@ -397,6 +415,10 @@ mod tests {
         assert_eq!(again, cert);
         assert_eq!(Certificate::load(cert.der()).unwrap(), cert);
         assert_eq!(Certificate::load(cert.to_base64().as_bytes()).unwrap(), cert);
+        let other = Certificate::self_signed(key, "Next", now, 30).unwrap();
+        let bundle = format!("{}{}", cert.to_pem(), other.to_pem());
+        assert_eq!(Certificate::load_all(bundle.as_bytes()).unwrap(), vec![cert.clone(), other]);
+        assert_eq!(Certificate::load_all(cert.der()).unwrap(), vec![cert.clone()]);
         let key2 = SigningKey::load(key.to_pkcs8_pem().as_bytes()).unwrap();
         assert_eq!(key2.public_key_der(), key.public_key_der());
         assert_eq!(cert.public_key_der(), key.public_key_der());
