@@ -103,3 +103,19 @@ fn every_corpus_case_gets_its_recorded_verdict() {
     );
     eprintln!("{} corpus cases ({rejected} hostile) gave their recorded verdicts", rows.len());
 }
+
+/// Oversized input is synthesised rather than committed (it is over 1 MiB): as XML
+/// and as an HTTP-POST value, it is refused before parsing.
+#[test]
+fn oversized_messages_are_refused_before_parsing() {
+    use base64::Engine as _;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let cert = Certificate::load(&std::fs::read(dir.join("keys/idp.crt")).unwrap()).unwrap();
+    let valid = std::fs::read_to_string(dir.join("cases/gen-valid-signed-assertion.xml")).unwrap();
+    let padding = format!("<!--{}-->", " ".repeat(1 << 20));
+    let big = valid.replacen("<saml:Issuer>", &format!("{padding}<saml:Issuer>"), 1);
+    let err = read_signed_response(&big, std::slice::from_ref(&cert), Want::Either, false).unwrap_err();
+    assert_eq!(err.code(), "INPUT_TOO_LARGE");
+    let posted = base64::engine::general_purpose::STANDARD.encode(&big);
+    assert_eq!(post::decode_post_value(&posted).unwrap_err().code(), "INPUT_TOO_LARGE");
+}

@@ -74,9 +74,10 @@ pub fn parse_bytes<'i>(input: &'i [u8], limits: &Limits) -> Result<Document<'i>>
     parse(s, limits)
 }
 
-/// roxmltree is lenient in two places that would let a document through that
-/// other parsers refuse (and that would not survive canonicalisation): an empty
-/// namespace prefix (`<:e>`) and a processing instruction named `xml`.
+/// roxmltree is lenient in places that would let a document through that other
+/// parsers refuse (and that would not survive canonicalisation): an empty
+/// namespace prefix (`<:e>`), a prefix bound to the empty namespace
+/// (`xmlns:p=""`, XML Namespaces 1.1 only) and a processing instruction named `xml`.
 fn check_names(doc: &Document<'_>) -> Result<()> {
     let input = doc.input_text();
     for node in doc.descendants() {
@@ -91,6 +92,11 @@ fn check_names(doc: &Document<'_>) -> Result<()> {
             }
             if node.attributes().any(|a| input[a.range_qname()].starts_with(':')) {
                 return Err(Error::XmlMalformed("an attribute name has an empty namespace prefix".into()));
+            }
+            if node.namespaces().any(|ns| ns.name().is_some() && ns.uri().is_empty()) {
+                return Err(Error::XmlMalformed(
+                    "a prefix is bound to the empty namespace (xmlns:p=\"\")".into(),
+                ));
             }
         }
     }
@@ -165,9 +171,14 @@ mod tests {
         assert_eq!(parse("<r/><r/>", &Limits::MESSAGE).unwrap_err().code(), "XML_MALFORMED");
         assert_eq!(parse_bytes(b"<r>\xff</r>", &Limits::MESSAGE).unwrap_err().code(), "INPUT_NOT_UTF8");
         // Found by the c14n fuzz target: roxmltree accepts these, other parsers do not.
-        for c in
-            ["<r><:e xmlns='urn:d'/></r>", "<r :a='1'/>", "<?xml!version=\"1.0\"?><r/>", "<r><?XmL x?></r>"]
-        {
+        for c in [
+            "<r><:e xmlns='urn:d'/></r>",
+            "<r :a='1'/>",
+            "<?xml!version=\"1.0\"?><r/>",
+            "<r><?XmL x?></r>",
+            "<a:r xmlns:a=''/>",
+            "<r xmlns:a='u'><s xmlns:a=''/></r>",
+        ] {
             assert_eq!(parse(c, &Limits::MESSAGE).unwrap_err().code(), "XML_MALFORMED", "{c}");
         }
     }
