@@ -1,0 +1,45 @@
+//! The IdP's public URLs, per tenant, in one place (they appear in metadata, in
+//! every Response's Issuer, and in the router).
+
+use uuid::Uuid;
+
+/// URLs of one tenant's IdP under a public base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantEndpoints {
+    base: String,
+    tenant: Uuid,
+}
+
+impl TenantEndpoints {
+    pub fn new(base_url: &str, tenant: Uuid) -> Self {
+        TenantEndpoints { base: base_url.trim_end_matches('/').to_string(), tenant }
+    }
+
+    /// The IdP's entity ID (the Issuer of every Response): `{base}/{tenant}/`.
+    pub fn entity_id(&self) -> String {
+        format!("{}/{}/", self.base, self.tenant)
+    }
+
+    /// The SAML endpoint (AuthnRequest in, over Redirect or POST; LogoutRequest too).
+    pub fn sso_url(&self) -> String {
+        format!("{}/{}/saml2", self.base, self.tenant)
+    }
+
+    /// Where an app's federation metadata is published.
+    pub fn metadata_url(&self, app: Uuid) -> String {
+        format!("{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={app}", self.base, self.tenant)
+    }
+
+    /// The sign-in page.
+    pub fn login_url(&self) -> String {
+        format!("{}/{}/login", self.base, self.tenant)
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn tenant(&self) -> Uuid {
+        self.tenant
+    }
+}

@@ -1,0 +1,115 @@
+//! The IdP's errors. Every one has a stable code, shown on the error page and in
+//! the sign-in log, and a sentence that says what the administrator must fix.
+//! Codes reuse the numbers of the large hosted directory's AADSTS codes where the
+//! meaning is the same, so that people who know those recognise them.
+//! The table in `crates/idp/ERRORS.md` lists them all (a test keeps it in step).
+
+use thiserror::Error;
+
+/// A failure of sign-in or SSO, or of an administrative change.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum IdpError {
+    #[error("the request is not a valid SAML AuthnRequest: {0}")]
+    MalformedRequest(String),
+    #[error("no application in this tenant has the identifier {0:?}; add it to the app's Basic SAML Configuration")]
+    UnknownApp(String),
+    #[error("the reply URL {url:?} in the request is not registered for app {app:?}; add it to the app's Reply URLs")]
+    ReplyUrlMismatch { app: String, url: String },
+    #[error("the AssertionConsumerServiceIndex {index} is not one of app {app:?}'s reply URL indexes")]
+    ReplyUrlIndexUnknown { app: String, index: u16 },
+    #[error("app {0:?} has no reply URL; add one to its Basic SAML Configuration")]
+    NoReplyUrl(String),
+    #[error("app {0:?} is disabled for sign-in; enable it in the app's Properties")]
+    AppDisabled(String),
+    #[error("user {user:?} is not assigned to app {app:?}; assign the user (or one of their groups) in Users and groups")]
+    NotAssigned { user: String, app: String },
+    #[error("user {0:?} is disabled; enable the account in the directory")]
+    UserDisabled(String),
+    #[error("the user name or password is incorrect")]
+    BadCredentials,
+    #[error("the account is temporarily locked after repeated failed sign-ins; try again in {0} seconds")]
+    LockedOut(u64),
+    #[error("the verification code is incorrect")]
+    BadOtp,
+    #[error("the request's signature is invalid ({0}); upload the app's current signing certificate")]
+    BadRequestSignature(String),
+    #[error("app {0:?} requires signed requests and this one is not signed")]
+    UnsignedRequest(String),
+    #[error("the NameIDPolicy format {0:?} is not supported; use persistent, emailAddress, unspecified or transient")]
+    UnsupportedNameIdFormat(String),
+    #[error("the user has no value for {attribute}, which the app's name identifier needs ({reason})")]
+    NameIdUnavailable { attribute: String, reason: String },
+    #[error("passive sign-in was requested but the user has no session")]
+    InteractionRequired,
+    #[error("app {0:?} does not support IdP-initiated sign-on; start from the app's sign-on URL")]
+    IdpInitiatedNotSupported(String),
+    #[error("app {0:?} has no active signing certificate; create and activate one under SAML Certificates")]
+    NoSigningCertificate(String),
+    #[error("the form expired or was not sent by this site; go back and try again")]
+    Csrf,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} was not found")]
+    NotFound { what: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage failed: {0}")]
+    Store(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl IdpError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        use IdpError::*;
+        match self {
+            MalformedRequest(_) => "PCS75005",
+            UnknownApp(_) => "PCS700016",
+            ReplyUrlMismatch { .. } => "PCS50011",
+            ReplyUrlIndexUnknown { .. } => "PCS50012",
+            NoReplyUrl(_) => "PCS50013",
+            AppDisabled(_) => "PCS7000112",
+            NotAssigned { .. } => "PCS50105",
+            UserDisabled(_) => "PCS50057",
+            BadCredentials => "PCS50126",
+            LockedOut(_) => "PCS50053",
+            BadOtp => "PCS50076",
+            BadRequestSignature(_) => "PCS75016",
+            UnsignedRequest(_) => "PCS75017",
+            UnsupportedNameIdFormat(_) => "PCS75011",
+            NameIdUnavailable { .. } => "PCS75012",
+            InteractionRequired => "PCS50058",
+            IdpInitiatedNotSupported(_) => "PCS750054",
+            NoSigningCertificate(_) => "PCS500014",
+            Csrf => "PCS90023",
+            Invalid(_) => "PCS90001",
+            NotFound { .. } => "PCS90002",
+            Conflict(_) => "PCS90003",
+            Store(_) => "PCS90100",
+            Internal(_) => "PCS90101",
+        }
+    }
+
+    /// The HTTP status the error page is served with.
+    pub fn http_status(&self) -> u16 {
+        use IdpError::*;
+        match self {
+            BadCredentials | BadOtp | LockedOut(_) => 401,
+            NotAssigned { .. } | UserDisabled(_) | AppDisabled(_) => 403,
+            NotFound { .. } => 404,
+            Conflict(_) => 409,
+            Store(_) | Internal(_) | NoSigningCertificate(_) => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl From<saml::Error> for IdpError {
+    fn from(e: saml::Error) -> Self {
+        IdpError::Internal(format!("[{}] {e}", e.code()))
+    }
+}
+
+pub type Result<T, E = IdpError> = std::result::Result<T, E>;
