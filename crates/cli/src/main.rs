@@ -1,6 +1,7 @@
 //! `portcullis`: the one binary. Subcommands start the services (`up`) and offer
 //! the tools people use to debug SSO (`saml decode|verify|keygen`).
 
+mod idp_cmd;
 mod input;
 mod saml_cmd;
 mod summary;
@@ -47,6 +48,9 @@ enum Command {
     /// SAML tools: decode, verify and key generation.
     #[command(subcommand)]
     Saml(saml_cmd::SamlCommand),
+    /// The identity provider's directory and enterprise apps (works with or without the server running).
+    #[command(subcommand)]
+    Idp(idp_cmd::IdpCommand),
 }
 
 fn init_logging(format: LogFormat) {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(&cli.data, args),
         Command::Saml(cmd) => saml_cmd::run(cmd),
+        Command::Idp(cmd) => idp_cmd::run(&cli.data, cmd),
     };
     match result {
         Ok(code) => code,

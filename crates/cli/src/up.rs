@@ -1,8 +1,8 @@
-//! `portcullis up`: starts what exists of Portcullis on its embedded defaults.
-//!
-//! Today that is the HTTP server with a health check and the SAML message
-//! decoder as an API; the identity provider, the SP toolkit and the vault mount
-//! here as they land (see README.md).
+//! `portcullis up`: starts Portcullis on its embedded defaults: SQLite and keys
+//! in the data directory, the identity provider (sign-in, SSO, My Apps,
+//! federation metadata), a health check and the SAML decoder API. On first run it
+//! creates the default tenant and a first administrator, whose generated
+//! password it prints once.
 
 use crate::{input, summary};
 use anyhow::{Context, Result};
@@ -27,6 +27,22 @@ pub struct UpArgs {
     base_url: Option<String>,
 }
 
+/// The file in the data directory that records the public base URL, so that the
+/// CLI writes the same entity IDs and URLs as the running server.
+const BASE_URL_FILE: &str = "base-url";
+
+/// The base URL `up` last ran with (default `http://127.0.0.1:8080`).
+pub fn recorded_base_url(data: &Path) -> String {
+    std::fs::read_to_string(data.join(BASE_URL_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+}
+
+/// The UPN of the first administrator `up` creates.
+const FIRST_ADMIN: &str = "admin@portcullis.local";
+
 pub fn run(data: &Path, args: UpArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
@@ -39,14 +55,29 @@ pub fn run(data: &Path, args: UpArgs) -> Result<ExitCode> {
         let bound = listener.local_addr().context("reading the bound address")?;
         let base = args.base_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let base = base.trim_end_matches('/').to_string();
-        let app = router();
+        std::fs::write(data.join(BASE_URL_FILE), format!("{base}\n"))
+            .with_context(|| format!("writing {}", data.join(BASE_URL_FILE).display()))?;
+
+        let idp = idp::service::Idp::open_data_dir(data, &base).await?;
+        let tenant = idp.ensure_default_tenant().await?;
+        let first_admin = create_first_admin(&idp, tenant.id).await?;
+        let app = router().merge(idp::web::router(idp.clone()));
+
         println!("Portcullis is running at {base}/");
-        println!("  data directory:     {}", data.display());
-        println!("  health check:       {base}/healthz");
-        println!("  SAML decoder (API): POST {base}/api/saml/decode  (body: a SAML message in any encoding)");
+        println!("  data directory:   {}", data.display());
+        println!("  tenant:           {} ({})", tenant.name, tenant.id);
+        println!("  sign-in:          {base}/{}/login", tenant.id);
+        println!("  My Apps:          {base}/myapps");
+        println!("  SAML endpoint:    {base}/{}/saml2", tenant.id);
+        println!("  health check:     {base}/healthz");
+        if let Some(password) = first_admin {
+            println!("First administrator (shown once; change it after signing in):");
+            println!("  user name:        {FIRST_ADMIN}");
+            println!("  password:         {}", password.as_str());
+        }
         println!("Press Ctrl-C to stop.");
-        tracing::info!(listen = %bound, base_url = %base, "server started");
-        axum::serve(listener, app)
+        tracing::info!(listen = %bound, base_url = %base, tenant = %tenant.id, "server started");
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -55,6 +86,41 @@ pub fn run(data: &Path, args: UpArgs) -> Result<ExitCode> {
         tracing::info!("server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Creates the first Global Administrator when the tenant has no user yet;
+/// returns the generated password (to print once).
+async fn create_first_admin(
+    idp: &idp::service::Idp,
+    tenant: uuid::Uuid,
+) -> Result<Option<zeroize::Zeroizing<String>>> {
+    if !idp.store.list_users(tenant).await?.is_empty() {
+        return Ok(None);
+    }
+    let password = zeroize::Zeroizing::new(generate_password());
+    let new = idp::directory::NewUser {
+        upn: FIRST_ADMIN.into(),
+        given_name: Some("Portcullis".into()),
+        surname: Some("Administrator".into()),
+        display_name: Some("Global Administrator".into()),
+        ..Default::default()
+    };
+    idp.create_user(tenant, new, Some(password.clone())).await?;
+    Ok(Some(password))
+}
+
+/// 20 characters from an alphabet without look-alikes (about 115 bits).
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 20];
+    getrandom(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+fn getrandom(buf: &mut [u8]) {
+    // Rejection-free modulo bias is under 1%: 256 % 57 = 28 of 256 values skew
+    // slightly; acceptable for a generated password of 20 characters.
+    aws_lc_rs::rand::fill(buf).expect("the system random generator failed");
 }
 
 fn router() -> Router {

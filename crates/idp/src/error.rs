@@ -38,8 +38,6 @@ pub enum IdpError {
     UnsignedRequest(String),
     #[error("the NameIDPolicy format {0:?} is not supported; use persistent, emailAddress, unspecified or transient")]
     UnsupportedNameIdFormat(String),
-    #[error("the user has no value for {attribute}, which the app's name identifier needs ({reason})")]
-    NameIdUnavailable { attribute: String, reason: String },
     #[error("passive sign-in was requested but the user has no session")]
     InteractionRequired,
     #[error("app {0:?} does not support IdP-initiated sign-on; start from the app's sign-on URL")]
@@ -48,6 +46,10 @@ pub enum IdpError {
     NoSigningCertificate(String),
     #[error("the form expired or was not sent by this site; go back and try again")]
     Csrf,
+    #[error(transparent)]
+    Claims(#[from] crate::claims::ClaimsError),
+    #[error(transparent)]
+    Gallery(#[from] crate::gallery::GalleryError),
     #[error("{0}")]
     Invalid(String),
     #[error("{what} was not found")]
@@ -79,11 +81,12 @@ impl IdpError {
             BadRequestSignature(_) => "PCS75016",
             UnsignedRequest(_) => "PCS75017",
             UnsupportedNameIdFormat(_) => "PCS75011",
-            NameIdUnavailable { .. } => "PCS75012",
             InteractionRequired => "PCS50058",
             IdpInitiatedNotSupported(_) => "PCS750054",
             NoSigningCertificate(_) => "PCS500014",
             Csrf => "PCS90023",
+            Claims(e) => e.code(),
+            Gallery(e) => e.code(),
             Invalid(_) => "PCS90001",
             NotFound { .. } => "PCS90002",
             Conflict(_) => "PCS90003",
@@ -102,6 +105,16 @@ impl IdpError {
             Conflict(_) => 409,
             Store(_) | Internal(_) | NoSigningCertificate(_) => 500,
             _ => 400,
+        }
+    }
+}
+
+impl From<store::StoreError> for IdpError {
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::NotFound { what } => IdpError::NotFound { what },
+            store::StoreError::Conflict { what } => IdpError::Conflict(what),
+            other => IdpError::Store(other.to_string()),
         }
     }
 }

@@ -2,12 +2,18 @@
 //! gallery, claims, signing certificates, federation metadata and SAML SSO.
 #![forbid(unsafe_code)]
 
+pub mod apps;
+pub mod claims;
+pub mod directory;
 pub mod endpoints;
 pub mod error;
+pub mod gallery;
 pub mod issue;
 pub mod metadata;
 pub mod model;
+pub mod nameid;
 pub mod password;
+pub mod service;
 pub mod sso;
 pub mod totp;
 pub mod web;

@@ -1,5 +1,251 @@
 //! Persistence for Portcullis. One API per aggregate over SQLite (the embedded
 //! default) and PostgreSQL (scale-out), with migrations for both.
+//!
+//! There is one code path for both backends: an [`sqlx::AnyPool`] and portable SQL with `$1, $2…`
+//! placeholders (SQLite reads `$N` as parameter N). Values are limited to what sqlx's Any driver
+//! carries on both: TEXT (UUIDs as lowercase hyphenated text, JSON), BIGINT (unix seconds),
+//! BOOLEAN (INTEGER 0/1 on SQLite), BLOB/BYTEA. The schemas differ only in those types
+//! (`migrations/sqlite`, `migrations/postgres`).
 #![forbid(unsafe_code)]
 
+mod apps;
+mod error;
+mod groups;
 pub mod model;
+mod row;
+pub mod seal;
+mod sessions;
+mod settings;
+mod signins;
+mod tenants;
+mod users;
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use error::{Result, StoreError};
+pub use signins::SignInFilter;
+
+/// The name of the SQLite file that [`Store::open_data_dir`] keeps in the data directory.
+pub const DATA_DIR_DB_FILE: &str = "portcullis.db";
+
+/// How long a SQLite writer waits for another one (the CLI and a running server share the file).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle to the database. Cheap to clone (a pool inside); all clones share the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens `sqlite://PATH` (the file is created if missing unless the URL sets `mode=`),
+    /// `sqlite::memory:` (a private database that lives as long as this store and its clones: for
+    /// tests) or `postgres://…` / `postgresql://…`, and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Database(
+                "unsupported database URL: use sqlite://PATH or postgres://USER@HOST/DB".into(),
+            ));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = match url.split_once('?') {
+                    Some((_, query)) if query.split('&').any(|p| p.starts_with("mode=")) => url.to_owned(),
+                    Some(_) => format!("{url}&mode=rwc"),
+                    None => format!("{url}?mode=rwc"),
+                };
+                // Through the Any driver every new connection re-reads the URL, and sqlx gives each
+                // `:memory:` connection its own database; so an in-memory store keeps exactly one
+                // connection, for its whole life.
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let options = if in_memory {
+                    AnyPoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    AnyPoolOptions::new()
+                };
+                options
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL: readers do not block the writer, so the CLI and a running
+                            // server can share the file. The journal mode is persistent; the other
+                            // two are per connection (sqlx sets them by default too; we do not rely
+                            // on that).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            let busy = format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
+                            conn.execute(busy.as_str()).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Backend::Postgres => AnyPoolOptions::new().connect(url).await,
+        }
+        .map_err(|e| {
+            StoreError::Database(format!(
+                "cannot open the database ({e}); check the URL, that the server is running and the \
+                 credentials"
+            ))
+        })?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens (creating if missing) the SQLite database `DIR/portcullis.db` of a data directory.
+    /// The directory itself must exist.
+    pub async fn open_data_dir(dir: &Path) -> Result<Store> {
+        let path = dir.join(DATA_DIR_DB_FILE);
+        if !dir.is_dir() {
+            return Err(StoreError::Database(format!(
+                "the data directory {} does not exist: create it first",
+                dir.display()
+            )));
+        }
+        Store::open(&sqlite_url(&path)).await
+    }
+
+    /// Brings the schema up to date. Idempotent; [`Store::open`] runs it.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrations: &'static [EmbeddedMigration] = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrator = Migrator::new(Embedded(migrations)).await?;
+        match migrator.run(&self.pool).await {
+            // Two processes opening a new SQLite file at once both see "not applied"; the second
+            // one's CREATE TABLE then fails after waiting for the first. Running again sees the
+            // migration applied (PostgreSQL takes an advisory lock instead).
+            Err(_) if self.backend == Backend::Sqlite => Ok(migrator.run(&self.pool).await?),
+            other => Ok(other?),
+        }
+    }
+
+    /// The backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection of the pool (all clones of this store stop working).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The pool, for tests that look under the API (PRAGMAs, raw rows). Not a stable API.
+    #[doc(hidden)]
+    pub fn raw_pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so that a transaction that reads before it writes waits for a
+    /// concurrent writer (busy timeout) instead of failing with SQLITE_BUSY when it upgrades.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// `sqlite://` URL of a file, every byte but unreserved ones and `/` percent-encoded (sqlx
+/// decodes the path; its own `to_url_lossy` leaves `%` as is, so `a%20b` would open `a b`).
+fn sqlite_url(path: &Path) -> String {
+    let mut url = String::from("sqlite://");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+/// `(version, description, SQL)` of one migration file.
+type EmbeddedMigration = (i64, &'static str, &'static str);
+
+/// Embeds `migrations/BACKEND/FILE.sql` (without sqlx's `migrate!`, which needs the `macros`
+/// feature and with it a second build of both drivers for the proc-macro). A test checks that
+/// every file of both folders is listed here.
+macro_rules! embed {
+    ($backend:literal: $(($version:literal, $description:literal, $file:literal)),* $(,)?) => {
+        &[$(($version, $description, include_str!(concat!("../migrations/", $backend, "/", $file)))),*]
+    };
+}
+
+static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!("sqlite": (1, "directory", "0001_directory.sql"));
+static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!("postgres": (1, "directory", "0001_directory.sql"));
+
+/// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.
+#[doc(hidden)]
+pub fn embedded_migration_versions(backend: Backend) -> Vec<i64> {
+    let list = match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    };
+    list.iter().map(|m| m.0).collect()
+}
+
+#[derive(Debug)]
+struct Embedded(&'static [EmbeddedMigration]);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 'static>>
+    {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// `rows_affected() > 0`.
+pub(crate) fn touched(r: &AnyQueryResult) -> bool {
+    r.rows_affected() > 0
+}

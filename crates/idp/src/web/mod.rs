@@ -1,4 +1,8 @@
-//! The IdP over HTTP: SSO endpoint, sign-in, My Apps, metadata, admin API.
+//! The IdP over HTTP: SSO endpoint, sign-in, My Apps, metadata.
 
+pub mod flow;
 pub mod pages;
+pub mod routes;
 pub mod security;
+
+pub use routes::router;

@@ -1,0 +1,648 @@
+//! `portcullis idp …`: the directory and enterprise apps from the command line.
+//! Works on the data directory whether or not the server runs (SQLite in WAL
+//! mode; the server reads the store on every request).
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use idp::apps::{CertFormat, SamlChanges};
+use idp::directory::{NewUser, UserChanges};
+use idp::model::{GroupsClaim, NameIdFormat, SigningOption, SourceAttribute};
+use idp::service::Idp;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use store::model::PrincipalKind;
+use zeroize::Zeroizing;
+
+#[derive(Subcommand)]
+pub enum IdpCommand {
+    /// Users: create, change, list.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Security groups: create, add members, list.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Enterprise applications.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Sign-in logs, newest first.
+    Signins(SigninsArgs),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints the object ID.
+    Create {
+        #[arg(long)]
+        upn: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        surname: String,
+        #[arg(long)]
+        mail: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        job_title: Option<String>,
+        #[arg(long)]
+        employee_id: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's attributes (the object ID, and so persistent NameIDs, never change).
+    Set {
+        /// UPN or object ID.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        upn: Option<String>,
+        #[arg(long)]
+        mail: Option<String>,
+        #[arg(long)]
+        given_name: Option<String>,
+        #[arg(long)]
+        surname: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        job_title: Option<String>,
+        #[arg(long)]
+        employee_id: Option<String>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// Read a new password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum GroupCommand {
+    /// Create a security group; prints the object ID.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Add a user (or a nested group) to a group.
+    AddMember {
+        /// Group object ID or name.
+        #[arg(long)]
+        group: String,
+        /// User UPN or object ID.
+        #[arg(long, required_unless_present = "member_group", conflicts_with = "member_group")]
+        user: Option<String>,
+        /// A group to nest (object ID or name).
+        #[arg(long)]
+        member_group: Option<String>,
+    },
+    /// List groups.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AppCommand {
+    /// Create an app from the gallery; prints the app ID.
+    Create {
+        /// Gallery template (see `idp app templates`).
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Fills a placeholder of the template, e.g. `--param HOSTNAME=acme`.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+    },
+    /// List the gallery templates.
+    Templates {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List apps.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an app's configuration as JSON.
+    Show {
+        #[arg(long)]
+        app: String,
+    },
+    /// Basic SAML Configuration, NameID and signing.
+    SetSaml(SetSamlArgs),
+    /// Fill the Basic SAML Configuration from the SP's metadata file.
+    ImportSpMetadata {
+        #[arg(long)]
+        app: String,
+        file: PathBuf,
+    },
+    /// Attributes & claims.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
+    /// Which groups the groups claim carries.
+    GroupsClaim {
+        #[arg(long)]
+        app: String,
+        #[arg(value_enum)]
+        setting: GroupsClaimArg,
+    },
+    /// Assign a user or a group, with an app role.
+    Assign {
+        #[arg(long)]
+        app: String,
+        #[arg(long, required_unless_present = "group", conflicts_with = "group")]
+        user: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// The federation metadata XML, on standard output.
+    Metadata {
+        #[arg(long)]
+        app: String,
+    },
+    /// SAML signing certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Args)]
+pub struct SetSamlArgs {
+    #[arg(long)]
+    app: String,
+    /// Identifier (entity ID); added if new and made the default.
+    #[arg(long)]
+    identifier: Option<String>,
+    /// Reply URL (ACS); repeat for several (the first is the default). Replaces the list.
+    #[arg(long = "reply-url")]
+    reply_urls: Vec<String>,
+    #[arg(long)]
+    sign_on_url: Option<String>,
+    #[arg(long)]
+    relay_state: Option<String>,
+    #[arg(long)]
+    logout_url: Option<String>,
+    #[arg(long)]
+    nameid_format: Option<NameIdFormatArg>,
+    /// Source attribute of the NameID, e.g. user.mail.
+    #[arg(long)]
+    nameid_source: Option<String>,
+    #[arg(long)]
+    signing: Option<SigningArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum NameIdFormatArg {
+    Persistent,
+    Email,
+    Unspecified,
+    Transient,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SigningArg {
+    Assertion,
+    Response,
+    Both,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GroupsClaimArg {
+    None,
+    Security,
+    All,
+    Assigned,
+}
+
+#[derive(Subcommand)]
+pub enum ClaimCommand {
+    /// Add or replace a claim.
+    Set {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: String,
+        /// user.userprincipalname, user.mail, user.givenname, user.surname, user.displayname,
+        /// user.objectid, user.groups, user.department, user.jobtitle, user.employeeid
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Remove a claim.
+    Remove {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// List the signing certificates (the active one first) with expiry warnings.
+    List {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a new, inactive certificate (RSA-2048, 3 years); prints its ID.
+    New {
+        #[arg(long)]
+        app: String,
+    },
+    /// Make a certificate the active one.
+    Activate {
+        #[arg(long)]
+        app: String,
+        /// Certificate ID or thumbprint.
+        #[arg(long)]
+        cert: String,
+    },
+    /// Download a certificate (the active one by default).
+    Download {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        cert: Option<String>,
+        #[arg(long, value_enum, default_value = "pem")]
+        format: CertFormatArg,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CertFormatArg {
+    Pem,
+    Base64,
+    Der,
+}
+
+#[derive(Args)]
+pub struct SigninsArgs {
+    #[arg(long)]
+    app: Option<String>,
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_password() -> Result<Zeroizing<String>> {
+    let mut s = Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    let p = Zeroizing::new(s.trim_end_matches(['\r', '\n']).to_string());
+    if p.is_empty() {
+        bail!("the password on standard input is empty");
+    }
+    Ok(p)
+}
+
+/// The base URL `up` recorded (so entity IDs match the running server).
+pub async fn open(data: &Path) -> Result<Idp> {
+    let base = crate::up::recorded_base_url(data);
+    Ok(Idp::open_data_dir(data, &base).await?)
+}
+
+pub fn run(data: &Path, cmd: IdpCommand) -> Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async move {
+        let idp = open(data).await?;
+        let tenant = idp.default_tenant().await?.id;
+        match cmd {
+            IdpCommand::User(c) => user(&idp, tenant, c).await,
+            IdpCommand::Group(c) => group(&idp, tenant, c).await,
+            IdpCommand::App(c) => app(&idp, tenant, c).await,
+            IdpCommand::Signins(a) => signins(&idp, tenant, a).await,
+        }?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn user(idp: &Idp, tenant: uuid::Uuid, c: UserCommand) -> Result<()> {
+    match c {
+        UserCommand::Create {
+            upn,
+            given_name,
+            surname,
+            mail,
+            display_name,
+            department,
+            job_title,
+            employee_id,
+            password_stdin,
+        } => {
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let new = NewUser {
+                upn,
+                given_name: Some(given_name),
+                surname: Some(surname),
+                mail,
+                display_name,
+                department,
+                job_title,
+                employee_id,
+            };
+            let u = idp.create_user(tenant, new, password).await?;
+            println!("{}", u.id);
+        }
+        UserCommand::Set {
+            user,
+            upn,
+            mail,
+            given_name,
+            surname,
+            display_name,
+            department,
+            job_title,
+            employee_id,
+            enabled,
+            password_stdin,
+        } => {
+            let changes = UserChanges {
+                upn,
+                given_name,
+                surname,
+                mail,
+                display_name,
+                department,
+                job_title,
+                employee_id,
+                enabled,
+            };
+            let u = idp.set_user(tenant, &user, changes).await?;
+            if password_stdin {
+                idp.set_password(tenant, &u.id.to_string(), Some(read_password()?)).await?;
+            }
+            println!("{}", u.id);
+        }
+        UserCommand::List { json } => {
+            let users = idp.store.list_users(tenant).await?;
+            if json {
+                let v: Vec<_> = users
+                    .iter()
+                    .map(|u| json!({"id": u.id, "upn": u.upn, "display_name": u.display_name, "given_name": u.given_name,
+                        "surname": u.surname, "mail": u.mail, "enabled": u.enabled}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for u in users {
+                    println!(
+                        "{}  {}  {}{}",
+                        u.id,
+                        u.upn,
+                        u.display_name,
+                        if u.enabled { "" } else { "  (disabled)" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn group(idp: &Idp, tenant: uuid::Uuid, c: GroupCommand) -> Result<()> {
+    match c {
+        GroupCommand::Create { name, description } => {
+            println!("{}", idp.create_group(tenant, &name, description).await?.id)
+        }
+        GroupCommand::AddMember { group, user, member_group } => match (user, member_group) {
+            (Some(u), _) => idp.add_group_member(tenant, &group, &u, PrincipalKind::User).await?,
+            (None, Some(g)) => idp.add_group_member(tenant, &group, &g, PrincipalKind::Group).await?,
+            (None, None) => bail!("give --user or --member-group"),
+        },
+        GroupCommand::List { json } => {
+            let groups = idp.store.list_groups(tenant).await?;
+            if json {
+                let v: Vec<_> = groups
+                    .iter()
+                    .map(|g| json!({"id": g.id, "name": g.name, "description": g.description}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for g in groups {
+                    println!("{}  {}", g.id, g.name);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_params(params: &[String]) -> Result<BTreeMap<String, String>> {
+    params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .with_context(|| format!("--param {p:?} must be KEY=VALUE, e.g. --param HOSTNAME=acme"))
+        })
+        .collect()
+}
+
+async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
+    match c {
+        AppCommand::Create { template, name, params } => {
+            let app = idp.create_app(tenant, &template, name.as_deref(), &parse_params(&params)?).await?;
+            println!("{}", app.id);
+        }
+        AppCommand::Templates { json } => {
+            let all = idp::gallery::all();
+            if json {
+                let v: Vec<_> =
+                    all.iter().map(|t| json!({"name": t.name, "display_name": t.display_name})).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for t in all {
+                    println!("{:<28} {}", t.name, t.display_name);
+                }
+            }
+        }
+        AppCommand::List { json } => {
+            let apps = idp.store.list_apps(tenant).await?;
+            if json {
+                let v: Vec<_> = apps
+                    .iter()
+                    .map(|a| json!({"id": a.id, "name": a.name, "template": a.template}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for a in apps {
+                    println!("{}  {}  ({})", a.id, a.name, a.template);
+                }
+            }
+        }
+        AppCommand::Show { app } => {
+            let (a, config) = idp.app(tenant, &app).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"id": a.id, "name": a.name, "template": a.template, "config": config})
+                )?
+            );
+        }
+        AppCommand::SetSaml(a) => {
+            let changes = SamlChanges {
+                identifier: a.identifier,
+                reply_urls: a.reply_urls,
+                sign_on_url: a.sign_on_url,
+                relay_state: a.relay_state,
+                logout_url: a.logout_url,
+                name_id_format: a.nameid_format.map(|f| match f {
+                    NameIdFormatArg::Persistent => NameIdFormat::Persistent,
+                    NameIdFormatArg::Email => NameIdFormat::Email,
+                    NameIdFormatArg::Unspecified => NameIdFormat::Unspecified,
+                    NameIdFormatArg::Transient => NameIdFormat::Transient,
+                }),
+                name_id_source: a
+                    .nameid_source
+                    .as_deref()
+                    .map(str::parse::<SourceAttribute>)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                signing: a.signing.map(|s| match s {
+                    SigningArg::Assertion => SigningOption::Assertion,
+                    SigningArg::Response => SigningOption::Response,
+                    SigningArg::Both => SigningOption::Both,
+                }),
+            };
+            idp.set_saml(tenant, &a.app, changes).await?;
+        }
+        AppCommand::ImportSpMetadata { app, file } => {
+            let xml =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            idp.import_sp_metadata(tenant, &app, &xml).await?;
+        }
+        AppCommand::Claim(ClaimCommand::Set { app, name, source, namespace }) => {
+            let source: SourceAttribute = source.parse().map_err(anyhow::Error::msg)?;
+            idp.set_claim(tenant, &app, &name, source, namespace).await?;
+        }
+        AppCommand::Claim(ClaimCommand::Remove { app, name }) => {
+            idp.remove_claim(tenant, &app, &name).await?;
+        }
+        AppCommand::GroupsClaim { app, setting } => {
+            let s = match setting {
+                GroupsClaimArg::None => GroupsClaim::None,
+                GroupsClaimArg::Security => GroupsClaim::SecurityGroups,
+                GroupsClaimArg::All => GroupsClaim::AllGroups,
+                GroupsClaimArg::Assigned => GroupsClaim::AssignedGroups,
+            };
+            idp.set_groups_claim(tenant, &app, s).await?;
+        }
+        AppCommand::Assign { app, user, group, role } => match (user, group) {
+            (Some(u), _) => drop(idp.assign(tenant, &app, &u, PrincipalKind::User, role.as_deref()).await?),
+            (None, Some(g)) => {
+                drop(idp.assign(tenant, &app, &g, PrincipalKind::Group, role.as_deref()).await?)
+            }
+            (None, None) => bail!("give --user or --group"),
+        },
+        AppCommand::Metadata { app } => print!("{}", idp.app_metadata(tenant, &app).await?),
+        AppCommand::Cert(c) => cert(idp, tenant, c).await?,
+    }
+    Ok(())
+}
+
+async fn cert(idp: &Idp, tenant: uuid::Uuid, c: CertCommand) -> Result<()> {
+    match c {
+        CertCommand::List { app, json } => {
+            let certs = idp.list_certs(tenant, &app).await?;
+            let fmt = time::format_description::well_known::Rfc3339;
+            if json {
+                let v: Vec<_> = certs
+                    .iter()
+                    .map(|c| json!({"id": c.id, "active": c.active, "thumbprint": c.thumbprint, "sha256_thumbprint": c.sha256_thumbprint,
+                        "subject": c.subject, "not_before": c.not_before.format(&fmt).ok(), "not_after": c.not_after.format(&fmt).ok(), "warning": c.warning}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for c in certs {
+                    println!(
+                        "{}  {}  {}  expires {}{}",
+                        c.id,
+                        if c.active { "active  " } else { "inactive" },
+                        c.thumbprint,
+                        c.not_after.format(&fmt)?,
+                        c.warning.map(|w| format!("  WARNING: {w}")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        CertCommand::New { app } => println!("{}", idp.create_cert(tenant, &app).await?),
+        CertCommand::Activate { app, cert } => idp.activate_cert(tenant, &app, &cert).await?,
+        CertCommand::Download { app, cert, format, out } => {
+            let f = match format {
+                CertFormatArg::Pem => CertFormat::Pem,
+                CertFormatArg::Base64 => CertFormat::Base64,
+                CertFormatArg::Der => CertFormat::Der,
+            };
+            let bytes = idp.download_cert(tenant, &app, cert.as_deref(), f).await?;
+            match out {
+                Some(p) => std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
+    let mut filter = store::SignInFilter::tenant(tenant);
+    if let Some(app) = &a.app {
+        filter.app_id = Some(idp.app(tenant, app).await?.0.id);
+    }
+    filter.upn = a.user.clone();
+    filter.limit = Some(a.limit);
+    let rows = idp.store.list_sign_ins(&filter).await?;
+    let fmt = time::format_description::well_known::Rfc3339;
+    let at = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|d| d.format(&fmt).ok())
+            .unwrap_or_default()
+    };
+    if a.json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|s| json!({"id": s.id, "at": at(s.at), "user_id": s.user_id, "upn": s.upn, "app_id": s.app_id, "ip": s.ip,
+                "result": s.result_code, "correlation_id": s.correlation_id, "detail": s.detail}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for s in rows {
+            println!(
+                "{}  {:<10} {:<32} app={} ip={} correlation={}{}",
+                at(s.at),
+                s.result_code,
+                s.upn.as_deref().unwrap_or("-"),
+                s.app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                s.ip.as_deref().unwrap_or("-"),
+                s.correlation_id,
+                s.detail.map(|d| format!("  {d}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}

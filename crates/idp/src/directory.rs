@@ -1,0 +1,236 @@
+//! Users and security groups: the rules the directory enforces on top of the
+//! store (valid UPNs, hashed passwords, lookups by UPN or object ID).
+
+use crate::error::{IdpError, Result};
+use crate::password;
+use crate::service::{now, Idp};
+use store::model::{Group, PrincipalKind, User};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// What `user create` takes.
+#[derive(Debug, Default, Clone)]
+pub struct NewUser {
+    pub upn: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    pub display_name: Option<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub employee_id: Option<String>,
+}
+
+/// What `user set` changes (`None` = keep).
+#[derive(Debug, Default, Clone)]
+pub struct UserChanges {
+    pub upn: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    pub display_name: Option<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub employee_id: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// A UPN is `name@domain`, without spaces or control characters.
+pub fn validate_upn(upn: &str) -> Result<()> {
+    let bad = |why: &str| IdpError::Invalid(format!("user principal name {upn:?} {why}; use name@domain"));
+    let (name, domain) = upn.split_once('@').ok_or_else(|| bad("has no @"))?;
+    if name.is_empty()
+        || domain.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.') && domain != "localhost"
+    {
+        return Err(bad("is not of the form name@domain"));
+    }
+    if upn.chars().any(|c| c.is_whitespace() || c.is_control()) || upn.len() > 256 {
+        return Err(bad("contains spaces or control characters, or is too long"));
+    }
+    Ok(())
+}
+
+fn validate_mail(mail: &str) -> Result<()> {
+    validate_upn(mail).map_err(|_| IdpError::Invalid(format!("mail {mail:?} is not an e-mail address")))
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl Idp {
+    /// Creates a user; `password` (if any) is hashed with argon2id.
+    pub async fn create_user(
+        &self,
+        tenant: Uuid,
+        new: NewUser,
+        password: Option<Zeroizing<String>>,
+    ) -> Result<User> {
+        let upn = new.upn.trim().to_string();
+        validate_upn(&upn)?;
+        let mail = non_empty(new.mail);
+        if let Some(m) = &mail {
+            validate_mail(m)?;
+        }
+        let given_name = non_empty(new.given_name);
+        let surname = non_empty(new.surname);
+        let display_name = non_empty(new.display_name).unwrap_or_else(|| match (&given_name, &surname) {
+            (Some(g), Some(s)) => format!("{g} {s}"),
+            (Some(g), None) => g.clone(),
+            (None, Some(s)) => s.clone(),
+            (None, None) => upn.clone(),
+        });
+        let password_hash = match password {
+            Some(p) if !p.is_empty() => Some(password::hash(&p).map_err(IdpError::Internal)?),
+            _ => None,
+        };
+        let t = now();
+        let user = User {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            upn,
+            display_name,
+            given_name,
+            surname,
+            mail,
+            department: non_empty(new.department),
+            job_title: non_empty(new.job_title),
+            employee_id: non_empty(new.employee_id),
+            enabled: true,
+            password_hash,
+            totp_secret_sealed: None,
+            created_at: t,
+            updated_at: t,
+        };
+        self.store.create_user(&user).await?;
+        Ok(user)
+    }
+
+    /// Finds a user by object ID or by UPN.
+    pub async fn find_user(&self, tenant: Uuid, upn_or_id: &str) -> Result<User> {
+        let found = match Uuid::parse_str(upn_or_id.trim()) {
+            Ok(id) => self.store.get_user(tenant, id).await?,
+            Err(_) => self.store.find_user_by_upn(tenant, upn_or_id.trim()).await?,
+        };
+        found.ok_or_else(|| IdpError::NotFound { what: format!("user {upn_or_id:?}") })
+    }
+
+    /// Changes a user's attributes. The object ID never changes, so neither do
+    /// persistent NameIDs.
+    pub async fn set_user(&self, tenant: Uuid, upn_or_id: &str, c: UserChanges) -> Result<User> {
+        let mut u = self.find_user(tenant, upn_or_id).await?;
+        if let Some(upn) = c.upn {
+            let upn = upn.trim().to_string();
+            validate_upn(&upn)?;
+            u.upn = upn;
+        }
+        if let Some(mail) = c.mail {
+            let mail = non_empty(Some(mail));
+            if let Some(m) = &mail {
+                validate_mail(m)?;
+            }
+            u.mail = mail;
+        }
+        let set = |field: &mut Option<String>, v: Option<String>| {
+            if let Some(v) = v {
+                *field = non_empty(Some(v));
+            }
+        };
+        set(&mut u.given_name, c.given_name);
+        set(&mut u.surname, c.surname);
+        set(&mut u.department, c.department);
+        set(&mut u.job_title, c.job_title);
+        set(&mut u.employee_id, c.employee_id);
+        if let Some(d) = non_empty(c.display_name) {
+            u.display_name = d;
+        }
+        if let Some(e) = c.enabled {
+            u.enabled = e;
+        }
+        u.updated_at = now();
+        self.store.update_user(&u).await?;
+        if !u.enabled {
+            // A disabled account loses its sessions at once.
+            self.store.delete_sessions_of_user(tenant, u.id).await?;
+        }
+        Ok(u)
+    }
+
+    /// Sets (or clears) a user's password.
+    pub async fn set_password(
+        &self,
+        tenant: Uuid,
+        upn_or_id: &str,
+        password: Option<Zeroizing<String>>,
+    ) -> Result<()> {
+        let mut u = self.find_user(tenant, upn_or_id).await?;
+        u.password_hash = match password {
+            Some(p) if !p.is_empty() => Some(password::hash(&p).map_err(IdpError::Internal)?),
+            _ => None,
+        };
+        u.updated_at = now();
+        self.store.update_user(&u).await?;
+        Ok(())
+    }
+
+    /// Creates a security group.
+    pub async fn create_group(&self, tenant: Uuid, name: &str, description: Option<String>) -> Result<Group> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 256 {
+            return Err(IdpError::Invalid("a group name must have 1 to 256 characters".into()));
+        }
+        let g = Group {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            name: name.to_string(),
+            description: non_empty(description),
+            security_enabled: true,
+            created_at: now(),
+        };
+        self.store.create_group(&g).await?;
+        Ok(g)
+    }
+
+    /// Finds a group by object ID or name.
+    pub async fn find_group(&self, tenant: Uuid, name_or_id: &str) -> Result<Group> {
+        let found = match Uuid::parse_str(name_or_id.trim()) {
+            Ok(id) => self.store.get_group(tenant, id).await?,
+            Err(_) => self.store.find_group_by_name(tenant, name_or_id.trim()).await?,
+        };
+        found.ok_or_else(|| IdpError::NotFound { what: format!("group {name_or_id:?}") })
+    }
+
+    /// Adds a user (by UPN or ID) or a group (by ID or name) to a group.
+    pub async fn add_group_member(
+        &self,
+        tenant: Uuid,
+        group: &str,
+        member: &str,
+        kind: PrincipalKind,
+    ) -> Result<()> {
+        let g = self.find_group(tenant, group).await?;
+        let member_id = match kind {
+            PrincipalKind::User => self.find_user(tenant, member).await?.id,
+            PrincipalKind::Group => self.find_group(tenant, member).await?.id,
+        };
+        self.store.add_member(g.id, member_id, kind).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upn_rules() {
+        for ok in ["alice@contoso.com", "a.b+c@sub.example.org", "admin@localhost"] {
+            validate_upn(ok).unwrap();
+        }
+        for bad in ["alice", "@contoso.com", "alice@", "al ice@contoso.com", "a@b@c.com", "alice@contoso"] {
+            assert_eq!(validate_upn(bad).unwrap_err().code(), "PCS90001", "{bad}");
+        }
+    }
+}

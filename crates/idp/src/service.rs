@@ -1,0 +1,106 @@
+//! The IdP as one value: the store, the sealer for secrets at rest, the public
+//! base URL and the sign-in throttle. The CLI and the HTTP server both use it,
+//! on the same data directory, so the server sees CLI changes at once (it reads
+//! the store on every request and caches nothing).
+
+use crate::endpoints::TenantEndpoints;
+use crate::error::{IdpError, Result};
+use crate::web::security::Lockout;
+use std::path::Path;
+use std::sync::Arc;
+use store::model::Tenant;
+use store::seal::{MasterKey, Sealer};
+use store::Store;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// The identity provider.
+#[derive(Clone)]
+pub struct Idp {
+    pub store: Store,
+    pub(crate) sealer: Sealer,
+    pub(crate) lockout: Arc<Lockout>,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Idp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idp").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+/// The display name of the tenant `up` creates.
+pub const DEFAULT_TENANT_NAME: &str = "Default Directory";
+
+impl Idp {
+    /// Opens the IdP on a data directory (SQLite, master key file).
+    pub async fn open_data_dir(dir: &Path, base_url: &str) -> Result<Idp> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            IdpError::Invalid(format!("cannot create the data directory {}: {e}", dir.display()))
+        })?;
+        let store = Store::open_data_dir(dir).await?;
+        let master = MasterKey::for_data_dir(dir)?;
+        Self::new(store, &master, base_url).await
+    }
+
+    /// Opens the IdP on any store.
+    pub async fn new(store: Store, master: &MasterKey, base_url: &str) -> Result<Idp> {
+        let sealer = Sealer::for_store(&store, master).await?;
+        Ok(Idp {
+            store,
+            sealer,
+            lockout: Arc::new(Lockout::default()),
+            base_url: base_url.trim_end_matches('/').into(),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn endpoints(&self, tenant: Uuid) -> TenantEndpoints {
+        TenantEndpoints::new(&self.base_url, tenant)
+    }
+
+    /// The default tenant, created when the directory is empty.
+    pub async fn ensure_default_tenant(&self) -> Result<Tenant> {
+        if let Some(t) = self.store.default_tenant().await? {
+            return Ok(t);
+        }
+        let t = Tenant { id: Uuid::new_v4(), name: DEFAULT_TENANT_NAME.into(), created_at: now() };
+        self.store.create_tenant(&t).await?;
+        // Another process may have created one at the same moment; the first wins.
+        Ok(self.store.default_tenant().await?.unwrap_or(t))
+    }
+
+    /// The default tenant; an error that says to run `up` when there is none.
+    pub async fn default_tenant(&self) -> Result<Tenant> {
+        self.store.default_tenant().await?.ok_or_else(|| {
+            IdpError::Invalid(
+                "the data directory has no tenant yet: run `portcullis up` once to create it".into(),
+            )
+        })
+    }
+
+    /// The tenant's secret (for persistent NameIDs), created on first use and
+    /// kept sealed.
+    pub async fn tenant_secret(&self, tenant: Uuid) -> Result<Zeroizing<Vec<u8>>> {
+        let key = format!("tenant-secret/{tenant}");
+        let aad = key.as_bytes();
+        if let Some(sealed) = self.store.get_setting(&key).await? {
+            return Ok(self.sealer.open(aad, &sealed)?);
+        }
+        let mut fresh = Zeroizing::new(vec![0u8; 32]);
+        aws_lc_rs::rand::fill(&mut fresh)
+            .map_err(|_| IdpError::Internal("random generator failed".into()))?;
+        self.store.put_setting_if_absent(&key, &self.sealer.seal(aad, &fresh)?).await?;
+        let sealed =
+            self.store.get_setting(&key).await?.ok_or_else(|| IdpError::Internal("tenant secret".into()))?;
+        Ok(self.sealer.open(aad, &sealed)?)
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,434 @@
+//! The browser SSO flow: AuthnRequest in, sign-in when needed, assignment
+//! check, claims, signed Response out through an auto-submitting form; and the
+//! IdP-initiated variant started from a My Apps tile.
+
+use super::pages;
+use super::security::{self, random_token};
+use crate::error::{IdpError, Result};
+use crate::model::{AppConfig, NameIdFormat};
+use crate::service::{now, Idp};
+use crate::sso::{self, IncomingRequest};
+use crate::{claims, issue, nameid};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use saml::bindings::{post, MessageParam};
+use saml::crypto::Certificate;
+use saml::model::NameId;
+use serde::{Deserialize, Serialize};
+use store::model::{App, PrincipalKind, Session, SignIn, User};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The cookie that carries the IdP session.
+pub const SESSION_COOKIE: &str = "pcs_session";
+/// How long an IdP session lasts without a new sign-in.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+/// What the browser was doing when it had to sign in; carried through the
+/// sign-in form (it holds nothing secret: the request is checked again after).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pending {
+    Redirect { query: String },
+    Post { saml_request: String, relay_state: Option<String> },
+    MyApps,
+    Launch { app: Uuid },
+}
+
+impl Pending {
+    pub fn encode(&self) -> String {
+        B64URL.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(s: &str) -> Option<Pending> {
+        serde_json::from_slice(&B64URL.decode(s.trim()).ok()?).ok()
+    }
+}
+
+/// What a flow step answers: a page, a redirect, or the auto-posting form.
+#[derive(Debug)]
+pub enum Outcome {
+    Html { status: u16, body: String, set_cookies: Vec<String> },
+    Redirect { location: String, set_cookies: Vec<String> },
+}
+
+/// Request facts the flow needs from HTTP.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    pub cookie_header: Option<String>,
+    pub ip: Option<String>,
+    pub secure: bool,
+}
+
+impl Ctx {
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        security::read_cookie(self.cookie_header.as_deref(), name)
+    }
+}
+
+impl Idp {
+    /// The signed-in user of this browser in `tenant`, if the session is valid.
+    pub async fn session_user(&self, tenant: Uuid, ctx: &Ctx) -> Result<Option<(Session, User)>> {
+        let Some(cookie) = ctx.cookie(SESSION_COOKIE) else { return Ok(None) };
+        let Some(session) = self.store.get_session(&security::session_hash(cookie)).await? else {
+            return Ok(None);
+        };
+        if session.tenant_id != tenant || session.expires_at <= now() {
+            return Ok(None);
+        }
+        match self.store.get_user(tenant, session.user_id).await? {
+            Some(u) if u.enabled => Ok(Some((session, u))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Starts a session for `user`; returns the Set-Cookie value.
+    pub async fn start_session(&self, user: &User, mfa: bool, secure: bool) -> Result<(Session, String)> {
+        let token = random_token();
+        let at = now();
+        let session = Session {
+            id_hash: security::session_hash(&token),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            authn_instant: at,
+            expires_at: at + SESSION_SECONDS,
+            mfa,
+        };
+        self.store.create_session(&session).await?;
+        Ok((session, security::cookie(SESSION_COOKIE, &token, secure, Some(SESSION_SECONDS))))
+    }
+
+    /// Records one sign-in attempt.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn log_sign_in(
+        &self,
+        tenant: Uuid,
+        user: Option<&User>,
+        upn: Option<&str>,
+        app: Option<&App>,
+        ctx: &Ctx,
+        result: std::result::Result<(), &IdpError>,
+        correlation_id: Uuid,
+    ) {
+        let entry = SignIn {
+            id: Uuid::new_v4(),
+            tenant_id: tenant,
+            at: now(),
+            user_id: user.map(|u| u.id),
+            upn: user.map(|u| u.upn.clone()).or_else(|| upn.map(str::to_string)),
+            app_id: app.map(|a| a.id),
+            ip: ctx.ip.clone(),
+            result_code: match result {
+                Ok(()) => "OK".into(),
+                Err(e) => e.code().into(),
+            },
+            correlation_id,
+            detail: result.err().map(|e| e.to_string()),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(%tenant, upn = ?entry.upn, app = ?entry.app_id, %correlation_id, "sign-in succeeded")
+            }
+            Err(e) => {
+                tracing::warn!(%tenant, upn = ?entry.upn, app = ?entry.app_id, %correlation_id, code = e.code(), error = %e, "sign-in failed")
+            }
+        }
+        if let Err(e) = self.store.record_sign_in(&entry).await {
+            tracing::error!(error = %e, "could not record a sign-in");
+        }
+    }
+
+    /// The error page for `e`, logged with a fresh correlation ID.
+    pub async fn fail(
+        &self,
+        tenant: Uuid,
+        user: Option<&User>,
+        app: Option<&App>,
+        ctx: &Ctx,
+        e: IdpError,
+    ) -> Outcome {
+        let correlation_id = Uuid::new_v4();
+        self.log_sign_in(tenant, user, None, app, ctx, Err(&e), correlation_id).await;
+        Outcome::Html {
+            status: e.http_status(),
+            body: pages::error(e.code(), &e.to_string(), &correlation_id.to_string()),
+            set_cookies: Vec::new(),
+        }
+    }
+
+    /// Handles an AuthnRequest (or resumes one after sign-in, `fresh` = the user
+    /// has just authenticated in this browser).
+    pub async fn handle_authn_request(
+        &self,
+        tenant: Uuid,
+        pending: Pending,
+        ctx: &Ctx,
+        fresh: bool,
+    ) -> Outcome {
+        let incoming = match &pending {
+            Pending::Redirect { query } => IncomingRequest::from_redirect(query),
+            Pending::Post { saml_request, relay_state } => {
+                IncomingRequest::from_post(saml_request, relay_state.clone())
+            }
+            Pending::MyApps | Pending::Launch { .. } => {
+                return self
+                    .fail(tenant, None, None, ctx, IdpError::Internal("not an AuthnRequest".into()))
+                    .await
+            }
+        };
+        let incoming = match incoming {
+            Ok(i) => i,
+            Err(e) => return self.fail(tenant, None, None, ctx, e).await,
+        };
+        // Route by issuer to the app; check it may sign in and where to answer.
+        let (app, config) = match self.app_for_request(tenant, &incoming).await {
+            Ok(x) => x,
+            Err((app, e)) => return self.fail(tenant, None, app.as_ref(), ctx, e).await,
+        };
+        let acs = match sso::resolve_reply_url(&app.name, &config, &incoming.request) {
+            Ok(a) => a,
+            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+        };
+        let format = match sso::name_id_format(&config, Some(&incoming.request)) {
+            Ok(f) => f,
+            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+        };
+        let force = incoming.request.force_authn == Some(true) && !fresh;
+        let session = match self.session_user(tenant, ctx).await {
+            Ok(s) => s.filter(|_| !force),
+            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+        };
+        let Some((session, user)) = session else {
+            if incoming.request.is_passive == Some(true) {
+                // No interaction allowed: answer the app with NoPassive.
+                let status = saml::model::Status::new(saml::model::Status::RESPONDER)
+                    .with_sub_code(saml::model::Status::NO_PASSIVE);
+                return self
+                    .post_error_response(
+                        tenant,
+                        &app,
+                        &config,
+                        &acs,
+                        incoming.request.id.as_str(),
+                        status,
+                        incoming.relay_state.as_deref(),
+                        ctx,
+                    )
+                    .await;
+            }
+            return self.login_page(tenant, &pending, Some(&app.name), None, "", ctx);
+        };
+        let relay_state = incoming.relay_state.clone();
+        self.respond(
+            tenant,
+            &app,
+            &config,
+            &user,
+            &session,
+            &acs,
+            Some(&incoming.request.id),
+            relay_state.as_deref(),
+            Some(format),
+            ctx,
+        )
+        .await
+    }
+
+    async fn app_for_request(
+        &self,
+        tenant: Uuid,
+        incoming: &IncomingRequest,
+    ) -> std::result::Result<(App, AppConfig), (Option<App>, IdpError)> {
+        let issuer = incoming.issuer().map_err(|e| (None, e))?;
+        let app = self
+            .store
+            .find_app_by_identifier(tenant, issuer)
+            .await
+            .map_err(|e| (None, e.into()))?
+            .ok_or_else(|| (None, IdpError::UnknownApp(issuer.to_string())))?;
+        let (app, config) = self.app(tenant, &app.id.to_string()).await.map_err(|e| (None, e))?;
+        if !config.enabled {
+            return Err((Some(app.clone()), IdpError::AppDisabled(app.name.clone())));
+        }
+        let certs: Vec<Certificate> = config
+            .request_verification_certs
+            .iter()
+            .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
+            .collect();
+        incoming
+            .check_signature(&app.name, &certs, config.require_signed_requests)
+            .map_err(|e| (Some(app.clone()), e))?;
+        Ok((app, config))
+    }
+
+    /// The sign-in form, carrying `pending`.
+    pub fn login_page(
+        &self,
+        tenant: Uuid,
+        pending: &Pending,
+        app: Option<&str>,
+        error: Option<&str>,
+        username: &str,
+        ctx: &Ctx,
+    ) -> Outcome {
+        let csrf = ctx.cookie(CSRF_COOKIE).map(str::to_string).unwrap_or_else(random_token);
+        Outcome::Html {
+            status: if error.is_some() { 401 } else { 200 },
+            body: pages::sign_in(
+                &self.endpoints(tenant).login_url(),
+                &csrf,
+                &pending.encode(),
+                username,
+                error,
+                app,
+            ),
+            set_cookies: vec![security::cookie(CSRF_COOKIE, &csrf, ctx.secure, None)],
+        }
+    }
+
+    /// Checks assignment, builds the claims and NameID, signs, and answers with
+    /// the auto-posting form to `acs`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn respond(
+        &self,
+        tenant: Uuid,
+        app: &App,
+        config: &AppConfig,
+        user: &User,
+        session: &Session,
+        acs: &str,
+        in_response_to: Option<&str>,
+        relay_state: Option<&str>,
+        requested: Option<NameIdFormat>,
+        ctx: &Ctx,
+    ) -> Outcome {
+        match self.build_response(tenant, app, config, user, session, acs, in_response_to, requested).await {
+            Ok(xml) => {
+                let correlation_id = Uuid::new_v4();
+                self.log_sign_in(tenant, Some(user), None, Some(app), ctx, Ok(()), correlation_id).await;
+                match post::post_form(acs, MessageParam::Response, &xml, relay_state) {
+                    Ok(body) => Outcome::Html { status: 200, body, set_cookies: Vec::new() },
+                    Err(e) => self.fail(tenant, Some(user), Some(app), ctx, e.into()).await,
+                }
+            }
+            Err(e) => self.fail(tenant, Some(user), Some(app), ctx, e).await,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn build_response(
+        &self,
+        tenant: Uuid,
+        app: &App,
+        config: &AppConfig,
+        user: &User,
+        session: &Session,
+        acs: &str,
+        in_response_to: Option<&str>,
+        requested: Option<NameIdFormat>,
+    ) -> Result<String> {
+        if !user.enabled {
+            return Err(IdpError::UserDisabled(user.upn.clone()));
+        }
+        if !config.enabled {
+            return Err(IdpError::AppDisabled(app.name.clone()));
+        }
+        let groups = self.store.groups_of_user(tenant, user.id, true).await?;
+        let assignments = self.store.assignments(app.id).await?;
+        let direct =
+            assignments.iter().find(|a| a.principal_kind == PrincipalKind::User && a.principal_id == user.id);
+        let via_group = assignments.iter().find(|a| {
+            a.principal_kind == PrincipalKind::Group && groups.iter().any(|g| g.id == a.principal_id)
+        });
+        let assignment = direct.or(via_group);
+        if config.assignment_required && assignment.is_none() {
+            return Err(IdpError::NotAssigned { user: user.upn.clone(), app: app.name.clone() });
+        }
+        let assigned_group_ids: Vec<Uuid> = assignments
+            .iter()
+            .filter(|a| a.principal_kind == PrincipalKind::Group)
+            .map(|a| a.principal_id)
+            .collect();
+        let input = claims::UserClaimsInput {
+            user,
+            groups: &groups,
+            assigned_group_ids: &assigned_group_ids,
+            role: assignment.map(|a| a.role.as_str()),
+            base_url: self.base_url(),
+        };
+        let attributes = claims::build_attributes(config, &input)?;
+        let secret = self.tenant_secret(tenant).await?;
+        let (format, value) = nameid::name_id_value(&config.name_id, requested, user, app.id, &secret)?;
+        let audience = config
+            .identifiers
+            .iter()
+            .find(|i| i.is_default)
+            .or(config.identifiers.first())
+            .map(|i| i.value.clone())
+            .ok_or_else(|| IdpError::Invalid(format!("app {} has no identifier", app.name)))?;
+        let (key, cert) = self.signing_material(app).await?;
+        let endpoints = self.endpoints(tenant);
+        let issuer = endpoints.entity_id();
+        let authn_instant =
+            OffsetDateTime::from_unix_timestamp(session.authn_instant).unwrap_or(OffsetDateTime::now_utc());
+        // The session index is derived from the session, not the cookie: it is sent to apps.
+        let session_index = format!("_{}", &session.id_hash[..32]);
+        let mut name_id = NameId::new(value, format.uri());
+        if format == NameIdFormat::Persistent {
+            name_id.name_qualifier = None;
+        }
+        let params = issue::ResponseParams {
+            issuer: &issuer,
+            audience: &audience,
+            acs_url: acs,
+            in_response_to,
+            name_id,
+            attributes,
+            authn_instant,
+            session_index: &session_index,
+            authn_context: None,
+            now: OffsetDateTime::now_utc(),
+            signing: config.signing,
+            algorithm: config.signing_algorithm,
+        };
+        Ok(issue::signed_response(&params, &key, &cert)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn post_error_response(
+        &self,
+        tenant: Uuid,
+        app: &App,
+        config: &AppConfig,
+        acs: &str,
+        in_response_to: &str,
+        status: saml::model::Status,
+        relay_state: Option<&str>,
+        ctx: &Ctx,
+    ) -> Outcome {
+        let e = IdpError::InteractionRequired;
+        let correlation_id = Uuid::new_v4();
+        self.log_sign_in(tenant, None, None, Some(app), ctx, Err(&e), correlation_id).await;
+        let built = async {
+            let (key, cert) = self.signing_material(app).await?;
+            let issuer = self.endpoints(tenant).entity_id();
+            let p = issue::ErrorParams {
+                issuer: &issuer,
+                acs_url: acs,
+                in_response_to: Some(in_response_to),
+                status,
+                now: OffsetDateTime::now_utc(),
+                algorithm: config.signing_algorithm,
+            };
+            let xml = issue::error_response(&p, &key, &cert)?;
+            Ok::<_, IdpError>(post::post_form(acs, MessageParam::Response, &xml, relay_state)?)
+        };
+        match built.await {
+            Ok(body) => Outcome::Html { status: 200, body, set_cookies: Vec::new() },
+            Err(e) => self.fail(tenant, None, Some(app), ctx, e).await,
+        }
+    }
+}
+
+/// The cookie of the double-submit CSRF token.
+pub const CSRF_COOKIE: &str = "pcs_csrf";
