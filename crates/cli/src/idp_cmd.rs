@@ -82,6 +82,16 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Turn on the TOTP second factor; prints the otpauth:// URI for an authenticator app.
+    TotpEnroll {
+        #[arg(long)]
+        user: String,
+    },
+    /// Turn off the TOTP second factor.
+    TotpRemove {
+        #[arg(long)]
+        user: String,
+    },
     /// List users.
     List {
         #[arg(long)]
@@ -144,6 +154,22 @@ pub enum AppCommand {
     Show {
         #[arg(long)]
         app: String,
+    },
+    /// Properties: name, enabled for sign-in, assignment required, visible in My Apps.
+    Set {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        assignment_required: Option<bool>,
+        #[arg(long)]
+        visible: Option<bool>,
+        /// Refuse AuthnRequests that are not signed with the SP's certificate.
+        #[arg(long)]
+        require_signed_requests: Option<bool>,
     },
     /// Basic SAML Configuration, NameID and signing.
     SetSaml(SetSamlArgs),
@@ -399,6 +425,8 @@ async fn user(idp: &Idp, tenant: uuid::Uuid, c: UserCommand) -> Result<()> {
             }
             println!("{}", u.id);
         }
+        UserCommand::TotpEnroll { user } => println!("{}", idp.enroll_totp(tenant, &user).await?.as_str()),
+        UserCommand::TotpRemove { user } => idp.remove_totp(tenant, &user).await?,
         UserCommand::List { json } => {
             let users = idp.store.list_users(tenant).await?;
             if json {
@@ -503,6 +531,16 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
                     &json!({"id": a.id, "name": a.name, "template": a.template, "config": config})
                 )?
             );
+        }
+        AppCommand::Set { app, name, enabled, assignment_required, visible, require_signed_requests } => {
+            let c = idp::apps::PropertyChanges {
+                name,
+                enabled,
+                assignment_required,
+                visible,
+                require_signed_requests,
+            };
+            idp.set_properties(tenant, &app, c).await?;
         }
         AppCommand::SetSaml(a) => {
             let changes = SamlChanges {

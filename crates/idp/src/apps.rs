@@ -37,6 +37,16 @@ pub struct SamlChanges {
     pub signing: Option<SigningOption>,
 }
 
+/// What `app set` changes in the app's Properties (`None` = keep).
+#[derive(Debug, Default, Clone)]
+pub struct PropertyChanges {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub assignment_required: Option<bool>,
+    pub visible: Option<bool>,
+    pub require_signed_requests: Option<bool>,
+}
+
 /// A certificate download format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertFormat {
@@ -143,6 +153,37 @@ impl Idp {
         let cert = self.new_signing_cert(app.id).await?;
         self.store.activate_signing_cert(app.id, cert).await?;
         Ok(app)
+    }
+
+    /// Changes the app's Properties: name, enabled for sign-in, assignment
+    /// required, visible in My Apps, signed requests required.
+    pub async fn set_properties(&self, tenant: Uuid, app_ref: &str, c: PropertyChanges) -> Result<App> {
+        let (mut app, mut config) = self.app(tenant, app_ref).await?;
+        if let Some(name) = c.name {
+            let name = name.trim();
+            if name.is_empty() || name.len() > 256 {
+                return Err(IdpError::Invalid("an app name must have 1 to 256 characters".into()));
+            }
+            app.name = name.to_string();
+        }
+        if let Some(v) = c.enabled {
+            config.enabled = v;
+        }
+        if let Some(v) = c.assignment_required {
+            config.assignment_required = v;
+        }
+        if let Some(v) = c.visible {
+            config.visible = v;
+        }
+        if let Some(v) = c.require_signed_requests {
+            if v && config.request_verification_certs.is_empty() {
+                return Err(IdpError::Invalid(
+                    "the app has no request-signing certificate: import the SP's metadata first".into(),
+                ));
+            }
+            config.require_signed_requests = v;
+        }
+        self.save_app(app, &config).await
     }
 
     /// Changes the Basic SAML Configuration and the NameID and signing settings.

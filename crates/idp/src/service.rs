@@ -20,6 +20,8 @@ pub struct Idp {
     pub store: Store,
     pub(crate) sealer: Sealer,
     pub(crate) lockout: Arc<Lockout>,
+    /// The last TOTP time step each user signed in with (a code works once).
+    pub(crate) otp_used: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, i64>>>,
     base_url: String,
 }
 
@@ -50,6 +52,7 @@ impl Idp {
             store,
             sealer,
             lockout: Arc::new(Lockout::default()),
+            otp_used: Arc::default(),
             base_url: base_url.trim_end_matches('/').into(),
         })
     }

@@ -21,6 +21,7 @@ pub fn router(idp: Idp) -> Router {
         .route("/myapps", get(my_apps_default))
         .route("/{tenant}/saml2", get(sso_redirect).post(sso_post))
         .route("/{tenant}/login", get(login_get).post(login_post))
+        .route("/{tenant}/login/otp", axum::routing::post(otp_post))
         .route("/{tenant}/logout", get(logout))
         .route("/{tenant}/myapps", get(my_apps))
         .route("/{tenant}/myapps/launch/{app}", get(launch))
@@ -175,20 +176,120 @@ async fn login_post(
             return render(idp.login_page(tenant, &pending, None, Some(&e.to_string()), &username, &c));
         }
     };
-    idp.lockout.succeeded(&lock_key);
     if !user.enabled {
         let e = IdpError::UserDisabled(user.upn.clone());
         return render(idp.fail(tenant, Some(&user), None, &c, e).await);
     }
-    let (session, cookie) = match idp.start_session(&user, false, c.secure).await {
-        Ok(x) => x,
+    match idp.totp_secret(&user) {
+        Ok(Some(_)) => {
+            // Second step: the password was right; the code decides. The lock
+            // counter is only cleared once the code is right too.
+            let token = match idp.mfa_token(tenant, user.id).await {
+                Ok(t) => t,
+                Err(e) => return render(idp.fail(tenant, Some(&user), None, &c, e).await),
+            };
+            return render(otp_page(&idp, tenant, &c, &pending, &token, None));
+        }
+        Ok(None) => {}
         Err(e) => return render(idp.fail(tenant, Some(&user), None, &c, e).await),
+    }
+    idp.lockout.succeeded(&lock_key);
+    finish_sign_in(&idp, tenant, &c, user, false, pending).await
+}
+
+fn otp_page(
+    idp: &Idp,
+    tenant: Uuid,
+    c: &Ctx,
+    pending: &Pending,
+    token: &str,
+    error: Option<&str>,
+) -> Outcome {
+    let csrf = c.cookie(CSRF_COOKIE).unwrap_or_default().to_string();
+    Outcome::Html {
+        status: if error.is_some() { 401 } else { 200 },
+        body: pages::otp(
+            &format!("{}/otp", idp.endpoints(tenant).login_url()),
+            &csrf,
+            &pending.encode(),
+            token,
+            error,
+        ),
+        set_cookies: vec![],
+    }
+}
+
+async fn otp_post(
+    State(idp): State<Idp>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    addr: Addr,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let tenant = match tenant_or_404(&idp, &tenant).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
+    let c = ctx(&headers, Some(addr.0), &idp);
+    let pending = form.get("ctx").and_then(|s| Pending::decode(s)).unwrap_or(Pending::MyApps);
+    if !security::csrf_ok(c.cookie(CSRF_COOKIE), form.get("csrf").map(String::as_str)) {
+        return render(idp.fail(tenant, None, None, &c, IdpError::Csrf).await);
+    }
+    let token = form.get("pending").cloned().unwrap_or_default();
+    let Some(user_id) = idp.check_mfa_token(tenant, &token).await else {
+        return render(idp.login_page(
+            tenant,
+            &pending,
+            None,
+            Some("The sign-in took too long; sign in again."),
+            "",
+            &c,
+        ));
+    };
+    let user = match idp.store.get_user(tenant, user_id).await {
+        Ok(Some(u)) if u.enabled => u,
+        _ => return render(idp.login_page(tenant, &pending, None, None, "", &c)),
+    };
+    let lock_key = format!("{tenant}/{}", user.upn.to_lowercase());
+    if let Some(secs) = idp.lockout.locked_for(&lock_key) {
+        return render(otp_page(
+            &idp,
+            tenant,
+            &c,
+            &pending,
+            &token,
+            Some(&IdpError::LockedOut(secs).to_string()),
+        ));
+    }
+    let code = form.get("otp").map(String::as_str).unwrap_or("");
+    if !idp.check_otp(&user, code) {
+        idp.lockout.failed(&lock_key);
+        let e = IdpError::BadOtp;
+        idp.log_sign_in(tenant, Some(&user), None, None, &c, Err(&e), Uuid::new_v4()).await;
+        return render(otp_page(&idp, tenant, &c, &pending, &token, Some(&e.to_string())));
+    }
+    idp.lockout.succeeded(&lock_key);
+    finish_sign_in(&idp, tenant, &c, user, true, pending).await
+}
+
+/// Starts the session and continues what the browser was doing.
+async fn finish_sign_in(
+    idp: &Idp,
+    tenant: Uuid,
+    c: &Ctx,
+    user: store::model::User,
+    mfa: bool,
+    pending: Pending,
+) -> Response {
+    let (_session, cookie) = match idp.start_session(&user, mfa, c.secure).await {
+        Ok(x) => x,
+        Err(e) => return render(idp.fail(tenant, Some(&user), None, c, e).await),
+    };
+    idp.log_sign_in(tenant, Some(&user), None, None, c, Ok(()), Uuid::new_v4()).await;
     // Continue what the browser was doing, with the new session.
     let mut c2 = c.clone();
     let token = cookie.split(';').next().unwrap_or("").to_string();
     c2.cookie_header = Some(token);
-    let _ = session;
     let outcome = match pending {
         Pending::Redirect { .. } | Pending::Post { .. } => {
             idp.handle_authn_request(tenant, pending, &c2, true).await
