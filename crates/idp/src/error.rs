@@ -42,6 +42,10 @@ pub enum IdpError {
     InteractionRequired,
     #[error("app {0:?} does not support IdP-initiated sign-on; start from the app's sign-on URL")]
     IdpInitiatedNotSupported(String),
+    #[error(
+        "app {0:?} has no Logout URL to answer a logout request at; add it to the Basic SAML Configuration"
+    )]
+    NoLogoutUrl(String),
     #[error("app {0:?} has no active signing certificate; create and activate one under SAML Certificates")]
     NoSigningCertificate(String),
     #[error("the form expired or was not sent by this site; go back and try again")]
@@ -84,6 +88,7 @@ impl IdpError {
             InteractionRequired => "PCS50058",
             IdpInitiatedNotSupported(_) => "PCS750054",
             NoSigningCertificate(_) => "PCS500014",
+            NoLogoutUrl(_) => "PCS50017",
             Csrf => "PCS90023",
             Claims(e) => e.code(),
             Gallery(e) => e.code(),

@@ -7,10 +7,10 @@ use crate::model::{AppConfig, NameIdFormat};
 use saml::bindings::{post, redirect};
 use saml::crypto::Certificate;
 use saml::dsig::{self, VerifyOptions};
-use saml::model::AuthnRequest;
+use saml::model::{AuthnRequest, Message};
 use saml::xml::{self, Limits, NAMEID_UNSPECIFIED};
 
-/// How the request arrived; the signature check depends on it.
+/// How a request arrived; the signature check depends on it.
 #[derive(Debug, Clone)]
 enum Carrier {
     Redirect(redirect::RedirectMessage),
@@ -20,44 +20,40 @@ enum Carrier {
     },
 }
 
-/// A decoded, not yet trusted AuthnRequest.
+/// A request message as it came over a binding, not yet trusted.
 #[derive(Debug, Clone)]
-pub struct IncomingRequest {
-    pub request: AuthnRequest,
+pub struct Envelope {
     pub relay_state: Option<String>,
     xml: String,
     carrier: Carrier,
 }
 
-impl IncomingRequest {
+impl Envelope {
     /// From the HTTP-Redirect binding: the raw query string as received.
     pub fn from_redirect(raw_query: &str) -> Result<Self> {
         let m = redirect::decode_query(raw_query).map_err(malformed)?;
         if m.param() != saml::bindings::MessageParam::Request {
             return Err(IdpError::MalformedRequest("expected SAMLRequest, got SAMLResponse".into()));
         }
-        let xml = m.xml().to_string();
-        let request = AuthnRequest::parse(&xml).map_err(malformed)?;
-        let relay_state = m.relay_state().map(str::to_string);
-        Ok(IncomingRequest { request, relay_state, xml, carrier: Carrier::Redirect(m) })
+        Ok(Envelope {
+            relay_state: m.relay_state().map(str::to_string),
+            xml: m.xml().to_string(),
+            carrier: Carrier::Redirect(m),
+        })
     }
 
     /// From the HTTP-POST binding: the `SAMLRequest` and `RelayState` form fields.
     pub fn from_post(saml_request: &str, relay_state: Option<String>) -> Result<Self> {
         let xml = post::decode_post_value(saml_request).map_err(malformed)?;
-        let request = AuthnRequest::parse(&xml).map_err(malformed)?;
         let doc = xml::parse(&xml, &Limits::MESSAGE).map_err(malformed)?;
         let signed = doc.descendants().any(|n| xml::is_element(n, saml::xml::NS_DS, "Signature"));
         drop(doc);
-        Ok(IncomingRequest { request, relay_state, xml, carrier: Carrier::Post { signed } })
+        Ok(Envelope { relay_state, xml, carrier: Carrier::Post { signed } })
     }
 
-    /// The requesting app's entity ID.
-    pub fn issuer(&self) -> Result<&str> {
-        self.request
-            .issuer
-            .as_deref()
-            .ok_or_else(|| IdpError::MalformedRequest("the AuthnRequest has no Issuer".into()))
+    /// The message inside.
+    pub fn message(&self) -> Result<Message> {
+        saml::model::parse_message(&self.xml).map_err(malformed)
     }
 
     /// Whether the request carries a signature (query string or XML).
@@ -101,6 +97,48 @@ impl IncomingRequest {
             }
         }
         Ok(())
+    }
+}
+
+/// A decoded, not yet trusted AuthnRequest.
+#[derive(Debug, Clone)]
+pub struct IncomingRequest {
+    pub request: AuthnRequest,
+    pub relay_state: Option<String>,
+    envelope: Envelope,
+}
+
+impl IncomingRequest {
+    /// From the HTTP-Redirect binding: the raw query string as received.
+    pub fn from_redirect(raw_query: &str) -> Result<Self> {
+        Self::from_envelope(Envelope::from_redirect(raw_query)?)
+    }
+
+    /// From the HTTP-POST binding: the `SAMLRequest` and `RelayState` form fields.
+    pub fn from_post(saml_request: &str, relay_state: Option<String>) -> Result<Self> {
+        Self::from_envelope(Envelope::from_post(saml_request, relay_state)?)
+    }
+
+    fn from_envelope(envelope: Envelope) -> Result<Self> {
+        match envelope.message()? {
+            Message::AuthnRequest(r) => {
+                Ok(IncomingRequest { request: *r, relay_state: envelope.relay_state.clone(), envelope })
+            }
+            _ => Err(IdpError::MalformedRequest("expected an AuthnRequest".into())),
+        }
+    }
+
+    /// The requesting app's entity ID.
+    pub fn issuer(&self) -> Result<&str> {
+        self.request
+            .issuer
+            .as_deref()
+            .ok_or_else(|| IdpError::MalformedRequest("the AuthnRequest has no Issuer".into()))
+    }
+
+    /// See [`Envelope::check_signature`].
+    pub fn check_signature(&self, app: &str, certs: &[Certificate], required: bool) -> Result<()> {
+        self.envelope.check_signature(app, certs, required)
     }
 }
 

@@ -430,5 +430,96 @@ impl Idp {
     }
 }
 
+impl Idp {
+    /// Front-channel single logout: ends this browser's session and answers the
+    /// app's LogoutRequest with a signed LogoutResponse, redirected to its Logout URL.
+    pub async fn handle_logout(&self, tenant: Uuid, envelope: sso::Envelope, ctx: &Ctx) -> Outcome {
+        let request = match envelope.message() {
+            Ok(saml::model::Message::LogoutRequest(r)) => *r,
+            Ok(_) => {
+                return self
+                    .fail(
+                        tenant,
+                        None,
+                        None,
+                        ctx,
+                        IdpError::MalformedRequest("expected a LogoutRequest".into()),
+                    )
+                    .await
+            }
+            Err(e) => return self.fail(tenant, None, None, ctx, e).await,
+        };
+        let Some(issuer) = request.issuer.clone() else {
+            return self
+                .fail(
+                    tenant,
+                    None,
+                    None,
+                    ctx,
+                    IdpError::MalformedRequest("the LogoutRequest has no Issuer".into()),
+                )
+                .await;
+        };
+        let app = match self.store.find_app_by_identifier(tenant, &issuer).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return self.fail(tenant, None, None, ctx, IdpError::UnknownApp(issuer)).await,
+            Err(e) => return self.fail(tenant, None, None, ctx, e.into()).await,
+        };
+        let (app, config) = match self.app(tenant, &app.id.to_string()).await {
+            Ok(x) => x,
+            Err(e) => return self.fail(tenant, None, None, ctx, e).await,
+        };
+        let certs: Vec<Certificate> = config
+            .request_verification_certs
+            .iter()
+            .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
+            .collect();
+        if let Err(e) = envelope.check_signature(&app.name, &certs, config.require_signed_requests) {
+            return self.fail(tenant, None, Some(&app), ctx, e).await;
+        }
+        let Some(logout_url) = config.logout_url.clone() else {
+            return self.fail(tenant, None, Some(&app), ctx, IdpError::NoLogoutUrl(app.name.clone())).await;
+        };
+        if let Some(cookie) = ctx.cookie(SESSION_COOKIE) {
+            if let Err(e) = self.store.delete_session(&security::session_hash(cookie)).await {
+                return self.fail(tenant, None, Some(&app), ctx, e.into()).await;
+            }
+        }
+        let built = async {
+            let (key, _cert) = self.signing_material(&app).await?;
+            let response = saml::model::LogoutResponse {
+                id: saml::model::new_id()?,
+                in_response_to: Some(request.id.clone()),
+                issue_instant: OffsetDateTime::now_utc(),
+                destination: Some(logout_url.clone()),
+                consent: None,
+                issuer: Some(self.endpoints(tenant).entity_id()),
+                status: saml::model::Status::success(),
+            };
+            let signer = saml::bindings::redirect::QuerySigner {
+                key: &key,
+                algorithm: saml::crypto::SignatureAlgorithm::RsaSha256,
+            };
+            Ok::<_, IdpError>(saml::bindings::redirect::redirect_url(
+                &logout_url,
+                MessageParam::Response,
+                &response.to_xml(),
+                envelope.relay_state.as_deref(),
+                Some(signer),
+            )?)
+        };
+        match built.await {
+            Ok(location) => {
+                tracing::info!(%tenant, app = %app.id, "single logout");
+                Outcome::Redirect {
+                    location,
+                    set_cookies: vec![security::cookie(SESSION_COOKIE, "", ctx.secure, Some(0))],
+                }
+            }
+            Err(e) => self.fail(tenant, None, Some(&app), ctx, e).await,
+        }
+    }
+}
+
 /// The cookie of the double-submit CSRF token.
 pub const CSRF_COOKIE: &str = "pcs_csrf";

@@ -95,8 +95,13 @@ async fn sso_redirect(
         Err(r) => return r,
     };
     let c = ctx(&headers, Some(addr.0), &idp);
-    let pending = Pending::Redirect { query: query.unwrap_or_default() };
-    render(idp.handle_authn_request(tenant, pending, &c, false).await)
+    let query = query.unwrap_or_default();
+    if let Ok(envelope) = crate::sso::Envelope::from_redirect(&query) {
+        if matches!(envelope.message(), Ok(saml::model::Message::LogoutRequest(_))) {
+            return render(idp.handle_logout(tenant, envelope, &c).await);
+        }
+    }
+    render(idp.handle_authn_request(tenant, Pending::Redirect { query }, &c, false).await)
 }
 
 async fn sso_post(
