@@ -348,16 +348,16 @@ fn read_password() -> Result<Zeroizing<String>> {
 }
 
 /// The base URL `up` recorded (so entity IDs match the running server).
-pub async fn open(data: &Path) -> Result<Idp> {
+pub async fn open(data: &Path, database_url: Option<&str>) -> Result<Idp> {
     let base = crate::up::recorded_base_url(data);
-    Ok(Idp::open_data_dir(data, &base).await?)
+    Ok(Idp::open(data, database_url, &base).await?)
 }
 
-pub fn run(data: &Path, cmd: IdpCommand) -> Result<ExitCode> {
+pub fn run(data: &Path, database_url: Option<&str>, cmd: IdpCommand) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
-        let idp = open(data).await?;
-        let tenant = idp.default_tenant().await?.id;
+        let idp = open(data, database_url).await?;
+        let tenant = idp.ensure_default_tenant().await?.id;
         match cmd {
             IdpCommand::User(c) => user(&idp, tenant, c).await,
             IdpCommand::Group(c) => group(&idp, tenant, c).await,

@@ -27,6 +27,11 @@ struct Cli {
     #[arg(long, global = true, env = "PORTCULLIS_DATA", default_value = "portcullis-data")]
     data: PathBuf,
 
+    /// Database URL for scale-out (`postgres://USER@HOST/DB`); SQLite in the data
+    /// directory when not given. Keys stay in the data directory.
+    #[arg(long, global = true, env = "PORTCULLIS_DATABASE_URL")]
+    database_url: Option<String>,
+
     /// Log line format on standard error.
     #[arg(long, global = true, value_enum, env = "PORTCULLIS_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
@@ -55,7 +60,8 @@ enum Command {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -71,9 +77,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Up(args) => up::run(&cli.data, args),
+        Command::Up(args) => up::run(&cli.data, cli.database_url.as_deref(), args),
         Command::Saml(cmd) => saml_cmd::run(cmd),
-        Command::Idp(cmd) => idp_cmd::run(&cli.data, cmd),
+        Command::Idp(cmd) => idp_cmd::run(&cli.data, cli.database_url.as_deref(), cmd),
     };
     match result {
         Ok(code) => code,

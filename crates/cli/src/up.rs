@@ -43,7 +43,7 @@ pub fn recorded_base_url(data: &Path) -> String {
 /// The UPN of the first administrator `up` creates.
 const FIRST_ADMIN: &str = "admin@portcullis.local";
 
-pub fn run(data: &Path, args: UpArgs) -> Result<ExitCode> {
+pub fn run(data: &Path, database_url: Option<&str>, args: UpArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -58,7 +58,7 @@ pub fn run(data: &Path, args: UpArgs) -> Result<ExitCode> {
         std::fs::write(data.join(BASE_URL_FILE), format!("{base}\n"))
             .with_context(|| format!("writing {}", data.join(BASE_URL_FILE).display()))?;
 
-        let idp = idp::service::Idp::open_data_dir(data, &base).await?;
+        let idp = idp::service::Idp::open(data, database_url, &base).await?;
         let tenant = idp.ensure_default_tenant().await?;
         let first_admin = create_first_admin(&idp, tenant.id).await?;
         let app = router().merge(idp::web::router(idp.clone()));

@@ -35,14 +35,24 @@ impl std::fmt::Debug for Idp {
 pub const DEFAULT_TENANT_NAME: &str = "Default Directory";
 
 impl Idp {
-    /// Opens the IdP on a data directory (SQLite, master key file).
-    pub async fn open_data_dir(dir: &Path, base_url: &str) -> Result<Idp> {
+    /// Opens the IdP on a data directory: SQLite in it unless `database_url`
+    /// names another database (PostgreSQL for scale-out); the master key comes
+    /// from the directory (or `PORTCULLIS_MASTER_KEY`) either way.
+    pub async fn open(dir: &Path, database_url: Option<&str>, base_url: &str) -> Result<Idp> {
         std::fs::create_dir_all(dir).map_err(|e| {
             IdpError::Invalid(format!("cannot create the data directory {}: {e}", dir.display()))
         })?;
-        let store = Store::open_data_dir(dir).await?;
+        let store = match database_url {
+            Some(url) => Store::open(url).await?,
+            None => Store::open_data_dir(dir).await?,
+        };
         let master = MasterKey::for_data_dir(dir)?;
         Self::new(store, &master, base_url).await
+    }
+
+    /// Opens the IdP on a data directory (SQLite, master key file).
+    pub async fn open_data_dir(dir: &Path, base_url: &str) -> Result<Idp> {
+        Self::open(dir, None, base_url).await
     }
 
     /// Opens the IdP on any store.

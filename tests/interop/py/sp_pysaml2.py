@@ -28,6 +28,7 @@ Exit: 0 accepted / printed, 1 rejected (pysaml2's reason on stderr), 2 usage err
 
 import base64
 import json
+import logging
 import shutil
 import sys
 import urllib.parse
@@ -37,6 +38,10 @@ from _peer import Failure, UsageError
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+
+# pysaml2 logs every rejection at ERROR through the root logger's last-resort handler; the reason is
+# printed once, on one line, by _peer.run.
+logging.disable(logging.CRITICAL)
 
 
 def client(args, want_signed: str, allow_unsolicited: bool) -> Saml2Client:
