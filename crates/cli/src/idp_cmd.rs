@@ -29,6 +29,79 @@ pub enum IdpCommand {
     App(AppCommand),
     /// Sign-in logs, newest first.
     Signins(SigninsArgs),
+    /// Directory roles: Global Administrator, Application Administrator.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Admin API tokens (`Authorization: Bearer pat_…`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum RoleCommand {
+    /// Give a user a directory role.
+    Grant {
+        /// UPN or object ID.
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Take a directory role from a user (the last enabled Global Administrator keeps it).
+    Revoke {
+        /// UPN or object ID.
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List who holds which role.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    GlobalAdministrator,
+    ApplicationAdministrator,
+}
+
+impl From<RoleArg> for idp::roles::DirectoryRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::GlobalAdministrator => Self::GlobalAdministrator,
+            RoleArg::ApplicationAdministrator => Self::ApplicationAdministrator,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user; it acts with that user's roles. The token is printed once, on
+    /// the last line, and only its SHA-256 is kept.
+    Create {
+        /// The owner: UPN or object ID.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Validity in days (default 90, at most 3650).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        /// Token ID (see `idp token list`).
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,6 +436,8 @@ pub fn run(data: &Path, database_url: Option<&str>, cmd: IdpCommand) -> Result<E
             IdpCommand::Group(c) => group(&idp, tenant, c).await,
             IdpCommand::App(c) => app(&idp, tenant, c).await,
             IdpCommand::Signins(a) => signins(&idp, tenant, a).await,
+            IdpCommand::Role(c) => role(&idp, tenant, c).await,
+            IdpCommand::Token(c) => token(&idp, tenant, c).await,
         }?;
         Ok(ExitCode::SUCCESS)
     })
@@ -680,6 +755,90 @@ async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
                 s.correlation_id,
                 s.detail.map(|d| format!("  {d}")).unwrap_or_default()
             );
+        }
+    }
+    Ok(())
+}
+
+fn unix_rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+async fn role(idp: &Idp, tenant: uuid::Uuid, c: RoleCommand) -> Result<()> {
+    match c {
+        RoleCommand::Grant { user, role } => {
+            let role = idp::roles::DirectoryRole::from(role);
+            let u = idp.grant_role(tenant, &user, role).await?;
+            println!("{} is now a {}", u.upn, role.display_name());
+        }
+        RoleCommand::Revoke { user, role } => {
+            let role = idp::roles::DirectoryRole::from(role);
+            let u = idp.revoke_role(tenant, &user, role).await?;
+            println!("{} is no longer a {}", u.upn, role.display_name());
+        }
+        RoleCommand::List { json } => {
+            let all = idp.role_assignments(tenant).await?;
+            if json {
+                let v: Vec<_> =
+                    all.iter().map(|(u, r)| json!({"user_id": u.id, "upn": u.upn, "role": r})).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for (u, r) in all {
+                    println!("{:<28} {}  {}", r.display_name(), u.id, u.upn);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(idp: &Idp, tenant: uuid::Uuid, c: TokenCommand) -> Result<()> {
+    match c {
+        TokenCommand::Create { user, name, days } => {
+            let t = idp.create_api_token(tenant, &user, name.as_deref(), days).await?;
+            println!("token ID:  {}", t.record.id);
+            println!(
+                "expires:   {}",
+                t.record.expires_at.map(unix_rfc3339).unwrap_or_else(|| "never".into())
+            );
+            println!("Use it as `Authorization: Bearer <token>`. It is shown only now; keep it secret:");
+            println!("{}", t.secret.as_str());
+        }
+        TokenCommand::List { json } => {
+            let tokens = idp.list_api_tokens(tenant).await?;
+            let mut owners = BTreeMap::new();
+            for u in idp.store.list_users(tenant).await? {
+                owners.insert(u.id, u.upn);
+            }
+            let owner = |id: &uuid::Uuid| owners.get(id).cloned().unwrap_or_default();
+            if json {
+                let v: Vec<_> = tokens
+                    .iter()
+                    .map(|t| json!({"id": t.id, "name": t.name, "user_id": t.user_id, "upn": owner(&t.user_id),
+                        "created_at": unix_rfc3339(t.created_at), "expires_at": t.expires_at.map(unix_rfc3339),
+                        "last_used_at": t.last_used_at.map(unix_rfc3339), "revoked": t.revoked_at.is_some(),
+                        "revoked_at": t.revoked_at.map(unix_rfc3339)}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for t in tokens {
+                    println!(
+                        "{}  {:<20} {}  expires {}{}",
+                        t.id,
+                        t.name,
+                        owner(&t.user_id),
+                        t.expires_at.map(unix_rfc3339).unwrap_or_else(|| "never".into()),
+                        if t.revoked_at.is_some() { "  (revoked)" } else { "" }
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            idp.revoke_api_token(tenant, &id).await?;
+            println!("token {id} revoked");
         }
     }
     Ok(())

@@ -70,11 +70,16 @@ pub fn run(data: &Path, database_url: Option<&str>, args: UpArgs) -> Result<Exit
         println!("  My Apps:          {base}/myapps");
         println!("  SAML endpoint:    {base}/{}/saml2", tenant.id);
         println!("  health check:     {base}/healthz");
+        println!("  admin API:        {base}/api/v1/ (OpenAPI: {base}/api/v1/openapi.json)");
         if let Some(password) = first_admin {
-            println!("First administrator (shown once; change it after signing in):");
+            println!("First administrator, a Global Administrator (shown once; change it after signing in):");
             println!("  user name:        {FIRST_ADMIN}");
             println!("  password:         {}", password.as_str());
         }
+        println!(
+            "Admin API token:    portcullis --data {} idp token create --user {FIRST_ADMIN}",
+            data.display()
+        );
         println!("Press Ctrl-C to stop.");
         tracing::info!(listen = %bound, base_url = %base, tenant = %tenant.id, "server started");
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -95,6 +100,16 @@ async fn create_first_admin(
     tenant: uuid::Uuid,
 ) -> Result<Option<zeroize::Zeroizing<String>>> {
     if !idp.store.list_users(tenant).await?.is_empty() {
+        // A directory created before directory roles existed: its first administrator becomes
+        // the Global Administrator when nobody is one.
+        let has_global = idp
+            .role_assignments(tenant)
+            .await?
+            .iter()
+            .any(|(_, r)| *r == idp::roles::DirectoryRole::GlobalAdministrator);
+        if !has_global && idp.store.find_user_by_upn(tenant, FIRST_ADMIN).await?.is_some() {
+            idp.grant_role(tenant, FIRST_ADMIN, idp::roles::DirectoryRole::GlobalAdministrator).await?;
+        }
         return Ok(None);
     }
     let password = zeroize::Zeroizing::new(generate_password());
@@ -105,7 +120,8 @@ async fn create_first_admin(
         display_name: Some("Global Administrator".into()),
         ..Default::default()
     };
-    idp.create_user(tenant, new, Some(password.clone())).await?;
+    let admin = idp.create_user(tenant, new, Some(password.clone())).await?;
+    idp.grant_role(tenant, &admin.id.to_string(), idp::roles::DirectoryRole::GlobalAdministrator).await?;
     Ok(Some(password))
 }
 

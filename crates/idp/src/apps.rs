@@ -488,15 +488,26 @@ impl Idp {
         })
     }
 
-    /// The active signing key and certificate of an app, unsealed.
-    pub async fn signing_material(&self, app: &App) -> Result<(SigningKey, Certificate)> {
+    /// The active signing key and certificate of an app, unsealed (cached).
+    pub async fn signing_material(
+        &self,
+        app: &App,
+    ) -> Result<std::sync::Arc<crate::service::SigningMaterial>> {
         let record = self
             .store
             .active_signing_cert(app.id)
             .await?
             .ok_or_else(|| IdpError::NoSigningCertificate(app.name.clone()))?;
+        if let Some(m) = self.signing_keys.lock().unwrap_or_else(|e| e.into_inner()).get(&record.id) {
+            return Ok(m.clone());
+        }
         let der = self.sealer.open(cert_aad(app.id, record.id).as_bytes(), &record.key_sealed)?;
-        Ok((SigningKey::from_der(&der)?, Certificate::from_der(&record.cert_der)?))
+        let material = std::sync::Arc::new(crate::service::SigningMaterial {
+            key: SigningKey::from_der(&der)?,
+            cert: Certificate::from_der(&record.cert_der)?,
+        });
+        self.signing_keys.lock().unwrap_or_else(|e| e.into_inner()).insert(record.id, material.clone());
+        Ok(material)
     }
 
     /// The app's federation metadata XML: every certificate, the active one
@@ -510,8 +521,8 @@ impl Idp {
             .iter()
             .map(|c| Certificate::from_der(&c.cert_der))
             .collect::<saml::Result<_>>()?;
-        let (key, active) = self.signing_material(&app).await?;
-        Ok(crate::metadata::federation_metadata(&self.endpoints(tenant), &certs, Some((&key, &active)))?)
+        let m = self.signing_material(&app).await?;
+        Ok(crate::metadata::federation_metadata(&self.endpoints(tenant), &certs, Some((&m.key, &m.cert)))?)
     }
 }
 

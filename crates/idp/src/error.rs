@@ -12,6 +12,8 @@ use thiserror::Error;
 pub enum IdpError {
     #[error("the request is not a valid SAML AuthnRequest: {0}")]
     MalformedRequest(String),
+    #[error("the request is addressed to {destination:?}, not to this endpoint {here:?}; import this tenant's metadata into the app")]
+    WrongDestination { destination: String, here: String },
     #[error("no application in this tenant has the identifier {0:?}; add it to the app's Basic SAML Configuration")]
     UnknownApp(String),
     #[error("the reply URL {url:?} in the request is not registered for app {app:?}; add it to the app's Reply URLs")]
@@ -56,6 +58,10 @@ pub enum IdpError {
     Gallery(#[from] crate::gallery::GalleryError),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{what} was not found")]
     NotFound { what: String },
     #[error("{0}")]
@@ -72,6 +78,7 @@ impl IdpError {
         use IdpError::*;
         match self {
             MalformedRequest(_) => "PCS75005",
+            WrongDestination { .. } => "PCS75006",
             UnknownApp(_) => "PCS700016",
             ReplyUrlMismatch { .. } => "PCS50011",
             ReplyUrlIndexUnknown { .. } => "PCS50012",
@@ -93,6 +100,8 @@ impl IdpError {
             Claims(e) => e.code(),
             Gallery(e) => e.code(),
             Invalid(_) => "PCS90001",
+            Unauthenticated(_) => "PCS90401",
+            Forbidden(_) => "PCS90403",
             NotFound { .. } => "PCS90002",
             Conflict(_) => "PCS90003",
             Store(_) => "PCS90100",
@@ -104,8 +113,8 @@ impl IdpError {
     pub fn http_status(&self) -> u16 {
         use IdpError::*;
         match self {
-            BadCredentials | BadOtp | LockedOut(_) => 401,
-            NotAssigned { .. } | UserDisabled(_) | AppDisabled(_) => 403,
+            BadCredentials | BadOtp | LockedOut(_) | Unauthenticated(_) => 401,
+            NotAssigned { .. } | UserDisabled(_) | AppDisabled(_) | Forbidden(_) => 403,
             NotFound { .. } => 404,
             Conflict(_) => 409,
             Store(_) | Internal(_) | NoSigningCertificate(_) => 500,

@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod model;
 pub mod nameid;
 pub mod password;
+pub mod roles;
 pub mod service;
 pub mod sso;
 pub mod totp;

@@ -14,12 +14,21 @@ use store::Store;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+/// A small shared map from an ID to an unsealed value.
+pub(crate) type Cache<T> = Arc<std::sync::Mutex<std::collections::HashMap<Uuid, Arc<T>>>>;
+
 /// The identity provider.
 #[derive(Clone)]
 pub struct Idp {
     pub store: Store,
     pub(crate) sealer: Sealer,
     pub(crate) lockout: Arc<Lockout>,
+    /// Unsealed signing keys by certificate ID: unsealing and parsing an RSA key
+    /// costs more than signing with it. Entries for replaced certificates are
+    /// never used again (lookups go through the store's active certificate).
+    pub(crate) signing_keys: Cache<SigningMaterial>,
+    /// Unsealed tenant secrets.
+    pub(crate) tenant_secrets: Cache<Zeroizing<Vec<u8>>>,
     /// The last TOTP time step each user signed in with (a code works once).
     pub(crate) otp_used: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, i64>>>,
     base_url: String,
@@ -63,6 +72,8 @@ impl Idp {
             sealer,
             lockout: Arc::new(Lockout::default()),
             otp_used: Arc::default(),
+            signing_keys: Arc::default(),
+            tenant_secrets: Arc::default(),
             base_url: base_url.trim_end_matches('/').into(),
         })
     }
@@ -97,7 +108,16 @@ impl Idp {
 
     /// The tenant's secret (for persistent NameIDs), created on first use and
     /// kept sealed.
-    pub async fn tenant_secret(&self, tenant: Uuid) -> Result<Zeroizing<Vec<u8>>> {
+    pub async fn tenant_secret(&self, tenant: Uuid) -> Result<Arc<Zeroizing<Vec<u8>>>> {
+        if let Some(s) = self.tenant_secrets.lock().unwrap_or_else(|e| e.into_inner()).get(&tenant) {
+            return Ok(s.clone());
+        }
+        let secret = Arc::new(self.load_tenant_secret(tenant).await?);
+        self.tenant_secrets.lock().unwrap_or_else(|e| e.into_inner()).insert(tenant, secret.clone());
+        Ok(secret)
+    }
+
+    async fn load_tenant_secret(&self, tenant: Uuid) -> Result<Zeroizing<Vec<u8>>> {
         let key = format!("tenant-secret/{tenant}");
         let aad = key.as_bytes();
         if let Some(sealed) = self.store.get_setting(&key).await? {
@@ -111,6 +131,12 @@ impl Idp {
             self.store.get_setting(&key).await?.ok_or_else(|| IdpError::Internal("tenant secret".into()))?;
         Ok(self.sealer.open(aad, &sealed)?)
     }
+}
+
+/// An app's active signing key and its certificate.
+pub struct SigningMaterial {
+    pub key: saml::crypto::SigningKey,
+    pub cert: saml::crypto::Certificate,
 }
 
 /// Unix seconds now.

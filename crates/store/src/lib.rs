@@ -8,6 +8,7 @@
 //! (`migrations/sqlite`, `migrations/postgres`).
 #![forbid(unsafe_code)]
 
+pub mod admin;
 mod apps;
 mod error;
 mod groups;
@@ -102,6 +103,10 @@ impl Store {
                             // two are per connection (sqlx sets them by default too; we do not rely
                             // on that).
                             conn.execute("PRAGMA journal_mode = WAL").await?;
+                            // In WAL mode NORMAL never corrupts the database; a power cut may
+                            // lose the last commits (a sign-in log line, a session), not
+                            // consistency. FULL would fsync on every sign-in.
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             let busy = format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
                             conn.execute(busy.as_str()).await?;
@@ -206,8 +211,14 @@ macro_rules! embed {
     };
 }
 
-static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!("sqlite": (1, "directory", "0001_directory.sql"));
-static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!("postgres": (1, "directory", "0001_directory.sql"));
+static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
+    "sqlite": (1, "directory", "0001_directory.sql"),
+    (2, "admin", "0002_admin.sql"),
+);
+static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
+    "postgres": (1, "directory", "0001_directory.sql"),
+    (2, "admin", "0002_admin.sql"),
+);
 
 /// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 
 Usage:
   .venv/bin/python py/sp_pysaml2.py login --idp-metadata FILE --sp-entity-id ID --acs-url URL
-      [--relay-state S] [--nameid-format URI]
+      [--relay-state S] [--nameid-format URI] [--binding redirect|post] [--sp-key KEY --sp-cert CERT]
   .venv/bin/python py/sp_pysaml2.py acs --idp-metadata FILE --sp-entity-id ID --acs-url URL
       [--request-id ID] [--want-signed assertion|response|both|either] RESPONSE_B64_FILE
 
@@ -10,8 +10,11 @@ The SP configuration is built in memory from the arguments: entity ID, one HTTP-
 AssertionConsumerService at URL, the IdP's metadata FILE loaded inline (its signing certificates
 are the only trusted keys), crypto_backend "xmlsec1" (the xmlsec1 binary on PATH).
 
-login: Saml2Client.prepare_for_authenticate() with the HTTP-Redirect binding; NameIDPolicy Format
-URI when --nameid-format is given (else none). Prints {"url": "<redirect URL>", "request_id": "<ID>"}.
+login: Saml2Client.prepare_for_authenticate() with the HTTP-Redirect binding (default) or, with
+--binding post, the HTTP-POST binding; NameIDPolicy Format URI when --nameid-format is given (else
+none). With --sp-key/--sp-cert the request is signed (RSA-SHA256): over the query for Redirect, an
+enveloped XML signature for POST. Prints {"url": "<redirect URL>", "request_id": "<ID>"}; for POST,
+"url" is the form's action and "form" holds its fields ({"SAMLRequest": ..., "RelayState": ...}).
 
 acs: Saml2Client.parse_authn_request_response() on the base64 SAMLResponse in the file (as posted:
 HTTP-POST binding). With --request-id the Response must answer that request (outstanding queries
@@ -38,13 +41,16 @@ from _peer import Failure, UsageError
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+import lxml.html
 
 # pysaml2 logs every rejection at ERROR through the root logger's last-resort handler; the reason is
 # printed once, on one line, by _peer.run.
 logging.disable(logging.CRITICAL)
 
 
-def client(args, want_signed: str, allow_unsolicited: bool) -> Saml2Client:
+def client(args, want_signed: str, allow_unsolicited: bool, signing: bool = False) -> Saml2Client:
     metadata = _peer.read_bytes(args.idp_metadata).decode("utf-8", "replace")
     xmlsec1 = shutil.which("xmlsec1")
     if xmlsec1 is None:
@@ -58,7 +64,7 @@ def client(args, want_signed: str, allow_unsolicited: bool) -> Saml2Client:
                 "want_assertions_signed": want_signed in ("assertion", "both"),
                 "want_response_signed": want_signed in ("response", "both"),
                 "want_assertions_or_response_signed": want_signed == "either",
-                "authn_requests_signed": False,
+                "authn_requests_signed": signing,
                 "allow_unknown_attributes": True,
             }
         },
@@ -66,6 +72,13 @@ def client(args, want_signed: str, allow_unsolicited: bool) -> Saml2Client:
         "crypto_backend": "xmlsec1",
         "xmlsec_binary": xmlsec1,
     }
+    if signing:
+        _peer.read_bytes(args.sp_key)  # usage error (2) when unreadable
+        _peer.read_bytes(args.sp_cert)
+        conf["key_file"] = args.sp_key
+        conf["cert_file"] = args.sp_cert
+        conf["signing_algorithm"] = SIG_RSA_SHA256
+        conf["digest_algorithm"] = DIGEST_SHA256
     try:
         return Saml2Client(config=SPConfig().load(conf))
     except Exception as e:  # pysaml2 raises many types for bad metadata
@@ -73,7 +86,11 @@ def client(args, want_signed: str, allow_unsolicited: bool) -> Saml2Client:
 
 
 def login(args) -> None:
-    sp = client(args, "assertion", False)
+    if bool(args.sp_key) != bool(args.sp_cert):
+        raise UsageError("--sp-key and --sp-cert go together")
+    signing = bool(args.sp_key)
+    sp = client(args, "assertion", False, signing)
+    binding = BINDING_HTTP_POST if args.binding == "post" else BINDING_HTTP_REDIRECT
     idps = list(sp.metadata.identity_providers())
     if len(idps) != 1:
         raise UsageError(f"the IdP metadata describes {len(idps)} identity providers; want one")
@@ -81,13 +98,22 @@ def login(args) -> None:
         request_id, info = sp.prepare_for_authenticate(
             entityid=idps[0],
             relay_state=args.relay_state or "",
-            binding=BINDING_HTTP_REDIRECT,
+            binding=binding,
             nameid_format=args.nameid_format,
+            sign=signing,
+            sigalg=SIG_RSA_SHA256 if signing else None,
+            digest_alg=DIGEST_SHA256 if signing else None,
         )
     except Exception as e:
         raise Failure(f"pysaml2: {type(e).__name__}: {e}") from None
-    location = dict(info["headers"])["Location"]
-    print(json.dumps({"url": location, "request_id": request_id}))
+    if binding == BINDING_HTTP_REDIRECT:
+        print(json.dumps({"url": dict(info["headers"])["Location"], "request_id": request_id}))
+        return
+    # The auto-posting HTML form pysaml2 made: its action and hidden fields.
+    page = lxml.html.fromstring(info["data"])
+    form = page.forms[0]
+    fields = {i.name: i.value for i in form.inputs if i.name and i.get("type") == "hidden"}
+    print(json.dumps({"url": form.action, "request_id": request_id, "form": fields}))
 
 
 def acs(args) -> None:
@@ -143,6 +169,9 @@ def main() -> None:
         if name == "login":
             p.add_argument("--relay-state")
             p.add_argument("--nameid-format")
+            p.add_argument("--binding", choices=("redirect", "post"), default="redirect")
+            p.add_argument("--sp-key")
+            p.add_argument("--sp-cert")
         else:
             p.add_argument("--request-id")
             p.add_argument(

@@ -9,8 +9,9 @@ Usage:
       [--sp-key KEY.pem --sp-cert CERT.pem]
 
 The settings are built in memory from the arguments: strict mode, the SP (entity ID, one HTTP-POST
-AssertionConsumerService at URL, NameIDFormat URI when given, else python3-saml's default
-"unspecified"), and the IdP from FILE through OneLogin_Saml2_IdPMetadataParser.parse (entity ID,
+AssertionConsumerService at URL, NameIDPolicy Format URI when given, else python3-saml's default
+"unspecified" -- not the IdP metadata's first md:NameIDFormat, which python3-saml's metadata merge
+would otherwise copy into the SP settings), and the IdP from FILE through OneLogin_Saml2_IdPMetadataParser.parse (entity ID,
 HTTP-Redirect SSO URL, every signing certificate: x509cert, or x509certMulti during a rollover).
 The request dict python3-saml reads the current URL from is made from the ACS URL (its scheme,
 host[:port] and path), as if the Response had been posted there.
@@ -25,8 +26,9 @@ time window). Without --request-id an unsolicited (IdP-initiated) Response is ac
 --want-signed (default assertion) sets security.wantAssertionsSigned / wantMessagesSigned.
 Prints {"name_id": ..., "name_id_format": ..., "attributes": {Name: [values]}, "session_index": ...}.
 
-metadata: the SP metadata python3-saml generates for these settings (with a signing and an
-encryption KeyDescriptor when --sp-cert is given, and AuthnRequestsSigned="true" with --sp-key).
+metadata: the SP metadata python3-saml generates for these settings (with a signing KeyDescriptor
+when --sp-cert is given, and AuthnRequestsSigned="true" with --sp-key).
+--sp-cert alone is allowed here: the SP announces its certificate without the key at hand.
 
 Exit: 0 accepted / printed, 1 rejected (python3-saml's reason on stderr), 2 usage error.
 """
@@ -60,8 +62,8 @@ def base_settings(args, want_signed: str = "assertion") -> dict:
     if getattr(args, "nameid_format", None):
         sp["NameIDFormat"] = args.nameid_format
     signing = bool(getattr(args, "sp_key", None))
-    if signing != bool(getattr(args, "sp_cert", None)):
-        raise UsageError("--sp-key and --sp-cert go together")
+    if signing and not getattr(args, "sp_cert", None):
+        raise UsageError("--sp-key needs --sp-cert")
     if getattr(args, "sp_cert", None):
         sp["x509cert"] = pem_body(args.sp_cert)
     if signing:
@@ -90,9 +92,11 @@ def settings_with_idp(args, want_signed: str = "assertion") -> dict:
         raise UsageError("the IdP metadata has no IDPSSODescriptor with an HTTP-Redirect SSO service")
     base = base_settings(args, want_signed)
     merged = OneLogin_Saml2_IdPMetadataParser.merge_settings(base, idp)
-    # The parser turns the IdP's WantAuthnRequestsSigned into security.authnRequestsSigned; whether
-    # this SP signs is its own setting.
+    # The parser turns the IdP's WantAuthnRequestsSigned into security.authnRequestsSigned and the
+    # IdP's first md:NameIDFormat into sp.NameIDFormat; whether this SP signs, and which format it
+    # asks for, are its own settings (--nameid-format, else python3-saml's default "unspecified").
     merged["security"].update(base["security"])
+    merged["sp"]["NameIDFormat"] = base["sp"].get("NameIDFormat", OneLogin_Saml2_Constants.NAMEID_UNSPECIFIED)
     return merged
 
 

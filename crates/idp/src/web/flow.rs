@@ -185,6 +185,14 @@ impl Idp {
             Ok(x) => x,
             Err((app, e)) => return self.fail(tenant, None, app.as_ref(), ctx, e).await,
         };
+        // SAML core 3.2.1: a request addressed elsewhere must be discarded.
+        if let Some(destination) = &incoming.request.destination {
+            let here = self.endpoints(tenant).sso_url();
+            if destination != &here {
+                let e = IdpError::WrongDestination { destination: destination.clone(), here };
+                return self.fail(tenant, None, Some(&app), ctx, e).await;
+            }
+        }
         let acs = match sso::resolve_reply_url(&app.name, &config, &incoming.request) {
             Ok(a) => a,
             Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
@@ -218,20 +226,14 @@ impl Idp {
             }
             return self.login_page(tenant, &pending, Some(&app.name), None, "", ctx);
         };
-        let relay_state = incoming.relay_state.clone();
-        self.respond(
-            tenant,
-            &app,
-            &config,
-            &user,
-            &session,
-            &acs,
-            Some(&incoming.request.id),
-            relay_state.as_deref(),
-            Some(format),
-            ctx,
-        )
-        .await
+        let answer = Answer {
+            acs: &acs,
+            in_response_to: Some(&incoming.request.id),
+            relay_state: incoming.relay_state.as_deref(),
+            requested: Some(format),
+            audience: incoming.request.issuer.as_deref(),
+        };
+        self.respond(&app, &config, &user, &session, &answer, ctx).await
     }
 
     async fn app_for_request(
@@ -287,26 +289,22 @@ impl Idp {
     }
 
     /// Checks assignment, builds the claims and NameID, signs, and answers with
-    /// the auto-posting form to `acs`.
-    #[allow(clippy::too_many_arguments)]
+    /// the auto-posting form to `answer.acs`.
     pub async fn respond(
         &self,
-        tenant: Uuid,
         app: &App,
         config: &AppConfig,
         user: &User,
         session: &Session,
-        acs: &str,
-        in_response_to: Option<&str>,
-        relay_state: Option<&str>,
-        requested: Option<NameIdFormat>,
+        answer: &Answer<'_>,
         ctx: &Ctx,
     ) -> Outcome {
-        match self.build_response(tenant, app, config, user, session, acs, in_response_to, requested).await {
+        let tenant = app.tenant_id;
+        match self.build_response(tenant, app, config, user, session, answer).await {
             Ok(xml) => {
                 let correlation_id = Uuid::new_v4();
                 self.log_sign_in(tenant, Some(user), None, Some(app), ctx, Ok(()), correlation_id).await;
-                match post::post_form(acs, MessageParam::Response, &xml, relay_state) {
+                match post::post_form(answer.acs, MessageParam::Response, &xml, answer.relay_state) {
                     Ok(body) => Outcome::Html { status: 200, body, set_cookies: Vec::new() },
                     Err(e) => self.fail(tenant, Some(user), Some(app), ctx, e.into()).await,
                 }
@@ -315,7 +313,6 @@ impl Idp {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn build_response(
         &self,
         tenant: Uuid,
@@ -323,9 +320,7 @@ impl Idp {
         config: &AppConfig,
         user: &User,
         session: &Session,
-        acs: &str,
-        in_response_to: Option<&str>,
-        requested: Option<NameIdFormat>,
+        answer: &Answer<'_>,
     ) -> Result<String> {
         if !user.enabled {
             return Err(IdpError::UserDisabled(user.upn.clone()));
@@ -358,15 +353,21 @@ impl Idp {
         };
         let attributes = claims::build_attributes(config, &input)?;
         let secret = self.tenant_secret(tenant).await?;
-        let (format, value) = nameid::name_id_value(&config.name_id, requested, user, app.id, &secret)?;
-        let audience = config
-            .identifiers
-            .iter()
-            .find(|i| i.is_default)
-            .or(config.identifiers.first())
-            .map(|i| i.value.clone())
-            .ok_or_else(|| IdpError::Invalid(format!("app {} has no identifier", app.name)))?;
-        let (key, cert) = self.signing_material(app).await?;
+        let (format, value) =
+            nameid::name_id_value(&config.name_id, answer.requested, user, app.id, &secret)?;
+        // The Audience is the identifier the request came from (an app may have
+        // several, e.g. while it migrates its entity ID), else the default one.
+        let audience = match answer.audience {
+            Some(a) if config.identifiers.iter().any(|i| i.value == a) => a.to_string(),
+            _ => config
+                .identifiers
+                .iter()
+                .find(|i| i.is_default)
+                .or(config.identifiers.first())
+                .map(|i| i.value.clone())
+                .ok_or_else(|| IdpError::Invalid(format!("app {} has no identifier", app.name)))?,
+        };
+        let m = self.signing_material(app).await?;
         let endpoints = self.endpoints(tenant);
         let issuer = endpoints.entity_id();
         let authn_instant =
@@ -380,8 +381,8 @@ impl Idp {
         let params = issue::ResponseParams {
             issuer: &issuer,
             audience: &audience,
-            acs_url: acs,
-            in_response_to,
+            acs_url: answer.acs,
+            in_response_to: answer.in_response_to,
             name_id,
             attributes,
             authn_instant,
@@ -391,7 +392,7 @@ impl Idp {
             signing: config.signing,
             algorithm: config.signing_algorithm,
         };
-        Ok(issue::signed_response(&params, &key, &cert)?)
+        Ok(issue::signed_response(&params, &m.key, &m.cert)?)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -410,7 +411,7 @@ impl Idp {
         let correlation_id = Uuid::new_v4();
         self.log_sign_in(tenant, None, None, Some(app), ctx, Err(&e), correlation_id).await;
         let built = async {
-            let (key, cert) = self.signing_material(app).await?;
+            let m = self.signing_material(app).await?;
             let issuer = self.endpoints(tenant).entity_id();
             let p = issue::ErrorParams {
                 issuer: &issuer,
@@ -420,7 +421,7 @@ impl Idp {
                 now: OffsetDateTime::now_utc(),
                 algorithm: config.signing_algorithm,
             };
-            let xml = issue::error_response(&p, &key, &cert)?;
+            let xml = issue::error_response(&p, &m.key, &m.cert)?;
             Ok::<_, IdpError>(post::post_form(acs, MessageParam::Response, &xml, relay_state)?)
         };
         match built.await {
@@ -486,7 +487,7 @@ impl Idp {
             }
         }
         let built = async {
-            let (key, _cert) = self.signing_material(&app).await?;
+            let m = self.signing_material(&app).await?;
             let response = saml::model::LogoutResponse {
                 id: saml::model::new_id()?,
                 in_response_to: Some(request.id.clone()),
@@ -497,7 +498,7 @@ impl Idp {
                 status: saml::model::Status::success(),
             };
             let signer = saml::bindings::redirect::QuerySigner {
-                key: &key,
+                key: &m.key,
                 algorithm: saml::crypto::SignatureAlgorithm::RsaSha256,
             };
             Ok::<_, IdpError>(saml::bindings::redirect::redirect_url(
@@ -519,6 +520,18 @@ impl Idp {
             Err(e) => self.fail(tenant, None, Some(&app), ctx, e).await,
         }
     }
+}
+
+/// Where and how to answer: the reply URL, the request being answered (none for
+/// IdP-initiated SSO), the RelayState to return, the NameID format asked for
+/// and the identifier the request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    pub acs: &'a str,
+    pub in_response_to: Option<&'a str>,
+    pub relay_state: Option<&'a str>,
+    pub requested: Option<NameIdFormat>,
+    pub audience: Option<&'a str>,
 }
 
 /// The cookie of the double-submit CSRF token.

@@ -1,5 +1,7 @@
 //! The IdP over HTTP: SSO endpoint, sign-in, My Apps, metadata.
 
+pub mod admin_pages;
+pub mod api;
 pub mod flow;
 pub mod pages;
 pub mod routes;

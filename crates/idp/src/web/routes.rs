@@ -26,7 +26,8 @@ pub fn router(idp: Idp) -> Router {
         .route("/{tenant}/myapps", get(my_apps))
         .route("/{tenant}/myapps/launch/{app}", get(launch))
         .route("/{tenant}/federationmetadata/2007-06/federationmetadata.xml", get(metadata))
-        .with_state(idp)
+        .with_state(idp.clone())
+        .merge(super::api::router(idp.clone()).merge(super::admin_pages::router(idp)))
 }
 
 fn ctx(headers: &HeaderMap, addr: Option<SocketAddr>, idp: &Idp) -> Ctx {
@@ -442,7 +443,14 @@ async fn launch(
         Err(e) => return render(idp.fail(tenant, Some(&user), Some(&app), &c, e).await),
     };
     let relay = config.relay_state.clone();
-    render(idp.respond(tenant, &app, &config, &user, &session, &acs, None, relay.as_deref(), None, &c).await)
+    let answer = super::flow::Answer {
+        acs: &acs,
+        in_response_to: None,
+        relay_state: relay.as_deref(),
+        requested: None,
+        audience: None,
+    };
+    render(idp.respond(&app, &config, &user, &session, &answer, &c).await)
 }
 
 async fn metadata(

@@ -1,0 +1,497 @@
+//! The admin REST API against the real `portcullis up` over HTTP, with tokens made by the CLI:
+//! CRUD round trips, role-based access (Global / Application Administrator / plain user), every
+//! 401 path, the OpenAPI document covering every route, "Test this application" for an
+//! unassigned administrator, and a planted password that no response ever shows.
+
+use assert_cmd::Command as AssertCommand;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const PLANTED: &str = "Planted-Pa55word-Never-Shown!";
+
+struct Server {
+    child: Child,
+    addr: String,
+    data: PathBuf,
+    tenant: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("portcullis")
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(bin())
+        .args(["up", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut tenant) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(b) = line.strip_prefix("Portcullis is running at ") {
+            base = b.trim_end_matches('/').to_string();
+        }
+        if let Some(t) = line.trim().strip_prefix("sign-in:") {
+            tenant =
+                t.trim().trim_start_matches(&base).trim_start_matches('/').trim_end_matches("/login").into();
+        }
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    // Keep draining stdout so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let addr = base.trim_start_matches("http://").to_string();
+    Server { child, addr, data, tenant, _dir: dir }
+}
+
+fn cli(data: &Path, args: &[&str]) -> String {
+    let out = AssertCommand::new(bin()).arg("--data").arg(data).arg("idp").args(args).output().unwrap();
+    assert!(out.status.success(), "idp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn new_token(data: &Path, upn: &str) -> (String, String) {
+    let out = cli(data, &["token", "create", "--user", upn, "--name", "test", "--days", "1"]);
+    let token = out.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("pat_") && token.len() == 47, "{out}");
+    let id = out.lines().next().unwrap().trim_start_matches("token ID:").trim().to_string();
+    (id, token)
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+struct Client<'a> {
+    server: &'a Server,
+    /// Every response body, to prove the planted password is in none.
+    seen: std::cell::RefCell<Vec<String>>,
+}
+
+impl Client<'_> {
+    fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let addr = &self.server.addr;
+        let mut s = TcpStream::connect(addr).unwrap();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let out = String::from_utf8_lossy(&out).to_string();
+        let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+        let status = head[9..12].parse().unwrap();
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
+        self.seen.borrow_mut().push(format!("{head}\n{body}"));
+        Reply { status, head: head.to_string(), body }
+    }
+
+    fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+        let auth = format!("Bearer {token}");
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.raw(method, path, &[("Authorization", &auth), ("Content-Type", "application/json")], &body)
+    }
+
+    fn ok(&self, method: &str, path: &str, token: &str, body: Option<Value>, status: u16) -> Value {
+        let r = self.call(method, path, token, body);
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        if r.body.is_empty() {
+            Value::Null
+        } else {
+            r.json()
+        }
+    }
+
+    fn err(&self, method: &str, path: &str, token: &str, body: Option<Value>, status: u16, code: &str) {
+        let r = self.call(method, path, token, body);
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert_eq!(r.json()["code"], code, "{method} {path}: {}", r.body);
+        assert!(!r.json()["message"].as_str().unwrap().is_empty());
+        if status == 401 {
+            assert!(r.head.to_ascii_lowercase().contains("www-authenticate: bearer"), "{}", r.head);
+        }
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+const SP_METADATA: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example.com/meta">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.com/acs" index="0" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#;
+
+#[test]
+fn admin_api_over_http() {
+    let server = start();
+    let data = server.data.clone();
+    let c = Client { server: &server, seen: Default::default() };
+
+    // `up` made the first admin a Global Administrator.
+    let roles: Value = serde_json::from_str(&cli(&data, &["role", "list", "--json"])).unwrap();
+    assert_eq!(
+        roles,
+        json!([{"user_id": roles[0]["user_id"], "upn": "admin@portcullis.local", "role": "global_administrator"}])
+    );
+    let (_, ga) = new_token(&data, "admin@portcullis.local");
+    let me = c.ok("GET", "/api/v1/me", &ga, None, 200);
+    assert_eq!(me["roles"], json!(["global_administrator"]));
+    assert_eq!(me["tenant_id"], server.tenant.as_str());
+
+    // ---- users: create (with a planted password), get, list, patch, groups.
+    let alice = c.ok(
+        "POST",
+        "/api/v1/users",
+        &ga,
+        Some(json!({"upn": "alice@contoso.com", "given_name": "Alice", "surname": "Smith",
+            "mail": "alice@contoso.com", "password": PLANTED})),
+        201,
+    );
+    let alice_id = alice["id"].as_str().unwrap().to_string();
+    assert_eq!(alice["display_name"], "Alice Smith");
+    assert_eq!(alice["has_password"], true);
+    assert!(alice.get("password").is_none() && alice.get("password_hash").is_none());
+    let got = c.ok("GET", &format!("/api/v1/users/{alice_id}"), &ga, None, 200);
+    assert_eq!(got["upn"], "alice@contoso.com");
+    assert_eq!(got["roles"], json!([]));
+    assert_eq!(c.ok("GET", "/api/v1/users/alice@contoso.com", &ga, None, 200)["id"], alice_id.as_str());
+    let list = c.ok("GET", "/api/v1/users", &ga, None, 200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let patched = c.ok(
+        "PATCH",
+        &format!("/api/v1/users/{alice_id}"),
+        &ga,
+        Some(json!({"enabled": false, "department": "Sales", "password": PLANTED})),
+        200,
+    );
+    assert_eq!((patched["enabled"].clone(), patched["department"].clone()), (json!(false), json!("Sales")));
+    let patched =
+        c.ok("PATCH", &format!("/api/v1/users/{alice_id}"), &ga, Some(json!({"enabled": true})), 200);
+    assert_eq!(patched["enabled"], true);
+    // Validation is the directory's: a bad UPN, a duplicate, an unknown field, bad JSON.
+    c.err("POST", "/api/v1/users", &ga, Some(json!({"upn": "not-a-upn"})), 400, "PCS90001");
+    c.err("POST", "/api/v1/users", &ga, Some(json!({"upn": "ALICE@contoso.com"})), 409, "PCS90003");
+    c.err(
+        "POST",
+        "/api/v1/users",
+        &ga,
+        Some(json!({"upn": "b@contoso.com", "admin": true})),
+        400,
+        "PCS90001",
+    );
+    let r = c.raw("POST", "/api/v1/users", &[("Authorization", &format!("Bearer {ga}"))], "{not json");
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!("PCS90001")));
+    c.err("GET", &format!("/api/v1/users/{}", uuid::Uuid::new_v4()), &ga, None, 404, "PCS90002");
+    c.err("GET", "/api/v1/nothing-here", &ga, None, 404, "PCS90002");
+
+    // ---- groups.
+    let sales = c.ok("POST", "/api/v1/groups", &ga, Some(json!({"name": "Sales"})), 201);
+    let sales_id = sales["id"].as_str().unwrap().to_string();
+    assert_eq!(c.ok("GET", &format!("/api/v1/users/{alice_id}/groups"), &ga, None, 200), json!([]));
+    c.ok(
+        "POST",
+        &format!("/api/v1/groups/{sales_id}/members"),
+        &ga,
+        Some(json!({"user": "alice@contoso.com"})),
+        204,
+    );
+    let groups = c.ok("GET", &format!("/api/v1/users/{alice_id}/groups"), &ga, None, 200);
+    assert_eq!(groups[0]["id"], sales_id.as_str());
+    assert_eq!(c.ok("GET", "/api/v1/groups", &ga, None, 200).as_array().unwrap().len(), 1);
+    c.err("POST", "/api/v1/groups", &ga, Some(json!({"name": "sales"})), 409, "PCS90003");
+
+    // ---- apps.
+    let templates = c.ok("GET", "/api/v1/apps/templates", &ga, None, 200);
+    assert!(templates.as_array().unwrap().iter().any(|t| t["name"] == "generic-saml"));
+    let app = c.ok(
+        "POST",
+        "/api/v1/apps",
+        &ga,
+        Some(json!({"template": "generic-saml", "name": "Test SP",
+            "params": {"IDENTIFIER": "https://sp.test/entity", "REPLY_URL": "https://sp.test/acs"}})),
+        201,
+    );
+    let app_id = app["id"].as_str().unwrap().to_string();
+    assert_eq!(app["config"]["identifiers"][0]["value"], "https://sp.test/entity");
+    c.err("POST", "/api/v1/apps", &ga, Some(json!({"template": "no-such-template"})), 400, "PCS91001");
+    let a = |rest: &str| format!("/api/v1/apps/{app_id}{rest}");
+    assert_eq!(c.ok("GET", "/api/v1/apps", &ga, None, 200)[0]["id"], app_id.as_str());
+    let got = c.ok("GET", &a(""), &ga, None, 200);
+    assert_eq!(got["config"]["reply_urls"][0]["url"], "https://sp.test/acs");
+    let got =
+        c.ok("PATCH", &a(""), &ga, Some(json!({"name": "Test SP 2", "assignment_required": true})), 200);
+    assert_eq!(
+        (got["name"].clone(), got["config"]["assignment_required"].clone()),
+        (json!("Test SP 2"), json!(true))
+    );
+    let got = c.ok(
+        "PUT",
+        &a("/saml"),
+        &ga,
+        Some(json!({"reply_urls": ["https://sp.test/acs2", "https://sp.test/acs"], "nameid_format": "email",
+            "signing": "both", "relay_state": "/home"})),
+        200,
+    );
+    assert_eq!(got["config"]["reply_urls"][0]["url"], "https://sp.test/acs2");
+    assert_eq!(got["config"]["name_id"]["format"], "email");
+    assert_eq!(got["config"]["signing"], "both");
+    c.err("PUT", &a("/saml"), &ga, Some(json!({"reply_urls": ["http://evil.example/acs"]})), 400, "PCS90001");
+    c.err("PUT", &a("/saml"), &ga, Some(json!({"nameid_format": "bogus"})), 400, "PCS90001");
+    let r = c.raw(
+        "POST",
+        &a("/sp-metadata"),
+        &[("Authorization", &format!("Bearer {ga}")), ("Content-Type", "application/samlmetadata+xml")],
+        SP_METADATA,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["config"]["identifiers"][0]["value"], "https://sp.example.com/meta");
+    assert_eq!(r.json()["config"]["reply_urls"][0]["url"], "https://sp.example.com/acs");
+    let got = c.ok("PUT", &a("/claims/department"), &ga, Some(json!({"source": "user.department"})), 200);
+    assert!(got["config"]["claims"].as_array().unwrap().iter().any(|r| r["name"] == "department"));
+    c.err("PUT", &a("/claims/x"), &ga, Some(json!({"source": "user.password"})), 400, "PCS90001");
+    c.ok("DELETE", &a("/claims/department"), &ga, None, 204);
+    c.err("DELETE", &a("/claims/department"), &ga, None, 404, "PCS90002");
+    let got = c.ok("PUT", &a("/groups-claim"), &ga, Some(json!({"setting": "security"})), 200);
+    assert_eq!(got["config"]["groups_claim"], "security_groups");
+    assert_eq!(c.ok("GET", &a("/assignments"), &ga, None, 200), json!([]));
+    let asg = c.ok("POST", &a("/assignments"), &ga, Some(json!({"group": sales_id})), 201);
+    assert_eq!(
+        (asg["principal_type"].clone(), asg["role"].clone()),
+        (json!("group"), json!("Default Access"))
+    );
+    assert_eq!(c.ok("GET", &a("/assignments"), &ga, None, 200).as_array().unwrap().len(), 1);
+    c.err("POST", &a("/assignments"), &ga, Some(json!({"user": "a@b.c", "group": "x"})), 400, "PCS90001");
+    let md = c.call("GET", &a("/metadata"), &ga, None);
+    assert_eq!(md.status, 200);
+    assert!(md.head.contains("application/samlmetadata+xml") && md.body.contains("EntityDescriptor"));
+    let certs = c.ok("GET", &a("/certs"), &ga, None, 200);
+    assert_eq!(certs.as_array().unwrap().len(), 1);
+    assert_eq!(certs[0]["active"], true);
+    let new_cert = c.ok("POST", &a("/certs"), &ga, None, 201);
+    let cert_id = new_cert["id"].as_str().unwrap().to_string();
+    c.ok("POST", &a(&format!("/certs/{cert_id}/activate")), &ga, None, 204);
+    let certs = c.ok("GET", &a("/certs"), &ga, None, 200);
+    let active: Vec<_> = certs.as_array().unwrap().iter().filter(|c| c["active"] == true).collect();
+    assert_eq!((active.len(), active[0]["id"].clone()), (1, json!(cert_id)));
+    let pem = c.call("GET", &a("/certs/active"), &ga, None);
+    assert!(pem.status == 200 && pem.body.starts_with("-----BEGIN CERTIFICATE-----"), "{}", pem.body);
+    let b64 = c.call("GET", &a(&format!("/certs/{cert_id}?format=base64")), &ga, None);
+    assert!(b64.status == 200 && !b64.body.contains("BEGIN"));
+    c.err("GET", &a("/certs/active?format=pfx"), &ga, None, 400, "PCS90001");
+
+    // ---- Application Administrator: apps and sign-ins yes; users, groups, roles no.
+    cli(
+        &data,
+        &["user", "create", "--upn", "appadmin@contoso.com", "--given-name", "App", "--surname", "Admin"],
+    );
+    cli(&data, &["role", "grant", "--user", "appadmin@contoso.com", "--role", "application-administrator"]);
+    let (_, aa) = new_token(&data, "appadmin@contoso.com");
+    c.err("GET", "/api/v1/users", &aa, None, 403, "PCS90403");
+    c.err("POST", "/api/v1/users", &aa, Some(json!({"upn": "x@contoso.com"})), 403, "PCS90403");
+    c.err("GET", &format!("/api/v1/users/{alice_id}/groups"), &aa, None, 403, "PCS90403");
+    c.err("POST", "/api/v1/groups", &aa, Some(json!({"name": "G"})), 403, "PCS90403");
+    c.err(
+        "POST",
+        "/api/v1/roles",
+        &aa,
+        Some(json!({"user": "appadmin@contoso.com", "role": "global_administrator"})),
+        403,
+        "PCS90403",
+    );
+    assert_eq!(c.ok("GET", "/api/v1/apps", &aa, None, 200).as_array().unwrap().len(), 1);
+    c.ok("PATCH", &a(""), &aa, Some(json!({"visible": false})), 200);
+    c.ok("POST", &a("/assignments"), &aa, Some(json!({"user": "alice@contoso.com"})), 201);
+    c.ok("GET", "/api/v1/signins", &aa, None, 200);
+
+    // ---- a plain user's token: nothing but /me.
+    cli(&data, &["user", "create", "--upn", "plain@contoso.com", "--given-name", "P", "--surname", "U"]);
+    let (_, plain) = new_token(&data, "plain@contoso.com");
+    assert_eq!(c.ok("GET", "/api/v1/me", &plain, None, 200)["roles"], json!([]));
+    for (m, p) in [
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/apps"),
+        ("GET", "/api/v1/signins"),
+        ("GET", "/api/v1/roles"),
+    ] {
+        c.err(m, p, &plain, None, 403, "PCS90403");
+    }
+
+    // ---- roles over the API (Global Administrator only); losing a role loses access at once.
+    let grant = json!({"user": "plain@contoso.com", "role": "application-administrator"});
+    c.ok("POST", "/api/v1/roles", &ga, Some(grant), 200);
+    c.ok("GET", "/api/v1/apps", &plain, None, 200);
+    c.ok("DELETE", "/api/v1/roles/application_administrator/users/plain@contoso.com", &ga, None, 204);
+    c.err("GET", "/api/v1/apps", &plain, None, 403, "PCS90403");
+    c.err(
+        "DELETE",
+        "/api/v1/roles/global_administrator/users/admin@portcullis.local",
+        &ga,
+        None,
+        409,
+        "PCS90003",
+    );
+    assert_eq!(c.ok("GET", "/api/v1/roles", &ga, None, 200).as_array().unwrap().len(), 2);
+
+    // ---- 401: no token, wrong scheme, malformed, unknown, revoked, disabled owner.
+    let r = c.raw("GET", "/api/v1/apps", &[], "");
+    assert_eq!((r.status, r.json()["code"].clone()), (401, json!("PCS90401")));
+    assert!(r.head.to_ascii_lowercase().contains("www-authenticate: bearer"), "{}", r.head);
+    let r = c.raw("GET", "/api/v1/apps", &[("Authorization", &format!("Basic {ga}"))], "");
+    assert_eq!(r.status, 401);
+    c.err("GET", "/api/v1/apps", "pat_short", None, 401, "PCS90401");
+    let forged = format!("pat_{}", "A".repeat(43));
+    c.err("GET", "/api/v1/apps", &forged, None, 401, "PCS90401");
+    let (revoked_id, revoked) = new_token(&data, "admin@portcullis.local");
+    c.ok("GET", "/api/v1/me", &revoked, None, 200);
+    cli(&data, &["token", "revoke", "--id", &revoked_id]);
+    c.err("GET", "/api/v1/me", &revoked, None, 401, "PCS90401");
+    c.ok("PATCH", "/api/v1/users/appadmin@contoso.com", &ga, Some(json!({"enabled": false})), 200);
+    c.err("GET", "/api/v1/apps", &aa, None, 401, "PCS90401");
+    c.ok("PATCH", "/api/v1/users/appadmin@contoso.com", &ga, Some(json!({"enabled": true})), 200);
+    c.ok("GET", "/api/v1/apps", &aa, None, 200);
+
+    // Token list shows no secret and no hash; revoked tokens are marked.
+    let tokens: Value = serde_json::from_str(&cli(&data, &["token", "list", "--json"])).unwrap();
+    let text = tokens.to_string();
+    assert!(!text.contains("pat_") && !text.contains("hash"), "{text}");
+    assert!(tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["id"] == revoked_id.as_str() && t["revoked"] == true));
+    assert!(tokens.as_array().unwrap().iter().any(|t| t["last_used_at"].is_string()));
+
+    // ---- "Test this application": a Global Administrator who is not assigned (and the app
+    // requires assignment) still gets a signed Response; a plain user is refused with 403.
+    let tenant = server.tenant.clone();
+    let header = |r: &Reply, name: &str| -> Option<String> {
+        let prefix = format!("{name}: ");
+        r.head.lines().find_map(|l| {
+            (l.len() > prefix.len() && l[..prefix.len()].eq_ignore_ascii_case(&prefix))
+                .then(|| l[prefix.len()..].to_string())
+        })
+    };
+    let cookie = |r: &Reply, name: &str| -> Option<String> {
+        r.head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie: ")).find_map(|l| {
+            l[12..].strip_prefix(&format!("{name}=")).and_then(|v| v.split(';').next()).map(str::to_string)
+        })
+    };
+    let sign_in = |upn: &str, password: &str| -> String {
+        let page = c.raw("GET", &format!("/{tenant}/login"), &[], "");
+        let csrf = cookie(&page, "pcs_csrf").expect("csrf cookie");
+        let form = format!("username={}&password={password}&csrf={csrf}", upn.replace('@', "%40"));
+        let r = c.raw(
+            "POST",
+            &format!("/{tenant}/login"),
+            &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &format!("pcs_csrf={csrf}"))],
+            &form,
+        );
+        cookie(&r, "pcs_session").unwrap_or_else(|| panic!("no session for {upn}: {} {}", r.head, r.body))
+    };
+    c.ok("PATCH", "/api/v1/users/admin@portcullis.local", &ga, Some(json!({"password": "admin-pw-1"})), 200);
+    c.ok("PATCH", "/api/v1/users/plain@contoso.com", &ga, Some(json!({"password": "plain-pw-1"})), 200);
+    let test_url = format!("/{tenant}/myapps/test/{app_id}");
+    let admin_session = sign_in("admin@portcullis.local", "admin-pw-1");
+    let r = c.raw("GET", &test_url, &[("Cookie", &format!("pcs_session={admin_session}"))], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("SAMLResponse") && r.body.contains("https://sp.example.com/acs"), "{}", r.body);
+    assert_eq!(header(&r, "cache-control").as_deref(), Some("no-store"));
+    let plain_session = sign_in("plain@contoso.com", "plain-pw-1");
+    let r = c.raw("GET", &test_url, &[("Cookie", &format!("pcs_session={plain_session}"))], "");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("PCS90403") && !r.body.contains("SAMLResponse"));
+    let r = c.raw("GET", &test_url, &[], "");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("password"), "not signed in: the sign-in page");
+
+    // ---- sign-ins: newest first, filtered by app, user and result.
+    let logs = c.ok("GET", &format!("/api/v1/signins?app={app_id}"), &ga, None, 200);
+    let logs = logs.as_array().unwrap();
+    assert_eq!(logs[0]["result"], "PCS90403", "the plain user's refusal is the newest");
+    assert_eq!(logs[1]["result"], "OK");
+    assert!(logs.windows(2).all(|w| w[0]["at"].as_i64() >= w[1]["at"].as_i64()));
+    let ok_only = c.ok("GET", "/api/v1/signins?result=OK&user=admin@portcullis.local", &ga, None, 200);
+    assert!(!ok_only.as_array().unwrap().is_empty());
+    assert!(ok_only
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["result"] == "OK" && s["upn"] == "admin@portcullis.local"));
+    assert_eq!(c.ok("GET", "/api/v1/signins?limit=1", &ga, None, 200).as_array().unwrap().len(), 1);
+
+    // ---- the OpenAPI document: served without a token, and every operation it lists is routed
+    // (answers 401 without a token, not 404/405). The reverse direction is a unit test of the
+    // router's source in crates/idp/src/web/api.rs.
+    let doc = c.raw("GET", "/api/v1/openapi.json", &[], "");
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{id}", &app_id)
+            .replace("{cert}", &cert_id)
+            .replace("{name}", "x")
+            .replace("{role}", "global_administrator")
+            .replace("{user}", "alice@contoso.com");
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let r = c.raw(&method.to_uppercase(), &concrete, &[], "");
+            if path == "/api/v1/openapi.json" {
+                assert_eq!(r.status, 200);
+            } else {
+                assert_eq!(r.status, 401, "{method} {path} is documented but not routed: {}", r.body);
+            }
+        }
+    }
+    assert!(operations >= 30, "only {operations} operations documented");
+
+    // No response, of any kind, showed the planted password or a password hash.
+    for body in c.seen.borrow().iter() {
+        assert!(!body.contains(PLANTED), "the planted password leaked: {body}");
+        assert!(!body.contains("$argon2"), "a password hash leaked: {body}");
+    }
+}
