@@ -341,10 +341,22 @@ pub enum ClaimCommand {
         name: String,
         /// user.userprincipalname, user.mail, user.givenname, user.surname, user.displayname,
         /// user.objectid, user.groups, user.department, user.jobtitle, user.employeeid
+        #[arg(long, required_unless_present = "constant", conflicts_with = "constant")]
+        source: Option<String>,
+        /// A constant value instead of a user attribute.
         #[arg(long)]
-        source: String,
+        constant: Option<String>,
         #[arg(long)]
         namespace: Option<String>,
+        /// A transformation of the value.
+        #[arg(long, value_enum)]
+        transform: Option<TransformArg>,
+        /// For --transform join: the separator.
+        #[arg(long, default_value = "")]
+        join_separator: String,
+        /// For --transform join: the attribute appended after the separator.
+        #[arg(long, required_if_eq("transform", "join"))]
+        join_with: Option<String>,
     },
     /// Remove a claim.
     Remove {
@@ -353,6 +365,17 @@ pub enum ClaimCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TransformArg {
+    #[value(name = "tolowercase")]
+    ToLowercase,
+    #[value(name = "touppercase")]
+    ToUppercase,
+    #[value(name = "extractmailprefix")]
+    ExtractMailPrefix,
+    Join,
 }
 
 #[derive(Subcommand)]
@@ -649,9 +672,38 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             idp.import_sp_metadata(tenant, &app, &xml).await?;
         }
-        AppCommand::Claim(ClaimCommand::Set { app, name, source, namespace }) => {
-            let source: SourceAttribute = source.parse().map_err(anyhow::Error::msg)?;
-            idp.set_claim(tenant, &app, &name, source, namespace).await?;
+        AppCommand::Claim(ClaimCommand::Set {
+            app,
+            name,
+            source,
+            constant,
+            namespace,
+            transform,
+            join_separator,
+            join_with,
+        }) => {
+            let source = match (source, constant) {
+                (_, Some(c)) => idp::model::ClaimSource::Constant(c),
+                (Some(s), None) => idp::model::ClaimSource::Attribute(
+                    s.parse::<SourceAttribute>().map_err(anyhow::Error::msg)?,
+                ),
+                (None, None) => bail!("give --source user.ATTR or --constant VALUE"),
+            };
+            let transform = match transform {
+                None => None,
+                Some(TransformArg::ToLowercase) => Some(idp::model::Transform::ToLowercase),
+                Some(TransformArg::ToUppercase) => Some(idp::model::Transform::ToUppercase),
+                Some(TransformArg::ExtractMailPrefix) => Some(idp::model::Transform::ExtractMailPrefix),
+                Some(TransformArg::Join) => Some(idp::model::Transform::Join {
+                    separator: join_separator,
+                    other: join_with
+                        .as_deref()
+                        .unwrap_or_default()
+                        .parse::<SourceAttribute>()
+                        .map_err(anyhow::Error::msg)?,
+                }),
+            };
+            idp.set_claim(tenant, &app, &name, source, namespace, transform).await?;
         }
         AppCommand::Claim(ClaimCommand::Remove { app, name }) => {
             idp.remove_claim(tenant, &app, &name).await?;

@@ -135,6 +135,40 @@ fn sp_initiated_login_with(peer: Peer) {
         "--namespace",
         "https://claims.portcullis.test",
     ]);
+    // A constant claim, and a transformed one.
+    server.cli(&["idp", "app", "claim", "set", "--app", &app, "--name", "tier", "--constant", "Gold"]);
+    server.cli(&[
+        "idp",
+        "app",
+        "claim",
+        "set",
+        "--app",
+        &app,
+        "--name",
+        "handle",
+        "--source",
+        "user.mail",
+        "--transform",
+        "extractmailprefix",
+    ]);
+    server.cli(&[
+        "idp",
+        "app",
+        "claim",
+        "set",
+        "--app",
+        &app,
+        "--name",
+        "fullname",
+        "--source",
+        "user.givenname",
+        "--transform",
+        "join",
+        "--join-separator",
+        ".",
+        "--join-with",
+        "user.surname",
+    ]);
     let sp = Sp::new(peer, &entity, &acs, &server.metadata(&app));
 
     // First login: the IdP asks for credentials.
@@ -160,6 +194,9 @@ fn sp_initiated_login_with(peer: Peer) {
         ["E-1001"],
         "custom claim with namespace"
     );
+    assert_eq!(first.attr("tier"), ["Gold"], "constant claim");
+    assert_eq!(first.attr("handle"), ["alice.smith"], "ExtractMailPrefix of user.mail");
+    assert_eq!(first.attr("fullname"), ["Alice.Smith"], "Join of givenname and surname");
     assert!(first.session_index.as_deref().is_some_and(|s| !s.is_empty()), "{:?}", first.raw);
 
     // Second login in the same browser: single sign-on, no form, same NameID.

@@ -302,14 +302,16 @@ impl Idp {
         self.save_app(app, &config).await
     }
 
-    /// Adds or replaces the claim called `name` (in `namespace`).
+    /// Adds or replaces the claim called `name` (in `namespace`): its value
+    /// from a user attribute or a constant, optionally transformed.
     pub async fn set_claim(
         &self,
         tenant: Uuid,
         app_ref: &str,
         name: &str,
-        source: SourceAttribute,
+        source: ClaimSource,
         namespace: Option<String>,
+        transform: Option<crate::model::Transform>,
     ) -> Result<App> {
         let (app, mut config) = self.app(tenant, app_ref).await?;
         let name = name.trim();
@@ -321,12 +323,20 @@ impl Idp {
             gallery::validate_identifier(ns)
                 .map_err(|e| IdpError::Invalid(format!("claim namespace: {e}")))?;
         }
-        let rule = ClaimRule {
-            name: name.into(),
-            namespace,
-            source: ClaimSource::Attribute(source),
-            transform: None,
-        };
+        if let ClaimSource::Constant(v) = &source {
+            if v.is_empty() || v.len() > 1024 {
+                return Err(IdpError::Invalid(
+                    "a constant claim value must have 1 to 1024 characters".into(),
+                ));
+            }
+        }
+        let groups = |s: &ClaimSource| matches!(s, ClaimSource::Attribute(SourceAttribute::Groups));
+        if let Some(crate::model::Transform::Join { other, .. }) = &transform {
+            if groups(&source) || *other == SourceAttribute::Groups {
+                return Err(IdpError::Invalid("user.groups is multi-valued and cannot be joined".into()));
+            }
+        }
+        let rule = ClaimRule { name: name.into(), namespace, source, transform };
         match config.claims.iter_mut().find(|r| r.name == rule.name && r.namespace == rule.namespace) {
             Some(existing) => *existing = rule,
             None => config.claims.push(rule),
@@ -513,7 +523,7 @@ impl Idp {
     /// The app's federation metadata XML: every certificate, the active one
     /// first, signed with the active key.
     pub async fn app_metadata(&self, tenant: Uuid, app_ref: &str) -> Result<String> {
-        let (app, _) = self.app(tenant, app_ref).await?;
+        let (app, config) = self.app(tenant, app_ref).await?;
         let certs: Vec<Certificate> = self
             .store
             .list_signing_certs(app.id)
@@ -522,7 +532,12 @@ impl Idp {
             .map(|c| Certificate::from_der(&c.cert_der))
             .collect::<saml::Result<_>>()?;
         let m = self.signing_material(&app).await?;
-        Ok(crate::metadata::federation_metadata(&self.endpoints(tenant), &certs, Some((&m.key, &m.cert)))?)
+        Ok(crate::metadata::federation_metadata(
+            &self.endpoints(tenant),
+            &certs,
+            Some((&m.key, &m.cert)),
+            config.name_id.format.uri(),
+        )?)
     }
 }
 

@@ -12,6 +12,8 @@ use thiserror::Error;
 pub enum IdpError {
     #[error("the request is not a valid SAML AuthnRequest: {0}")]
     MalformedRequest(String),
+    #[error("the request asks for the Response over {0:?}; only HTTP-POST is offered for responses")]
+    UnsupportedBinding(String),
     #[error("the request is addressed to {destination:?}, not to this endpoint {here:?}; import this tenant's metadata into the app")]
     WrongDestination { destination: String, here: String },
     #[error("no application in this tenant has the identifier {0:?}; add it to the app's Basic SAML Configuration")]
@@ -79,6 +81,7 @@ impl IdpError {
         match self {
             MalformedRequest(_) => "PCS75005",
             WrongDestination { .. } => "PCS75006",
+            UnsupportedBinding(_) => "PCS75007",
             UnknownApp(_) => "PCS700016",
             ReplyUrlMismatch { .. } => "PCS50011",
             ReplyUrlIndexUnknown { .. } => "PCS50012",

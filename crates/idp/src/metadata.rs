@@ -14,10 +14,14 @@ use saml::xml::{
 /// given (the active certificate first, so that during a rollover both are
 /// published and SPs that take the first one take the right one), signed with
 /// the active key.
+/// `preferred` is the app's configured NameID format: listed first, because SP
+/// libraries that merge IdP metadata into their settings ask for the first one,
+/// and a NameIDPolicy format wins over the app's configuration.
 pub fn federation_metadata(
     endpoints: &TenantEndpoints,
     certs: &[Certificate],
     signer: Option<(&SigningKey, &Certificate)>,
+    preferred: &str,
 ) -> saml::Result<String> {
     let sso = endpoints.sso_url();
     let endpoint =
@@ -34,9 +38,14 @@ pub fn federation_metadata(
                 .iter()
                 .map(|c| KeyDescriptor { usage: KeyUse::Signing, certificate: c.clone() })
                 .collect(),
-            name_id_formats: [NAMEID_PERSISTENT, NAMEID_EMAIL, NAMEID_UNSPECIFIED, NAMEID_TRANSIENT]
+            name_id_formats: std::iter::once(preferred)
+                .chain(
+                    [NAMEID_PERSISTENT, NAMEID_EMAIL, NAMEID_UNSPECIFIED, NAMEID_TRANSIENT]
+                        .into_iter()
+                        .filter(|f| *f != preferred),
+                )
                 .map(str::to_string)
-                .to_vec(),
+                .collect(),
             single_sign_on_services: vec![endpoint(BINDING_HTTP_REDIRECT), endpoint(BINDING_HTTP_POST)],
             single_logout_services: vec![endpoint(BINDING_HTTP_REDIRECT), endpoint(BINDING_HTTP_POST)],
             error_url: None,
@@ -67,7 +76,8 @@ mod tests {
         let k2 = SigningKey::generate(2048).unwrap();
         let c2 = Certificate::self_signed(&k2, "next", now, 10).unwrap();
         let ep = TenantEndpoints::new("https://login.example.com/", Uuid::nil());
-        let xml = federation_metadata(&ep, &[c1.clone(), c2.clone()], Some((&k1, &c1))).unwrap();
+        let xml =
+            federation_metadata(&ep, &[c1.clone(), c2.clone()], Some((&k1, &c1)), NAMEID_EMAIL).unwrap();
         let doc = saml::xml::parse(&xml, &saml::xml::Limits::METADATA).unwrap();
         let v = saml::dsig::verify(
             &doc,
@@ -79,6 +89,9 @@ mod tests {
         assert_eq!(e.entity_id, "https://login.example.com/00000000-0000-0000-0000-000000000000/");
         let certs: Vec<_> = e.idp.as_ref().unwrap().signing_certificates().cloned().collect();
         assert_eq!(certs, vec![c1, c2]);
+        let formats = &e.idp.as_ref().unwrap().name_id_formats;
+        assert_eq!(formats[0], NAMEID_EMAIL);
+        assert_eq!(formats.len(), 4);
         assert_eq!(
             e.idp.as_ref().unwrap().sso_service(BINDING_HTTP_REDIRECT).unwrap().location,
             "https://login.example.com/00000000-0000-0000-0000-000000000000/saml2"

@@ -543,8 +543,12 @@ async fn import_sp_metadata(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetClaim {
-    source: String,
+    /// A user attribute (`user.mail`), or…
+    source: Option<String>,
+    /// …a constant value.
+    constant: Option<String>,
     namespace: Option<String>,
+    transform: Option<crate::model::Transform>,
 }
 
 async fn set_claim(
@@ -555,9 +559,17 @@ async fn set_claim(
 ) -> ApiResult {
     let who = principal(&idp, &headers, Some(Permission::ManageApps)).await?;
     let b: SetClaim = body(&raw)?;
-    let source = parse::<SourceAttribute>(Some(b.source))?
-        .ok_or_else(|| ApiError(IdpError::Invalid("a claim needs a source".into())))?;
-    let app = idp.set_claim(who.tenant, &id, &name, source, b.namespace).await?;
+    let source = match (b.source, b.constant) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError(IdpError::Invalid("give either source or constant, not both".into())))
+        }
+        (None, Some(c)) => crate::model::ClaimSource::Constant(c),
+        (s, None) => crate::model::ClaimSource::Attribute(
+            parse::<SourceAttribute>(s)?
+                .ok_or_else(|| ApiError(IdpError::Invalid("a claim needs a source or a constant".into())))?,
+        ),
+    };
+    let app = idp.set_claim(who.tenant, &id, &name, source, b.namespace, b.transform).await?;
     app_answer(&idp, who.tenant, &app).await
 }
 

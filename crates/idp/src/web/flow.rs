@@ -193,6 +193,12 @@ impl Idp {
                 return self.fail(tenant, None, Some(&app), ctx, e).await;
             }
         }
+        if let Some(binding) = &incoming.request.protocol_binding {
+            if binding != saml::xml::BINDING_HTTP_POST {
+                let e = IdpError::UnsupportedBinding(binding.clone());
+                return self.fail(tenant, None, Some(&app), ctx, e).await;
+            }
+        }
         let acs = match sso::resolve_reply_url(&app.name, &config, &incoming.request) {
             Ok(a) => a,
             Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
