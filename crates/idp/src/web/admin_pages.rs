@@ -3,12 +3,13 @@
 //! URL) without being assigned to it. Everything else (enabled app, enabled user, signing) is
 //! checked exactly as for a normal launch, by `Idp::respond`.
 
-use super::flow::{Ctx, Outcome, Pending};
+use super::flow::{Outcome, Pending};
+use super::routes::{ctx, render, tenant_or_404};
 use crate::error::IdpError;
 use crate::roles::Permission;
 use crate::service::Idp;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -20,57 +21,20 @@ pub fn router(idp: Idp) -> Router {
     Router::new().route("/{tenant}/myapps/test/{app}", get(test_app)).with_state(idp)
 }
 
-fn render(o: Outcome) -> Response {
-    let (status, mut resp, cookies) = match o {
-        Outcome::Html { status, body, set_cookies } => {
-            let r = axum::response::Html(body).into_response();
-            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), r, set_cookies)
-        }
-        Outcome::Redirect { location, set_cookies } => {
-            let mut r = StatusCode::FOUND.into_response();
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            (StatusCode::FOUND, r, set_cookies)
-        }
-    };
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_str(&format!(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'; script-src '{}'",
-            saml::bindings::post::POST_FORM_SCRIPT_HASH
-        ))
-        .unwrap_or(HeaderValue::from_static("default-src 'none'")),
-    );
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            h.append(header::SET_COOKIE, v);
-        }
-    }
-    resp
-}
-
 async fn test_app(
     State(idp): State<Idp>,
     Path((tenant, app_ref)): Path<(String, String)>,
     headers: HeaderMap,
     addr: ConnectInfo<SocketAddr>,
 ) -> Response {
-    let not_found = |what: &str| (StatusCode::NOT_FOUND, what.to_string()).into_response();
-    let Ok(tenant) = Uuid::parse_str(&tenant) else { return not_found("unknown tenant") };
-    if !matches!(idp.store.get_tenant(tenant).await, Ok(Some(_))) {
-        return not_found("unknown tenant");
-    }
-    let Ok(app_id) = Uuid::parse_str(&app_ref) else { return not_found("unknown app") };
-    let c = Ctx {
-        cookie_header: headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string),
-        ip: Some(addr.0.ip().to_string()),
-        secure: idp.base_url().starts_with("https://"),
+    let tenant = match tenant_or_404(&idp, &tenant).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
+    let Ok(app_id) = Uuid::parse_str(&app_ref) else {
+        return (StatusCode::NOT_FOUND, "unknown app").into_response();
+    };
+    let c = ctx(&headers, Some(addr.0), &idp);
     let (app, config) = match idp.app(tenant, &app_id.to_string()).await {
         Ok(x) => x,
         Err(e) => return render(idp.fail(tenant, None, None, &c, e).await),

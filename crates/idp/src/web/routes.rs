@@ -30,7 +30,7 @@ pub fn router(idp: Idp) -> Router {
         .merge(super::api::router(idp.clone()).merge(super::admin_pages::router(idp)))
 }
 
-fn ctx(headers: &HeaderMap, addr: Option<SocketAddr>, idp: &Idp) -> Ctx {
+pub(super) fn ctx(headers: &HeaderMap, addr: Option<SocketAddr>, idp: &Idp) -> Ctx {
     Ctx {
         cookie_header: headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string),
         ip: addr.map(|a| a.ip().to_string()),
@@ -38,7 +38,7 @@ fn ctx(headers: &HeaderMap, addr: Option<SocketAddr>, idp: &Idp) -> Ctx {
     }
 }
 
-fn render(o: Outcome) -> Response {
+pub(super) fn render(o: Outcome) -> Response {
     let (status, mut resp, cookies) = match o {
         Outcome::Html { status, body, set_cookies } => {
             let mut r = axum::response::Html(body).into_response();
@@ -73,7 +73,7 @@ fn render(o: Outcome) -> Response {
     resp
 }
 
-async fn tenant_or_404(idp: &Idp, tenant: &str) -> Result<Uuid, Response> {
+pub(super) async fn tenant_or_404(idp: &Idp, tenant: &str) -> Result<Uuid, Response> {
     let not_found = || (StatusCode::NOT_FOUND, "unknown tenant").into_response();
     let id = Uuid::parse_str(tenant).map_err(|_| not_found())?;
     match idp.store.get_tenant(id).await {
