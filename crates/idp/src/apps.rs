@@ -541,6 +541,12 @@ impl Idp {
     }
 }
 
+/// An app's configuration, read from its record.
+pub fn config_of(app: &App) -> Result<AppConfig> {
+    serde_json::from_str(&app.config_json)
+        .map_err(|e| IdpError::Internal(format!("app {} has an unreadable configuration: {e}", app.id)))
+}
+
 /// The associated data a signing key is sealed with: the key cannot be moved to
 /// another app or certificate record.
 fn cert_aad(app: Uuid, cert: Uuid) -> String {

@@ -254,7 +254,7 @@ impl Idp {
             .await
             .map_err(|e| (None, e.into()))?
             .ok_or_else(|| (None, IdpError::UnknownApp(issuer.to_string())))?;
-        let (app, config) = self.app(tenant, &app.id.to_string()).await.map_err(|e| (None, e))?;
+        let config = crate::apps::config_of(&app).map_err(|e| (Some(app.clone()), e))?;
         if !config.enabled {
             return Err((Some(app.clone()), IdpError::AppDisabled(app.name.clone())));
         }
