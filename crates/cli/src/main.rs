@@ -1,6 +1,7 @@
 //! `portcullis`: the one binary. Subcommands start the services (`up`) and offer
 //! the tools people use to debug SSO (`saml decode|verify|keygen`).
 
+mod config;
 mod idp_cmd;
 mod input;
 mod saml_cmd;
@@ -19,22 +20,28 @@ use std::process::ExitCode;
     long_about = "Self-hosted single sign-on (SAML 2.0 identity provider and service-provider toolkit) and \
 privileged access.\n\nStart everything with `portcullis up`; debug an SSO message with \
 `portcullis saml decode` and `portcullis saml verify`.",
-    after_help = "Environment: PORTCULLIS_DATA (data directory), PORTCULLIS_LOG (log filter, e.g. `info` or \
-`portcullis=debug`), PORTCULLIS_LOG_FORMAT (text|json)."
+    after_help = "Environment: PORTCULLIS_CONFIG (configuration file), PORTCULLIS_DATA (data directory), \
+PORTCULLIS_DATABASE_URL, PORTCULLIS_LISTEN, PORTCULLIS_BASE_URL, PORTCULLIS_MASTER_KEY, PORTCULLIS_LOG (log filter, \
+e.g. `info` or `portcullis=debug`), PORTCULLIS_LOG_FORMAT (text|json). Precedence: flag, environment, \
+configuration file, default."
 )]
 struct Cli {
-    /// Data directory (database, keys). Created when missing.
-    #[arg(long, global = true, env = "PORTCULLIS_DATA", default_value = "portcullis-data")]
-    data: PathBuf,
+    /// Configuration file (TOML); flags and environment variables override it.
+    #[arg(long, global = true, env = "PORTCULLIS_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Data directory (database, keys). Created when missing. [default: portcullis-data]
+    #[arg(long, global = true, env = "PORTCULLIS_DATA")]
+    data: Option<PathBuf>,
 
     /// Database URL for scale-out (`postgres://USER@HOST/DB`); SQLite in the data
     /// directory when not given. Keys stay in the data directory.
     #[arg(long, global = true, env = "PORTCULLIS_DATABASE_URL")]
     database_url: Option<String>,
 
-    /// Log line format on standard error.
-    #[arg(long, global = true, value_enum, env = "PORTCULLIS_LOG_FORMAT", default_value = "text")]
-    log_format: LogFormat,
+    /// Log line format on standard error. [default: text]
+    #[arg(long, global = true, value_enum, env = "PORTCULLIS_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
 
     #[command(subcommand)]
     command: Command,
@@ -58,10 +65,10 @@ enum Command {
     Idp(idp_cmd::IdpCommand),
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_env("PORTCULLIS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(configured_filter.unwrap_or("info,sqlx=warn")));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -75,11 +82,25 @@ fn init_logging(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let file = match cli.config.as_deref().map(config::Config::load).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let log_format = match (cli.log_format, file.log_format.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some("json")) => LogFormat::Json,
+        _ => LogFormat::Text,
+    };
+    init_logging(log_format, file.log.as_deref());
+    let data = cli.data.clone().or(file.data.clone()).unwrap_or_else(|| PathBuf::from("portcullis-data"));
+    let database_url = cli.database_url.clone().or(file.database_url.clone());
     let result = match cli.command {
-        Command::Up(args) => up::run(&cli.data, cli.database_url.as_deref(), args),
+        Command::Up(args) => up::run(&data, database_url.as_deref(), args, &file.up),
         Command::Saml(cmd) => saml_cmd::run(cmd),
-        Command::Idp(cmd) => idp_cmd::run(&cli.data, cli.database_url.as_deref(), cmd),
+        Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
     };
     match result {
         Ok(code) => code,

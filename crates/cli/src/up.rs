@@ -19,9 +19,9 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Address to listen on.
-    #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "PORTCULLIS_LISTEN")]
+    listen: Option<SocketAddr>,
     /// Public base URL (default: http://LISTEN).
     #[arg(long, env = "PORTCULLIS_BASE_URL")]
     base_url: Option<String>,
@@ -43,17 +43,30 @@ pub fn recorded_base_url(data: &Path) -> String {
 /// The UPN of the first administrator `up` creates.
 const FIRST_ADMIN: &str = "admin@portcullis.local";
 
-pub fn run(data: &Path, database_url: Option<&str>, args: UpArgs) -> Result<ExitCode> {
+pub fn run(
+    data: &Path,
+    database_url: Option<&str>,
+    args: UpArgs,
+    file: &crate::config::UpConfig,
+) -> Result<ExitCode> {
+    let listen: SocketAddr = match (args.listen, &file.listen) {
+        (Some(l), _) => l,
+        (None, Some(l)) => {
+            l.parse().with_context(|| format!("listen = {l:?} in the configuration file is not ADDR:PORT"))?
+        }
+        (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    let base_url = args.base_url.clone().or_else(|| file.base_url.clone());
     std::fs::create_dir_all(data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
-            format!("cannot listen on {}: is another process using it? Pass --listen ADDR:PORT", args.listen)
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+            format!("cannot listen on {listen}: is another process using it? Pass --listen ADDR:PORT")
         })?;
         // With port 0 the system picks the port; report the real one.
         let bound = listener.local_addr().context("reading the bound address")?;
-        let base = args.base_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+        let base = base_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let base = base.trim_end_matches('/').to_string();
         std::fs::write(data.join(BASE_URL_FILE), format!("{base}\n"))
             .with_context(|| format!("writing {}", data.join(BASE_URL_FILE).display()))?;
