@@ -112,17 +112,18 @@ async fn create_first_admin(
     idp: &idp::service::Idp,
     tenant: uuid::Uuid,
 ) -> Result<Option<zeroize::Zeroizing<String>>> {
-    if !idp.store.list_users(tenant).await?.is_empty() {
-        // A directory created before directory roles existed: its first administrator becomes
-        // the Global Administrator when nobody is one.
-        let has_global = idp
-            .role_assignments(tenant)
-            .await?
-            .iter()
-            .any(|(_, r)| *r == idp::roles::DirectoryRole::GlobalAdministrator);
-        if !has_global && idp.store.find_user_by_upn(tenant, FIRST_ADMIN).await?.is_some() {
-            idp.grant_role(tenant, FIRST_ADMIN, idp::roles::DirectoryRole::GlobalAdministrator).await?;
-        }
+    let has_global = idp
+        .role_assignments(tenant)
+        .await?
+        .iter()
+        .any(|(_, r)| *r == idp::roles::DirectoryRole::GlobalAdministrator);
+    if has_global {
+        return Ok(None);
+    }
+    // Nobody administers the directory (a new one, or one filled by the CLI before the
+    // first `up`): make sure the first administrator exists and holds the role.
+    if idp.store.find_user_by_upn(tenant, FIRST_ADMIN).await?.is_some() {
+        idp.grant_role(tenant, FIRST_ADMIN, idp::roles::DirectoryRole::GlobalAdministrator).await?;
         return Ok(None);
     }
     let password = zeroize::Zeroizing::new(generate_password());
@@ -138,18 +139,23 @@ async fn create_first_admin(
     Ok(Some(password))
 }
 
-/// 20 characters from an alphabet without look-alikes (about 115 bits).
+/// 20 characters from an alphabet without look-alikes (about 116 bits), drawn
+/// without modulo bias (bytes at or above the largest multiple of the alphabet
+/// size are discarded).
 fn generate_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut bytes = [0u8; 20];
-    getrandom(&mut bytes);
-    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
-}
-
-fn getrandom(buf: &mut [u8]) {
-    // Rejection-free modulo bias is under 1%: 256 % 57 = 28 of 256 values skew
-    // slightly; acceptable for a generated password of 20 characters.
-    aws_lc_rs::rand::fill(buf).expect("the system random generator failed");
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut out = String::with_capacity(20);
+    while out.len() < 20 {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
+        for b in bytes.iter().map(|b| *b as usize).filter(|b| *b < limit) {
+            if out.len() < 20 {
+                out.push(ALPHABET[b % ALPHABET.len()] as char);
+            }
+        }
+    }
+    out
 }
 
 fn router() -> Router {
