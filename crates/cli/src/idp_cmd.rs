@@ -306,6 +306,9 @@ pub struct SetSamlArgs {
     nameid_source: Option<String>,
     #[arg(long)]
     signing: Option<SigningArg>,
+    /// Where the signing certificate's expiry notices go ("" clears it).
+    #[arg(long)]
+    notification_email: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -664,6 +667,7 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
                     SigningArg::Response => SigningOption::Response,
                     SigningArg::Both => SigningOption::Both,
                 }),
+                notification_email: a.notification_email,
             };
             idp.set_saml(tenant, &a.app, changes).await?;
         }

@@ -35,6 +35,8 @@ pub struct SamlChanges {
     pub name_id_format: Option<NameIdFormat>,
     pub name_id_source: Option<SourceAttribute>,
     pub signing: Option<SigningOption>,
+    /// Where certificate-expiry notices go ("" clears it).
+    pub notification_email: Option<String>,
 }
 
 /// What `app set` changes in the app's Properties (`None` = keep).
@@ -234,6 +236,14 @@ impl Idp {
         }
         if let Some(s) = c.signing {
             config.signing = s;
+        }
+        if let Some(mail) = none_if_empty(c.notification_email) {
+            if let Some(m) = &mail {
+                crate::directory::validate_upn(m).map_err(|_| {
+                    IdpError::Invalid(format!("notification e-mail {m:?} is not an e-mail address"))
+                })?;
+            }
+            config.notification_email = mail;
         }
         self.save_app(app, &config).await
     }

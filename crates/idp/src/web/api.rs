@@ -503,6 +503,7 @@ struct PutSaml {
     nameid_format: Option<String>,
     nameid_source: Option<String>,
     signing: Option<String>,
+    notification_email: Option<String>,
 }
 
 async fn put_saml(
@@ -522,6 +523,7 @@ async fn put_saml(
         name_id_format: parse::<NameIdFormat>(b.nameid_format)?,
         name_id_source: parse::<SourceAttribute>(b.nameid_source)?,
         signing: parse::<SigningOption>(b.signing)?,
+        notification_email: b.notification_email,
     };
     let app = idp.set_saml(who.tenant, &id, changes).await?;
     app_answer(&idp, who.tenant, &app).await
