@@ -243,6 +243,9 @@ pub enum AppCommand {
         /// Refuse AuthnRequests that are not signed with the SP's certificate.
         #[arg(long)]
         require_signed_requests: Option<bool>,
+        /// Accept RSA-SHA1 request signatures from this app (refused by default).
+        #[arg(long)]
+        allow_sha1_requests: Option<bool>,
     },
     /// Basic SAML Configuration, NameID and signing.
     SetSaml(SetSamlArgs),
@@ -633,13 +636,22 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
                 )?
             );
         }
-        AppCommand::Set { app, name, enabled, assignment_required, visible, require_signed_requests } => {
+        AppCommand::Set {
+            app,
+            name,
+            enabled,
+            assignment_required,
+            visible,
+            require_signed_requests,
+            allow_sha1_requests,
+        } => {
             let c = idp::apps::PropertyChanges {
                 name,
                 enabled,
                 assignment_required,
                 visible,
                 require_signed_requests,
+                allow_sha1_requests,
             };
             idp.set_properties(tenant, &app, c).await?;
         }

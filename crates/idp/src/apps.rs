@@ -47,6 +47,7 @@ pub struct PropertyChanges {
     pub assignment_required: Option<bool>,
     pub visible: Option<bool>,
     pub require_signed_requests: Option<bool>,
+    pub allow_sha1_requests: Option<bool>,
 }
 
 /// A certificate download format.
@@ -184,6 +185,9 @@ impl Idp {
                 ));
             }
             config.require_signed_requests = v;
+        }
+        if let Some(v) = c.allow_sha1_requests {
+            config.allow_sha1_requests = v;
         }
         self.save_app(app, &config).await
     }

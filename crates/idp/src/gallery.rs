@@ -683,6 +683,7 @@ impl Template {
             roles,
             request_verification_certs: Vec::new(),
             require_signed_requests: false,
+            allow_sha1_requests: false,
         })
     }
 

@@ -277,6 +277,10 @@ pub struct AppConfig {
     pub request_verification_certs: Vec<String>,
     /// Refuse unsigned AuthnRequests.
     pub require_signed_requests: bool,
+    /// Accept RSA-SHA1 request signatures from this app (some SP libraries still
+    /// sign with SHA-1 by default). Off unless an administrator turns it on.
+    #[serde(default)]
+    pub allow_sha1_requests: bool,
 }
 
 /// The claim-type namespace of the default claim set.

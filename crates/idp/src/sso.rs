@@ -68,7 +68,13 @@ impl Envelope {
     /// certificates: verified when the app has certificates and the request is
     /// signed, required when `required`. An unsigned request to an app without
     /// certificates is accepted (most SPs do not sign).
-    pub fn check_signature(&self, app: &str, certs: &[Certificate], required: bool) -> Result<()> {
+    pub fn check_signature(
+        &self,
+        app: &str,
+        certs: &[Certificate],
+        required: bool,
+        allow_sha1: bool,
+    ) -> Result<()> {
         if !self.is_signed() {
             return if required { Err(IdpError::UnsignedRequest(app.into())) } else { Ok(()) };
         }
@@ -82,12 +88,12 @@ impl Envelope {
         }
         match &self.carrier {
             Carrier::Redirect(m) => {
-                m.verify_signature(certs, false)
+                m.verify_signature(certs, allow_sha1)
                     .map_err(|e| IdpError::BadRequestSignature(e.code().into()))?;
             }
             Carrier::Post { .. } => {
                 let doc = xml::parse(&self.xml, &Limits::MESSAGE).map_err(malformed)?;
-                let verified = dsig::verify(&doc, &VerifyOptions { certs, allow_sha1: false })
+                let verified = dsig::verify(&doc, &VerifyOptions { certs, allow_sha1 })
                     .map_err(|e| IdpError::BadRequestSignature(e.code().into()))?;
                 if !verified.iter().any(|v| v.element.id() == doc.root_element().id()) {
                     return Err(IdpError::BadRequestSignature(
@@ -137,8 +143,14 @@ impl IncomingRequest {
     }
 
     /// See [`Envelope::check_signature`].
-    pub fn check_signature(&self, app: &str, certs: &[Certificate], required: bool) -> Result<()> {
-        self.envelope.check_signature(app, certs, required)
+    pub fn check_signature(
+        &self,
+        app: &str,
+        certs: &[Certificate],
+        required: bool,
+        allow_sha1: bool,
+    ) -> Result<()> {
+        self.envelope.check_signature(app, certs, required, allow_sha1)
     }
 }
 
@@ -190,5 +202,29 @@ pub fn name_id_format(config: &AppConfig, request: Option<&AuthnRequest>) -> Res
         Some(uri) => {
             NameIdFormat::from_uri(uri).ok_or_else(|| IdpError::UnsupportedNameIdFormat(uri.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pysaml2-signed HTTP-Redirect AuthnRequest with RSA-SHA1 (from the saml
+    /// crate's known-answer data): refused unless the app allows SHA-1.
+    #[test]
+    fn sha1_request_signatures_need_the_apps_permission() {
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../saml/tests/data/redirect/");
+        let url = std::fs::read_to_string(format!("{data}pysaml2_rsa_sha1.url")).unwrap();
+        let cert = Certificate::load(&std::fs::read(format!("{data}pysaml2_cert.pem")).unwrap()).unwrap();
+        let envelope = Envelope::from_redirect(url.trim()).unwrap();
+        assert!(envelope.is_signed());
+        let refused = envelope.check_signature("app", std::slice::from_ref(&cert), false, false).unwrap_err();
+        assert_eq!(refused.code(), "PCS75016");
+        envelope.check_signature("app", std::slice::from_ref(&cert), false, true).unwrap();
+        // Unsigned requests: fine unless required.
+        let unsigned = url.trim().split("&SigAlg=").next().unwrap().to_string();
+        let plain = Envelope::from_redirect(&unsigned).unwrap();
+        plain.check_signature("app", &[], false, false).unwrap();
+        assert_eq!(plain.check_signature("app", &[], true, false).unwrap_err().code(), "PCS75017");
     }
 }

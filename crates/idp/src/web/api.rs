@@ -470,6 +470,7 @@ struct PatchApp {
     assignment_required: Option<bool>,
     visible: Option<bool>,
     require_signed_requests: Option<bool>,
+    allow_sha1_requests: Option<bool>,
 }
 
 async fn patch_app(
@@ -486,6 +487,7 @@ async fn patch_app(
         assignment_required: b.assignment_required,
         visible: b.visible,
         require_signed_requests: b.require_signed_requests,
+        allow_sha1_requests: b.allow_sha1_requests,
     };
     let app = idp.set_properties(who.tenant, &id, c).await?;
     app_answer(&idp, who.tenant, &app).await

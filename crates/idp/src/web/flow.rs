@@ -264,7 +264,7 @@ impl Idp {
             .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
             .collect();
         incoming
-            .check_signature(&app.name, &certs, config.require_signed_requests)
+            .check_signature(&app.name, &certs, config.require_signed_requests, config.allow_sha1_requests)
             .map_err(|e| (Some(app.clone()), e))?;
         Ok((app, config))
     }
@@ -481,7 +481,12 @@ impl Idp {
             .iter()
             .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
             .collect();
-        if let Err(e) = envelope.check_signature(&app.name, &certs, config.require_signed_requests) {
+        if let Err(e) = envelope.check_signature(
+            &app.name,
+            &certs,
+            config.require_signed_requests,
+            config.allow_sha1_requests,
+        ) {
             return self.fail(tenant, None, Some(&app), ctx, e).await;
         }
         let Some(logout_url) = config.logout_url.clone() else {
