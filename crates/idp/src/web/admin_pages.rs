@@ -40,8 +40,8 @@ async fn test_app(
         Err(e) => return render(idp.fail(tenant, None, None, &c, e).await),
     };
     let Ok(Some((session, user))) = idp.session_user(tenant, &c).await else {
-        // After signing in the administrator lands on My Apps and opens the test again.
-        return render(idp.login_page(tenant, &Pending::MyApps, Some(&app.name), None, "", &c));
+        // After signing in the administrator comes back to this test.
+        return render(idp.login_page(tenant, &Pending::Test { app: app_id }, Some(&app.name), None, "", &c));
     };
     let roles = match idp.roles_of(tenant, user.id).await {
         Ok(r) => r,

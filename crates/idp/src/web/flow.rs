@@ -29,10 +29,21 @@ pub const SESSION_SECONDS: i64 = 8 * 3600;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Pending {
-    Redirect { query: String },
-    Post { saml_request: String, relay_state: Option<String> },
+    Redirect {
+        query: String,
+    },
+    Post {
+        saml_request: String,
+        relay_state: Option<String>,
+    },
     MyApps,
-    Launch { app: Uuid },
+    Launch {
+        app: Uuid,
+    },
+    /// An administrator's "Test this application".
+    Test {
+        app: Uuid,
+    },
 }
 
 impl Pending {
@@ -170,7 +181,7 @@ impl Idp {
             Pending::Post { saml_request, relay_state } => {
                 IncomingRequest::from_post(saml_request, relay_state.clone())
             }
-            Pending::MyApps | Pending::Launch { .. } => {
+            Pending::MyApps | Pending::Launch { .. } | Pending::Test { .. } => {
                 return self
                     .fail(tenant, None, None, ctx, IdpError::Internal("not an AuthnRequest".into()))
                     .await

@@ -301,6 +301,9 @@ async fn finish_sign_in(
             idp.handle_authn_request(tenant, pending, &c2, true).await
         }
         Pending::MyApps => Outcome::Redirect { location: format!("/{tenant}/myapps"), set_cookies: vec![] },
+        Pending::Test { app } => {
+            Outcome::Redirect { location: format!("/{tenant}/myapps/test/{app}"), set_cookies: vec![] }
+        }
         Pending::Launch { app } => {
             Outcome::Redirect { location: format!("/{tenant}/myapps/launch/{app}"), set_cookies: vec![] }
         }
