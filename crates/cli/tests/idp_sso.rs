@@ -939,3 +939,69 @@ fn request_for_another_destination_is_discarded() {
     );
     assert_no_response_since(&browser, from);
 }
+
+/// Proves front-channel single logout with python3-saml: the SP's LogoutRequest
+/// (HTTP-Redirect) ends the IdP session and the IdP redirects to the app's Logout
+/// URL with a signed LogoutResponse that python3-saml accepts strictly
+/// (Issuer, Destination, InResponseTo, status, query signature); afterwards the
+/// browser must sign in again.
+#[test]
+fn single_logout_with_python3_saml() {
+    let SignedIn { server, app, sp, mut browser } = signed_in();
+    let sls = "https://crm.sp.test/saml/sls";
+    server.cli(&["idp", "app", "set-saml", "--app", &app, "--logout-url", sls]);
+    let (login, form) = sp_login(&server, &mut browser, &sp, None, None, ALICE);
+    let accepted = accept(&server, &sp, Some(&login.request_id), &form);
+    let mut args = vec![
+        "logout".to_string(),
+        "--idp-metadata".into(),
+        sp.idp_metadata.to_string_lossy().into_owned(),
+        "--sp-entity-id".into(),
+        sp.entity_id.clone(),
+        "--acs-url".into(),
+        sp.acs_url.clone(),
+        "--sls-url".into(),
+        sls.into(),
+        "--name-id".into(),
+        accepted.name_id.clone(),
+        "--relay-state".into(),
+        "/bye".into(),
+    ];
+    if let Some(si) = &accepted.session_index {
+        args.extend(["--session-index".into(), si.clone()]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = sp.peer.run(&argv);
+    assert!(out.status.success(), "python3-saml logout\n{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("logout JSON");
+    let url = v["url"].as_str().expect("url");
+    let request_id = v["request_id"].as_str().expect("request_id");
+
+    let page = browser.get(url);
+    assert_eq!(page.status, 302, "{}", page.body);
+    let location = page.header("location").expect("a redirect to the app").to_string();
+    assert!(location.starts_with(&format!("{sls}?SAMLResponse=")), "{location}");
+    assert!(location.contains("RelayState=%2Fbye"), "{location}");
+    assert!(location.contains("&Signature="), "the LogoutResponse is signed: {location}");
+
+    let out = sp.peer.run(&[
+        "sls",
+        "--idp-metadata",
+        &sp.idp_metadata.to_string_lossy(),
+        "--sp-entity-id",
+        &sp.entity_id,
+        "--acs-url",
+        &sp.acs_url,
+        "--sls-url",
+        sls,
+        "--request-id",
+        request_id,
+        &location,
+    ]);
+    assert!(out.status.success(), "python3-saml refused the LogoutResponse\n{}", describe(&out));
+
+    // The IdP session is gone: the next SSO asks for credentials again.
+    let again = sp.login(None, None);
+    let page = browser.get(&again.url);
+    assert!(page.is_sign_in(), "after single logout the IdP must ask for credentials:\n{}", page.body);
+}

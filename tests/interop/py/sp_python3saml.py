@@ -7,6 +7,10 @@ Usage:
       [--request-id ID] [--want-signed assertion|response|both] RESPONSE_B64_FILE
   .venv/bin/python py/sp_python3saml.py metadata --sp-entity-id ID --acs-url URL
       [--sp-key KEY.pem --sp-cert CERT.pem]
+  .venv/bin/python py/sp_python3saml.py logout --idp-metadata FILE --sp-entity-id ID --acs-url URL
+      --sls-url URL --name-id N [--session-index S] [--relay-state S]
+  .venv/bin/python py/sp_python3saml.py sls --idp-metadata FILE --sp-entity-id ID --acs-url URL
+      --sls-url URL --request-id ID RESPONSE_URL
 
 The settings are built in memory from the arguments: strict mode, the SP (entity ID, one HTTP-POST
 AssertionConsumerService at URL, NameIDPolicy Format URI when given, else python3-saml's default
@@ -29,6 +33,13 @@ Prints {"name_id": ..., "name_id_format": ..., "attributes": {Name: [values]}, "
 metadata: the SP metadata python3-saml generates for these settings (with a signing KeyDescriptor
 when --sp-cert is given, and AuthnRequestsSigned="true" with --sp-key).
 --sp-cert alone is allowed here: the SP announces its certificate without the key at hand.
+
+logout: OneLogin_Saml2_Auth.logout() — an HTTP-Redirect LogoutRequest for NameID N (and the
+session index) to the IdP's SingleLogoutService; prints {"url": ..., "request_id": ...}.
+
+sls: OneLogin_Saml2_Auth.process_slo(request_id=ID) on the LogoutResponse carried by RESPONSE_URL
+(the IdP's redirect to --sls-url): strict checks of Issuer, Destination, InResponseTo, status
+and the query-string signature against the IdP's certificate. Prints {"ok": true}.
 
 Exit: 0 accepted / printed, 1 rejected (python3-saml's reason on stderr), 2 usage error.
 """
@@ -61,6 +72,8 @@ def base_settings(args, want_signed: str = "assertion") -> dict:
     }
     if getattr(args, "nameid_format", None):
         sp["NameIDFormat"] = args.nameid_format
+    if getattr(args, "sls_url", None):
+        sp["singleLogoutService"] = {"url": args.sls_url, "binding": OneLogin_Saml2_Constants.BINDING_HTTP_REDIRECT}
     signing = bool(getattr(args, "sp_key", None))
     if signing and not getattr(args, "sp_cert", None):
         raise UsageError("--sp-key needs --sp-cert")
@@ -154,6 +167,32 @@ def acs(args) -> None:
     )
 
 
+def logout(args) -> None:
+    auth = make_auth(request_data(args.acs_url), settings_with_idp(args))
+    try:
+        url = auth.logout(return_to=args.relay_state, name_id=args.name_id, session_index=args.session_index)
+    except Exception as e:
+        raise Failure(f"python3-saml: {type(e).__name__}: {e}") from None
+    print(json.dumps({"url": url, "request_id": auth.get_last_request_id()}))
+
+
+def sls(args) -> None:
+    u = urllib.parse.urlsplit(args.response_url)
+    # python3-saml re-encodes the decoded values to check the query signature.
+    get_data = {k: v for k, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True)}
+    req = request_data(args.sls_url)
+    req["get_data"] = get_data
+    auth = make_auth(req, settings_with_idp(args))
+    try:
+        auth.process_slo(keep_local_session=True, request_id=args.request_id)
+    except Exception as e:
+        raise Failure(f"python3-saml: {type(e).__name__}: {e}") from None
+    errors = auth.get_errors()
+    if errors:
+        raise Failure(f"python3-saml: {', '.join(errors)}: {auth.get_last_error_reason()}")
+    print(json.dumps({"ok": True}))
+
+
 def metadata(args) -> None:
     request_data(args.acs_url)  # usage error (2) when the ACS URL is not absolute http(s)
     settings = base_settings(args)
@@ -172,7 +211,7 @@ def metadata(args) -> None:
 def main() -> None:
     ap = _peer.ArgParser(prog="sp_python3saml.py", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_peer.ArgParser)
-    for name in ("login", "acs", "metadata"):
+    for name in ("login", "acs", "metadata", "logout", "sls"):
         p = sub.add_parser(name)
         if name != "metadata":
             p.add_argument("--idp-metadata", required=True)
@@ -184,12 +223,21 @@ def main() -> None:
         if name == "login":
             p.add_argument("--relay-state")
             p.add_argument("--nameid-format")
+        if name in ("logout", "sls"):
+            p.add_argument("--sls-url", required=True)
+        if name == "logout":
+            p.add_argument("--name-id", required=True)
+            p.add_argument("--session-index")
+            p.add_argument("--relay-state")
+        if name == "sls":
+            p.add_argument("--request-id", required=True)
+            p.add_argument("response_url", metavar="RESPONSE_URL")
         if name == "acs":
             p.add_argument("--request-id")
             p.add_argument("--want-signed", choices=("assertion", "response", "both"), default="assertion")
             p.add_argument("response_file", metavar="RESPONSE_B64_FILE")
     args = ap.parse_args()
-    {"login": login, "acs": acs, "metadata": metadata}[args.command](args)
+    {"login": login, "acs": acs, "metadata": metadata, "logout": logout, "sls": sls}[args.command](args)
 
 
 if __name__ == "__main__":
