@@ -39,8 +39,10 @@ pub struct SamlChanges {
     pub notification_email: Option<String>,
 }
 
-/// What `app set` changes in the app's Properties (`None` = keep).
-#[derive(Debug, Default, Clone)]
+/// What `app set` changes in the app's Properties (`None` = keep). Also the
+/// body of the API's `PATCH /apps/{id}`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PropertyChanges {
     pub name: Option<String>,
     pub enabled: Option<bool>,

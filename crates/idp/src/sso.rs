@@ -106,6 +106,20 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// Checks the request's signature as the app's configuration says: its
+    /// request-signing certificates, whether signing is required, whether SHA-1
+    /// is allowed.
+    pub fn check_for_app(&self, app: &str, config: &AppConfig) -> Result<()> {
+        let certs: Vec<Certificate> = config
+            .request_verification_certs
+            .iter()
+            .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
+            .collect();
+        self.check_signature(app, &certs, config.require_signed_requests, config.allow_sha1_requests)
+    }
+}
+
 /// A decoded, not yet trusted AuthnRequest.
 #[derive(Debug, Clone)]
 pub struct IncomingRequest {
@@ -142,15 +156,9 @@ impl IncomingRequest {
             .ok_or_else(|| IdpError::MalformedRequest("the AuthnRequest has no Issuer".into()))
     }
 
-    /// See [`Envelope::check_signature`].
-    pub fn check_signature(
-        &self,
-        app: &str,
-        certs: &[Certificate],
-        required: bool,
-        allow_sha1: bool,
-    ) -> Result<()> {
-        self.envelope.check_signature(app, certs, required, allow_sha1)
+    /// See [`Envelope::check_for_app`].
+    pub fn check_for_app(&self, app: &str, config: &AppConfig) -> Result<()> {
+        self.envelope.check_for_app(app, config)
     }
 }
 

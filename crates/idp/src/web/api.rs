@@ -462,17 +462,6 @@ async fn app_answer(idp: &Idp, tenant: Uuid, app: &App) -> ApiResult {
     ok(app_json(&app, &config))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PatchApp {
-    name: Option<String>,
-    enabled: Option<bool>,
-    assignment_required: Option<bool>,
-    visible: Option<bool>,
-    require_signed_requests: Option<bool>,
-    allow_sha1_requests: Option<bool>,
-}
-
 async fn patch_app(
     State(idp): State<Idp>,
     headers: HeaderMap,
@@ -480,15 +469,7 @@ async fn patch_app(
     raw: Bytes,
 ) -> ApiResult {
     let who = principal(&idp, &headers, Some(Permission::ManageApps)).await?;
-    let b: PatchApp = body(&raw)?;
-    let c = PropertyChanges {
-        name: b.name,
-        enabled: b.enabled,
-        assignment_required: b.assignment_required,
-        visible: b.visible,
-        require_signed_requests: b.require_signed_requests,
-        allow_sha1_requests: b.allow_sha1_requests,
-    };
+    let c: PropertyChanges = body(&raw)?;
     let app = idp.set_properties(who.tenant, &id, c).await?;
     app_answer(&idp, who.tenant, &app).await
 }

@@ -12,7 +12,6 @@ use crate::{claims, issue, nameid};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
 use saml::bindings::{post, MessageParam};
-use saml::crypto::Certificate;
 use saml::model::NameId;
 use serde::{Deserialize, Serialize};
 use store::model::{App, PrincipalKind, Session, SignIn, User};
@@ -269,14 +268,7 @@ impl Idp {
         if !config.enabled {
             return Err((Some(app.clone()), IdpError::AppDisabled(app.name.clone())));
         }
-        let certs: Vec<Certificate> = config
-            .request_verification_certs
-            .iter()
-            .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
-            .collect();
-        incoming
-            .check_signature(&app.name, &certs, config.require_signed_requests, config.allow_sha1_requests)
-            .map_err(|e| (Some(app.clone()), e))?;
+        incoming.check_for_app(&app.name, &config).map_err(|e| (Some(app.clone()), e))?;
         Ok((app, config))
     }
 
@@ -483,21 +475,11 @@ impl Idp {
             Ok(None) => return self.fail(tenant, None, None, ctx, IdpError::UnknownApp(issuer)).await,
             Err(e) => return self.fail(tenant, None, None, ctx, e.into()).await,
         };
-        let (app, config) = match self.app(tenant, &app.id.to_string()).await {
-            Ok(x) => x,
-            Err(e) => return self.fail(tenant, None, None, ctx, e).await,
+        let config = match crate::apps::config_of(&app) {
+            Ok(c) => c,
+            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
         };
-        let certs: Vec<Certificate> = config
-            .request_verification_certs
-            .iter()
-            .filter_map(|pem| Certificate::load(pem.as_bytes()).ok())
-            .collect();
-        if let Err(e) = envelope.check_signature(
-            &app.name,
-            &certs,
-            config.require_signed_requests,
-            config.allow_sha1_requests,
-        ) {
+        if let Err(e) = envelope.check_for_app(&app.name, &config) {
             return self.fail(tenant, None, Some(&app), ctx, e).await;
         }
         let Some(logout_url) = config.logout_url.clone() else {

@@ -140,6 +140,29 @@ async fn login_get(
     render(idp.login_page(tenant, &Pending::MyApps, None, None, "", &c))
 }
 
+/// What both sign-in steps start with: the tenant, the request context, the
+/// pending SSO step carried by the form, and the CSRF check.
+async fn sign_in_form(
+    idp: &Idp,
+    tenant: &str,
+    headers: &HeaderMap,
+    addr: Addr,
+    form: &HashMap<String, String>,
+) -> Result<(Uuid, Ctx, Pending), Response> {
+    let tenant = tenant_or_404(idp, tenant).await?;
+    let c = ctx(headers, Some(addr.0), idp);
+    let pending = form.get("ctx").and_then(|s| Pending::decode(s)).unwrap_or(Pending::MyApps);
+    if !security::csrf_ok(c.cookie(CSRF_COOKIE), form.get("csrf").map(String::as_str)) {
+        return Err(render(idp.fail(tenant, None, None, &c, IdpError::Csrf).await));
+    }
+    Ok((tenant, c, pending))
+}
+
+/// The lockout counter's key: per tenant and case-insensitive user name.
+fn lock_key(tenant: Uuid, username: &str) -> String {
+    format!("{tenant}/{}", username.to_lowercase())
+}
+
 async fn login_post(
     State(idp): State<Idp>,
     Path(tenant): Path<String>,
@@ -147,19 +170,14 @@ async fn login_post(
     addr: Addr,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let tenant = match tenant_or_404(&idp, &tenant).await {
-        Ok(t) => t,
+    let (tenant, c, pending) = match sign_in_form(&idp, &tenant, &headers, addr, &form).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let c = ctx(&headers, Some(addr.0), &idp);
-    let pending = form.get("ctx").and_then(|s| Pending::decode(s)).unwrap_or(Pending::MyApps);
-    if !security::csrf_ok(c.cookie(CSRF_COOKIE), form.get("csrf").map(String::as_str)) {
-        return render(idp.fail(tenant, None, None, &c, IdpError::Csrf).await);
-    }
     let username = form.get("username").map(|s| s.trim().to_string()).unwrap_or_default();
     let password = zeroize::Zeroizing::new(form.get("password").cloned().unwrap_or_default());
-    let lock_key = format!("{tenant}/{}", username.to_lowercase());
-    if let Some(secs) = idp.lockout.locked_for(&lock_key) {
+    let lock = lock_key(tenant, &username);
+    if let Some(secs) = idp.lockout.locked_for(&lock) {
         let e = IdpError::LockedOut(secs);
         let correlation = Uuid::new_v4();
         idp.log_sign_in(tenant, None, Some(&username), None, &c, Err(&e), correlation).await;
@@ -176,7 +194,7 @@ async fn login_post(
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            idp.lockout.failed(&lock_key);
+            idp.lockout.failed(&lock);
             let e = IdpError::BadCredentials;
             idp.log_sign_in(tenant, None, Some(&username), None, &c, Err(&e), Uuid::new_v4()).await;
             return render(idp.login_page(tenant, &pending, None, Some(&e.to_string()), &username, &c));
@@ -199,7 +217,7 @@ async fn login_post(
         Ok(None) => {}
         Err(e) => return render(idp.fail(tenant, Some(&user), None, &c, e).await),
     }
-    idp.lockout.succeeded(&lock_key);
+    idp.lockout.succeeded(&lock);
     finish_sign_in(&idp, tenant, &c, user, false, pending).await
 }
 
@@ -232,15 +250,10 @@ async fn otp_post(
     addr: Addr,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let tenant = match tenant_or_404(&idp, &tenant).await {
-        Ok(t) => t,
+    let (tenant, c, pending) = match sign_in_form(&idp, &tenant, &headers, addr, &form).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let c = ctx(&headers, Some(addr.0), &idp);
-    let pending = form.get("ctx").and_then(|s| Pending::decode(s)).unwrap_or(Pending::MyApps);
-    if !security::csrf_ok(c.cookie(CSRF_COOKIE), form.get("csrf").map(String::as_str)) {
-        return render(idp.fail(tenant, None, None, &c, IdpError::Csrf).await);
-    }
     let token = form.get("pending").cloned().unwrap_or_default();
     let Some(user_id) = idp.check_mfa_token(tenant, &token).await else {
         return render(idp.login_page(
@@ -256,8 +269,8 @@ async fn otp_post(
         Ok(Some(u)) if u.enabled => u,
         _ => return render(idp.login_page(tenant, &pending, None, None, "", &c)),
     };
-    let lock_key = format!("{tenant}/{}", user.upn.to_lowercase());
-    if let Some(secs) = idp.lockout.locked_for(&lock_key) {
+    let lock = lock_key(tenant, &user.upn);
+    if let Some(secs) = idp.lockout.locked_for(&lock) {
         return render(otp_page(
             &idp,
             tenant,
@@ -269,12 +282,12 @@ async fn otp_post(
     }
     let code = form.get("otp").map(String::as_str).unwrap_or("");
     if !idp.check_otp(&user, code) {
-        idp.lockout.failed(&lock_key);
+        idp.lockout.failed(&lock);
         let e = IdpError::BadOtp;
         idp.log_sign_in(tenant, Some(&user), None, None, &c, Err(&e), Uuid::new_v4()).await;
         return render(otp_page(&idp, tenant, &c, &pending, &token, Some(&e.to_string())));
     }
-    idp.lockout.succeeded(&lock_key);
+    idp.lockout.succeeded(&lock);
     finish_sign_in(&idp, tenant, &c, user, true, pending).await
 }
 
