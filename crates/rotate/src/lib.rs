@@ -10,8 +10,10 @@
 mod error;
 mod generic;
 mod password;
-mod postgres;
-mod ssh;
+pub mod postgres;
+pub mod scram;
+mod scrub;
+pub mod ssh;
 
 use std::fmt;
 use std::future::Future;
