@@ -1,0 +1,25 @@
+//! The service-provider side of SAML SSO for Portcullis, first slice: the strict
+//! ACS validation ([`validate_response`]), decryption of EncryptedAssertion
+//! ([`xmlenc`]), one-time use ([`ReplayCache`]) and the input decoding of the
+//! HTTP-POST binding ([`decode_response_input`]).
+//!
+//! Everything is a pure function of its inputs plus an injected
+//! [`saml::Clock`]; the signature and XML work is the `saml` crate's
+//! (verify first, read claims only from signed elements).
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod input;
+pub mod read;
+pub mod replay;
+pub mod validate;
+pub mod xmlenc;
+
+pub use config::{IdpTrust, SpConfig};
+pub use error::{Error, Result};
+pub use input::decode_response_input;
+pub use replay::{InMemoryReplayCache, ReplayCache};
+pub use saml::signed::Want;
+pub use validate::{accept_response, validate_response, Login};
+pub use xmlenc::DecryptionKey;
