@@ -4,8 +4,9 @@
 //! command line, where `ps` and logs would show it — run directly when the functional account is
 //! uid 0, else through `sudo` (`sudo -n` when no password is needed, else `sudo -S` fed the
 //! functional password on stdin after checking it with `sudo -v`, so a wrong sudo password can
-//! never make sudo read the `account:password` line as another attempt). Then a fresh SSH login
-//! as the account with the new password proves the change.
+//! never make sudo read the `account:password` line as another attempt). Without one: log in as
+//! the account with its current password and run `passwd` on a PTY, answering its prompts. Then
+//! a fresh SSH login as the account with the new password proves the change.
 //!
 //! Host keys are accepted on first sight and their SHA-256 fingerprint is logged (not pinned yet:
 //! the vault should record and pin it).
@@ -82,10 +83,7 @@ impl SshRotator {
     async fn run(&self, req: &RotationRequest) -> Result<(), RotateError> {
         check_request(req)?;
         let Some(functional) = &req.functional else {
-            return Err(RotateError::NotImplemented {
-                platform: "linux-ssh",
-                what: "with the account's own password (passwd over a PTY)",
-            });
+            return self.run_own(req).await;
         };
         let host = req.target.host.as_str();
         let session = self.login(req, &functional.user, &functional.password, "functional account").await?;
@@ -111,7 +109,7 @@ impl SshRotator {
                         detail: format!(
                             "the functional account {:?} is not root and may not use sudo with its password ({})",
                             functional.user,
-                            check.output.trim()
+                            one_line(&check.output)
                         ),
                     });
                 }
@@ -126,7 +124,7 @@ impl SshRotator {
                 return Err(RotateError::ChangeRefused {
                     host: host.into(),
                     account: req.account.clone(),
-                    detail: format!("chpasswd exited with status {code}: {}", outcome.output.trim()),
+                    detail: format!("chpasswd exited with status {code}: {}", one_line(&outcome.output)),
                 })
             }
             None => {
@@ -138,6 +136,112 @@ impl SshRotator {
             }
         }
         self.verify(req).await
+    }
+
+    /// Without a functional account: log in as the account with its current password and run
+    /// `passwd` on a PTY, answering its prompts (current, new, retype).
+    async fn run_own(&self, req: &RotationRequest) -> Result<(), RotateError> {
+        let host = req.target.host.clone();
+        let session =
+            self.login(req, &req.account, &req.current_password, "account's current password").await?;
+        let outcome = self.passwd_dialogue(req, &session).await;
+        let _ = session.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+        let (exit, output, sent_new) = outcome?;
+        let output = one_line(&output);
+        match exit {
+            Some(0) => self.verify(req).await,
+            Some(code) if !sent_new => Err(RotateError::ChangeRefused {
+                host,
+                account: req.account.clone(),
+                detail: format!(
+                    "passwd exited with status {code} before asking for a new password: {output}"
+                ),
+            }),
+            // passwd asks for the new password twice and only then changes it; a non-zero exit
+            // after that (rules refused it) leaves the old one, which pam_unix reports.
+            Some(code) => Err(RotateError::ChangeRefused {
+                host,
+                account: req.account.clone(),
+                detail: format!("passwd exited with status {code}: {output}"),
+            }),
+            None if !sent_new => Err(RotateError::Protocol {
+                host,
+                detail: format!("passwd ended without an exit status: {output}"),
+            }),
+            None => Err(RotateError::OutcomeUnknown {
+                host,
+                account: req.account.clone(),
+                detail: format!("passwd ended without an exit status: {output}"),
+            }),
+        }
+    }
+
+    /// Runs `passwd` on a PTY and answers its prompts. Returns the exit status, the scrubbed
+    /// output and whether the new password was sent.
+    async fn passwd_dialogue(
+        &self,
+        req: &RotationRequest,
+        session: &Handle<HostKeyLogger>,
+    ) -> Result<(Option<u32>, String, bool), RotateError> {
+        let host = req.target.host.clone();
+        let sent_new = std::sync::atomic::AtomicBool::new(false);
+        let run = async {
+            let mut channel = session.channel_open_session().await.map_err(|e| e.to_string())?;
+            channel.request_pty(false, "dumb", 200, 24, 0, 0, &[]).await.map_err(|e| e.to_string())?;
+            // C locale: English prompts whatever the account's locale.
+            channel.exec(true, "LC_ALL=C LANG=C passwd").await.map_err(|e| e.to_string())?;
+            let mut exit = None;
+            let mut all = Zeroizing::new(Vec::new());
+            let mut pending = Zeroizing::new(Vec::new()); // output since the last answer
+            let mut answers = 0usize;
+            while let Some(msg) = channel.wait().await {
+                match msg {
+                    ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
+                        if all.len() < 64 * 1024 {
+                            all.extend_from_slice(&data);
+                        }
+                        pending.extend_from_slice(&data);
+                        let text = String::from_utf8_lossy(&pending).to_lowercase();
+                        let last = text.trim_end().rsplit(['\n', '\r']).next().unwrap_or("").to_owned();
+                        if !last.ends_with(':') {
+                            continue;
+                        }
+                        let answer: &str = if last.contains("current") || last.contains("old") {
+                            &req.current_password
+                        } else if last.contains("new") || last.contains("retype") || last.contains("again") {
+                            sent_new.store(true, std::sync::atomic::Ordering::SeqCst);
+                            &req.new_password
+                        } else {
+                            return Err(format!("unexpected prompt from passwd: {last:?}"));
+                        };
+                        answers += 1;
+                        if answers > 4 {
+                            return Err("passwd kept prompting (the answers were refused)".into());
+                        }
+                        let line = Zeroizing::new(format!("{answer}\n"));
+                        channel.data(line.as_bytes()).await.map_err(|e| e.to_string())?;
+                        pending.clear();
+                    }
+                    ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
+                    _ => {}
+                }
+            }
+            Ok::<_, String>((exit, scrub(&String::from_utf8_lossy(&all), req)))
+        };
+        let result = tokio::time::timeout(self.timeout, run).await;
+        let sent = sent_new.load(std::sync::atomic::Ordering::SeqCst);
+        let fail = |detail: String| {
+            if sent {
+                RotateError::OutcomeUnknown { host: host.clone(), account: req.account.clone(), detail }
+            } else {
+                RotateError::Protocol { host: host.clone(), detail }
+            }
+        };
+        match result {
+            Err(_) => Err(fail(format!("passwd got no answer within {:?}", self.timeout))),
+            Ok(Err(e)) => Err(fail(scrub(&e, req))),
+            Ok(Ok((exit, output))) => Ok((exit, output, sent)),
+        }
     }
 
     /// Proof: a fresh SSH login as the account with the new password.
@@ -226,7 +330,6 @@ impl SshRotator {
                         output.extend_from_slice(&data)
                     }
                     ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
-                    ChannelMsg::Close => break,
                     _ => {}
                 }
             }
@@ -261,4 +364,9 @@ fn check_request(req: &RotationRequest) -> Result<(), RotateError> {
         });
     }
     Ok(())
+}
+
+/// A command's output on one line (lines joined with " / ").
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" / ")
 }

@@ -102,6 +102,7 @@ async fn a_functional_account_without_privilege_is_refused_and_the_old_password_
     );
 
     let err = Registry::builtin().rotate(&req).await.expect_err("no privilege");
+    println!("got: {err}");
 
     assert_eq!(err.code(), "PCR012", "{err}");
     assert!(!err.may_have_changed());

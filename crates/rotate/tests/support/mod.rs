@@ -216,6 +216,7 @@ pub struct LinuxUser {
     pub name: String,
     home: Option<PathBuf>,
     sudoers: Option<PathBuf>,
+    alias_home: Option<PathBuf>,
 }
 
 impl LinuxUser {
@@ -223,7 +224,12 @@ impl LinuxUser {
     pub fn create(prefix: &str, password: &str) -> LinuxUser {
         let name = format!("{prefix}{}", suffix());
         run("useradd", &["-m", "-s", "/bin/sh", &name], None);
-        let user = LinuxUser { home: Some(PathBuf::from(format!("/home/{name}"))), name, sudoers: None };
+        let user = LinuxUser {
+            home: Some(PathBuf::from(format!("/home/{name}"))),
+            name,
+            sudoers: None,
+            alias_home: None,
+        };
         run("chpasswd", &[], Some(&format!("{}:{password}\n", user.name)));
         user
     }
@@ -239,7 +245,8 @@ impl LinuxUser {
             &["-o", "-u", "0", "-g", "0", "-N", "-M", "-d", &home_s, "-s", "/bin/sh", &name],
             None,
         );
-        let user = LinuxUser { name, home: None, sudoers: None };
+        std::fs::create_dir_all(&home).expect("alias home");
+        let user = LinuxUser { name, home: None, sudoers: None, alias_home: Some(home) };
         run("chpasswd", &[], Some(&format!("{}:{password}\n", user.name)));
         user
     }
@@ -260,6 +267,9 @@ impl Drop for LinuxUser {
     fn drop(&mut self) {
         if let Some(s) = &self.sudoers {
             let _ = std::fs::remove_file(s);
+        }
+        if let Some(h) = &self.alias_home {
+            let _ = std::fs::remove_dir_all(h);
         }
         // -f: a uid-0 alias shares its uid with every root process; never -r for it (no home).
         let args: Vec<&str> =

@@ -1,0 +1,145 @@
+//! The `linux-ssh` rotator against a real OpenSSH server (Debian's sshd, started per test on
+//! 127.0.0.1) and throw-away Linux users. Needs root; elsewhere each test prints
+//! "skipped: needs root" and returns (CI runs as root).
+
+mod support;
+
+use rotate::{generate_password, PasswordPolicy, Registry};
+use support::{request, ssh_login_works, ssh_skip_reason, LinuxUser, Sshd};
+
+macro_rules! needs_root {
+    () => {
+        if let Some(reason) = ssh_skip_reason() {
+            println!("{reason}");
+            eprintln!("{reason}");
+            return;
+        }
+    };
+}
+
+/// Rotates `account` through `functional` and proves: before, the old password logs in; after,
+/// the new one does and the old one does not.
+async fn rotate_and_prove(sshd: &Sshd, account: &LinuxUser, old: &str, functional: (&str, &str)) {
+    assert!(ssh_login_works(sshd.port, &account.name, old).await, "precondition: old password logs in");
+    let new = generate_password(&PasswordPolicy::default()).unwrap();
+    let req = request("linux-ssh", sshd.port, &account.name, old, &new, Some(functional));
+
+    let result = Registry::builtin().rotate(&req).await;
+
+    assert!(result.is_ok(), "rotation failed: {:?}\nsshd log:\n{}", result, sshd.log());
+    assert!(ssh_login_works(sshd.port, &account.name, &new).await, "the new password logs in over SSH");
+    assert!(!ssh_login_works(sshd.port, &account.name, old).await, "the old password no longer logs in");
+}
+
+/// A functional account that must give its password to sudo (`sudo -S`).
+#[tokio::test]
+async fn functional_sudo_user_rotates_an_account_new_password_logs_in_and_old_fails() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let mut admin = LinuxUser::create("pcfa", "Admin-pw-1!");
+    admin.allow_sudo(false);
+    let account = LinuxUser::create("pcac", "Old-pw-2#x");
+    rotate_and_prove(&sshd, &account, "Old-pw-2#x", (&admin.name, "Admin-pw-1!")).await;
+}
+
+/// A functional account whose sudo needs no password (`sudo -n`).
+#[tokio::test]
+async fn functional_nopasswd_sudo_user_rotates_an_account() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let mut admin = LinuxUser::create("pcfn", "Admin-pw-3!");
+    admin.allow_sudo(true);
+    let account = LinuxUser::create("pcac", "Old-pw-4#y");
+    rotate_and_prove(&sshd, &account, "Old-pw-4#y", (&admin.name, "Admin-pw-3!")).await;
+}
+
+/// A functional account with uid 0 runs chpasswd directly (a uid-0 alias, so that root's own
+/// password is never touched by the test).
+#[tokio::test]
+async fn functional_uid0_account_rotates_an_account_with_chpasswd() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let root = LinuxUser::create_uid0_alias("Root-alias-pw-5");
+    let account = LinuxUser::create("pcac", "Old-pw-6#z");
+    rotate_and_prove(&sshd, &account, "Old-pw-6#z", (&root.name, "Root-alias-pw-5")).await;
+}
+
+/// A functional account that may not use sudo: PCR012, nothing changed.
+#[tokio::test]
+async fn a_functional_account_without_sudo_is_refused_and_the_old_password_stays() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let admin = LinuxUser::create("pcfx", "Admin-pw-7!");
+    let account = LinuxUser::create("pcac", "Old-pw-8#w");
+    let req = request(
+        "linux-ssh",
+        sshd.port,
+        &account.name,
+        "Old-pw-8#w",
+        "New-pw-9#v",
+        Some((&admin.name, "Admin-pw-7!")),
+    );
+
+    let err = Registry::builtin().rotate(&req).await.expect_err("no sudo");
+    println!("got: {err}");
+
+    assert_eq!(err.code(), "PCR012", "{err}");
+    assert!(!err.may_have_changed());
+    assert!(ssh_login_works(sshd.port, &account.name, "Old-pw-8#w").await, "old password still logs in");
+    assert!(!ssh_login_works(sshd.port, &account.name, "New-pw-9#v").await);
+}
+
+/// An account that does not exist: chpasswd refuses, PCR012.
+#[tokio::test]
+async fn a_missing_account_is_refused() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let root = LinuxUser::create_uid0_alias("Root-alias-pw-10");
+    let req = request(
+        "linux-ssh",
+        sshd.port,
+        "pcnosuchuser",
+        "x",
+        "New-pw-11#u",
+        Some((&root.name, "Root-alias-pw-10")),
+    );
+
+    let err = Registry::builtin().rotate(&req).await.expect_err("no such user");
+    println!("got: {err}");
+
+    assert_eq!(err.code(), "PCR012", "{err}");
+    assert!(err.to_string().contains("pcnosuchuser"), "{err}");
+}
+
+/// Without a functional account: the account logs in with its current password and runs
+/// `passwd` on a PTY; afterwards the new password logs in and the old one does not.
+#[tokio::test]
+async fn the_account_changes_its_own_password_with_passwd_when_there_is_no_functional_account() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let account = LinuxUser::create("pcow", "Own-old-pw-12");
+    let new = generate_password(&PasswordPolicy::default()).unwrap();
+    let req = request("linux-ssh", sshd.port, &account.name, "Own-old-pw-12", &new, None);
+
+    let result = Registry::builtin().rotate(&req).await;
+
+    assert!(result.is_ok(), "rotation failed: {:?}\nsshd log:\n{}", result, sshd.log());
+    assert!(ssh_login_works(sshd.port, &account.name, &new).await, "the new password logs in over SSH");
+    assert!(!ssh_login_works(sshd.port, &account.name, "Own-old-pw-12").await, "the old one no longer does");
+}
+
+/// A wrong current password (no functional account): PCR011, nothing changed.
+#[tokio::test]
+async fn a_wrong_current_password_is_a_refused_login() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let account = LinuxUser::create("pcow", "Own-old-pw-13");
+    let req = request("linux-ssh", sshd.port, &account.name, "Not-the-password", "New-pw-14#t", None);
+
+    let err = Registry::builtin().rotate(&req).await.expect_err("wrong password");
+    println!("got: {err}");
+
+    assert_eq!(err.code(), "PCR011", "{err}");
+    assert!(!err.may_have_changed());
+    assert!(ssh_login_works(sshd.port, &account.name, "Own-old-pw-13").await, "old password still logs in");
+}
