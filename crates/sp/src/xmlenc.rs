@@ -62,8 +62,11 @@ impl DecryptionKey {
     /// Loads a PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) RSA key, PEM or
     /// DER. Keys under 2048 bits are refused (aws-lc-rs will not use them).
     pub fn load(bytes: &[u8]) -> Result<Self> {
-        let signing =
-            saml::crypto::SigningKey::load(bytes).map_err(|e| Error::DecryptionKeyInvalid(e.to_string()))?;
+        let signing = saml::crypto::SigningKey::load(bytes).map_err(|e| {
+            Error::DecryptionKeyInvalid(format!(
+                "{e}; use an RSA key of 2048 to 8192 bits (PKCS#8 or PKCS#1)"
+            ))
+        })?;
         let pkey = PrivateDecryptingKey::from_pkcs8(signing.pkcs8_der())
             .map_err(|e| Error::DecryptionKeyInvalid(format!("not usable for RSA-OAEP ({e})")))?;
         let bits = pkey.key_size_bits();
