@@ -20,6 +20,7 @@ mod settings;
 mod signins;
 mod tenants;
 mod users;
+pub mod vault;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -214,10 +215,12 @@ macro_rules! embed {
 static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "sqlite": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
+    (4, "vault", "0004_vault.sql"),
 );
 static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "postgres": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
+    (4, "vault", "0004_vault.sql"),
 );
 
 /// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.

@@ -1,0 +1,22 @@
+//! The door the vault crate (`crates/vault`) uses for its own tables (`vault_*`, migration 0004).
+//!
+//! The vault keeps its SQL beside its rules (requests, rotation, the audit chain) instead of
+//! growing this crate by another aggregate API that only it would call; it needs the pool and a
+//! write transaction that behaves like the store's own (`BEGIN IMMEDIATE` on SQLite), nothing else.
+
+use sqlx::{Any, AnyPool, Transaction};
+
+use crate::{Result, Store};
+
+impl Store {
+    /// The pool, for the vault's queries on its own `vault_*` tables.
+    pub fn vault_pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A write transaction for the vault's tables (takes SQLite's write lock up front, see
+    /// [`Store::begin_write`]).
+    pub async fn vault_begin_write(&self) -> Result<Transaction<'static, Any>> {
+        self.begin_write().await
+    }
+}

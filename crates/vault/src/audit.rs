@@ -1,0 +1,193 @@
+//! The append-only audit log, hash-chained: each row's hash is SHA-256 over the previous row's
+//! hash and the row's canonical form (a JSON array of its fields in a fixed order), and a head
+//! record holds the last sequence number and hash. [`Vault::verify_audit`] recomputes the chain
+//! and names the first row that was modified, removed or moved; removing rows at the end is seen
+//! through the head. Rows are written in the same transaction that takes the chain's lock, so
+//! concurrent writers cannot fork the chain.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::crypto::sha256_hex;
+use crate::db::{int, opt_int, text};
+use crate::error::Result;
+use crate::Vault;
+
+/// One event to record. `detail` must never hold a secret.
+#[derive(Debug, Clone, Default)]
+pub struct Event<'a> {
+    /// Who: a vault user name, `cli`, or `-` when unknown.
+    pub actor: &'a str,
+    /// What: `Requests.Create`, `Credentials.Get`, `Auth.SignAppIn`, `account.rotate`, ….
+    pub action: &'a str,
+    /// Which managed account, if any.
+    pub account_id: Option<i64>,
+    /// From where: the peer IP address, or `cli`.
+    pub source: &'a str,
+    /// `ok`, or the error code.
+    pub result: &'a str,
+    /// A short sentence (IDs, durations), never a secret.
+    pub detail: &'a str,
+}
+
+/// A stored row.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub account_id: Option<i64>,
+    pub source: String,
+    pub result: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn canonical(&self) -> String {
+        serde_json::json!([
+            self.seq,
+            self.at,
+            self.actor,
+            self.action,
+            self.account_id,
+            self.source,
+            self.result,
+            self.detail
+        ])
+        .to_string()
+    }
+
+    fn expected_hash(&self, prev: &str) -> String {
+        sha256_hex(format!("{prev}\n{}", self.canonical()).as_bytes())
+    }
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The chain is whole: `rows` rows.
+    Intact { rows: i64 },
+    /// The first bad row (or the head) and what is wrong there.
+    Broken { seq: i64, why: String },
+}
+
+fn row(r: &AnyRow) -> Result<AuditRow> {
+    Ok(AuditRow {
+        seq: int(r, "seq")?,
+        at: int(r, "at")?,
+        actor: text(r, "actor")?,
+        action: text(r, "action")?,
+        account_id: opt_int(r, "account_id")?,
+        source: text(r, "source")?,
+        result: text(r, "result")?,
+        detail: text(r, "detail")?,
+        prev_hash: text(r, "prev_hash")?,
+        hash: text(r, "hash")?,
+    })
+}
+
+impl Vault {
+    /// Appends one event to the chain and returns once it is committed.
+    pub async fn audit(&self, e: Event<'_>) -> Result<()> {
+        let mut tx = self.store().vault_begin_write().await?;
+        // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
+        sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+        let head =
+            sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+        let (last, prev) = (int(&head, "seq")?, text(&head, "hash")?);
+        let mut r = AuditRow {
+            seq: last + 1,
+            at: self.now(),
+            actor: e.actor.into(),
+            action: e.action.into(),
+            account_id: e.account_id,
+            source: e.source.into(),
+            result: e.result.into(),
+            detail: e.detail.into(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        r.hash = r.expected_hash(&prev);
+        sqlx::query(
+            "INSERT INTO vault_audit (seq, at, actor, action, account_id, source, result, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(r.seq)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(r.account_id)
+        .bind(&r.source)
+        .bind(&r.result)
+        .bind(&r.detail)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(r.seq)
+            .bind(&r.hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The last `limit` rows (newest last).
+    pub async fn audit_rows(&self, limit: i64) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query("SELECT * FROM vault_audit ORDER BY seq DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Recomputes the chain from the first row and compares with the head.
+    pub async fn verify_audit(&self) -> Result<Verdict> {
+        let rows = sqlx::query("SELECT * FROM vault_audit ORDER BY seq").fetch_all(self.pool()).await?;
+        let head =
+            sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(self.pool()).await?;
+        let mut prev = String::new();
+        let mut expected_seq = 1;
+        for r in &rows {
+            let r = row(r)?;
+            if r.seq != expected_seq {
+                return Ok(Verdict::Broken {
+                    seq: expected_seq,
+                    why: format!("row {expected_seq} is missing (the next row is {})", r.seq),
+                });
+            }
+            if r.prev_hash != prev {
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    why: "its link to the previous row does not match (a row before it was removed, changed or moved)"
+                        .into(),
+                });
+            }
+            if r.expected_hash(&prev) != r.hash {
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    why: "its content does not match its hash (the row was changed)".into(),
+                });
+            }
+            prev = r.hash;
+            expected_seq += 1;
+        }
+        let (head_seq, head_hash) = (int(&head, "seq")?, text(&head, "hash")?);
+        if head_seq != expected_seq - 1 || head_hash != prev {
+            return Ok(Verdict::Broken {
+                seq: expected_seq,
+                why: format!(
+                    "the log ends at row {} but the head records row {head_seq} (rows at the end were removed or the head was changed)",
+                    expected_seq - 1
+                ),
+            });
+        }
+        Ok(Verdict::Intact { rows: expected_seq - 1 })
+    }
+}

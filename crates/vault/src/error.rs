@@ -1,0 +1,80 @@
+//! The vault's one error type. Every variant has a stable code (`PCV…`) and a sentence that says
+//! what to do; none ever carries a password, key or token.
+
+use store::StoreError;
+
+/// What went wrong in the vault.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The record does not exist (or the caller may not see it).
+    #[error("{0}")]
+    NotFound(String),
+    /// The input is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// The change conflicts with an existing record (a duplicate name, an open request).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller is not signed in, or the sign-in was refused.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Storage or sealing failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Rotating a password on its target failed (the stored password is unchanged).
+    #[error("{0}")]
+    Rotation(String),
+}
+
+impl VaultError {
+    /// The stable code of this error, for logs, the audit log and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::NotFound(_) => "PCV001",
+            VaultError::Invalid(_) => "PCV002",
+            VaultError::Conflict(_) => "PCV003",
+            VaultError::Forbidden(_) => "PCV004",
+            VaultError::Unauthorized(_) => "PCV005",
+            VaultError::Store(_) => "PCV006",
+            VaultError::Rotation(_) => "PCV007",
+        }
+    }
+}
+
+impl From<sqlx::Error> for VaultError {
+    fn from(e: sqlx::Error) -> Self {
+        VaultError::Store(StoreError::from(e))
+    }
+}
+
+/// Result with [`VaultError`].
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;
+
+pub(crate) fn not_found(what: impl Into<String>) -> VaultError {
+    VaultError::NotFound(what.into())
+}
+pub(crate) fn invalid(what: impl Into<String>) -> VaultError {
+    VaultError::Invalid(what.into())
+}
+pub(crate) fn conflict(what: impl Into<String>) -> VaultError {
+    VaultError::Conflict(what.into())
+}
+pub(crate) fn forbidden(what: impl Into<String>) -> VaultError {
+    VaultError::Forbidden(what.into())
+}
+pub(crate) fn unauthorized(what: impl Into<String>) -> VaultError {
+    VaultError::Unauthorized(what.into())
+}
+
+/// Maps a unique violation to `Conflict(what)`; anything else is a storage error.
+pub(crate) fn unique(e: sqlx::Error, what: impl FnOnce() -> String) -> VaultError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+            return VaultError::Conflict(what());
+        }
+    }
+    e.into()
+}

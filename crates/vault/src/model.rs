@@ -1,0 +1,297 @@
+//! The vault's records as the library hands them out. None carries a secret: passwords, keys and
+//! secret values are only returned by the calls whose job that is.
+
+use serde::Serialize;
+
+use crate::error::{invalid, Result};
+use crate::ip::IpRule;
+
+/// The platforms a managed system can be; the name picks the rotator.
+pub const PLATFORMS: &[&str] = &["generic", "linux-ssh", "postgresql"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct System {
+    pub id: i64,
+    pub name: String,
+    pub host: String,
+    pub platform: String,
+    pub port: Option<i64>,
+    pub workgroup: Option<String>,
+    pub functional_user: Option<String>,
+    pub has_functional_password: bool,
+    pub created_at: i64,
+}
+
+/// Length and classes of the passwords generated for an account.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub length: u16,
+    pub lowercase: bool,
+    pub uppercase: bool,
+    pub digits: bool,
+    pub symbols: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy { length: 32, lowercase: true, uppercase: true, digits: true, symbols: true }
+    }
+}
+
+impl PasswordPolicy {
+    /// The stored form: a subset of "luds".
+    pub fn classes(&self) -> String {
+        let mut s = String::new();
+        for (on, c) in [(self.lowercase, 'l'), (self.uppercase, 'u'), (self.digits, 'd'), (self.symbols, 's')]
+        {
+            if on {
+                s.push(c);
+            }
+        }
+        s
+    }
+
+    pub fn from_parts(length: i64, classes: &str) -> Result<PasswordPolicy> {
+        let p = PasswordPolicy {
+            length: u16::try_from(length).unwrap_or(0),
+            lowercase: classes.contains('l'),
+            uppercase: classes.contains('u'),
+            digits: classes.contains('d'),
+            symbols: classes.contains('s'),
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !(8..=128).contains(&self.length) {
+            return Err(invalid("the password length must be 8 to 128 characters"));
+        }
+        if self.classes().is_empty() {
+            return Err(invalid("the password policy needs at least one class (l, u, d, s)"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_rotate(self) -> rotate::PasswordPolicy {
+        rotate::PasswordPolicy {
+            length: self.length,
+            lowercase: self.lowercase,
+            uppercase: self.uppercase,
+            digits: self.digits,
+            symbols: self.symbols,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub system_id: i64,
+    pub system_name: String,
+    pub name: String,
+    pub domain: Option<String>,
+    pub description: Option<String>,
+    pub api_enabled: bool,
+    pub change_after_release: bool,
+    pub max_release_minutes: i64,
+    pub password_policy: PasswordPolicy,
+    pub rotation_days: Option<i64>,
+    pub has_password: bool,
+    pub rotation_pending: bool,
+    pub password_changed_at: Option<i64>,
+    pub rotation_due_at: Option<i64>,
+    pub rotation_attempts: i64,
+    pub rotation_error: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub has_password: bool,
+    pub created_at: i64,
+}
+
+/// What a group may do on a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Role {
+    Requestor,
+    RequestorApprover,
+    Approver,
+    Administrator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requestor => "Requestor",
+            Role::RequestorApprover => "Requestor/Approver",
+            Role::Approver => "Approver",
+            Role::Administrator => "Administrator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role> {
+        match s.to_ascii_lowercase().replace([' ', '_', '-'], "").as_str() {
+            "requestor" => Ok(Role::Requestor),
+            "requestor/approver" | "requestorapprover" => Ok(Role::RequestorApprover),
+            "approver" => Ok(Role::Approver),
+            "administrator" | "admin" => Ok(Role::Administrator),
+            _ => Err(invalid(format!(
+                "role {s:?} is not one of Requestor, Requestor/Approver, Approver, Administrator"
+            ))),
+        }
+    }
+
+    pub fn may_request(self) -> bool {
+        matches!(self, Role::Requestor | Role::RequestorApprover)
+    }
+
+    pub fn may_approve(self) -> bool {
+        matches!(self, Role::Approver | Role::RequestorApprover | Role::Administrator)
+    }
+}
+
+/// Where a role applies: everything, one system (its accounts), or one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Scope {
+    All,
+    System(i64),
+    Account(i64),
+}
+
+impl Scope {
+    pub(crate) fn parts(self) -> (&'static str, i64) {
+        match self {
+            Scope::All => ("all", 0),
+            Scope::System(id) => ("system", id),
+            Scope::Account(id) => ("account", id),
+        }
+    }
+
+    pub(crate) fn from_parts(kind: &str, id: i64) -> Scope {
+        match kind {
+            "system" => Scope::System(id),
+            "account" => Scope::Account(id),
+            _ => Scope::All,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRole {
+    pub scope: Scope,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub policy_id: Option<i64>,
+    pub registration_id: Option<i64>,
+    pub members: Vec<String>,
+    pub roles: Vec<GroupRole>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub auto_approve: bool,
+    pub approvals_required: i64,
+    pub all_day: bool,
+    pub window_start: i64,
+    pub window_end: i64,
+    pub max_minutes: i64,
+}
+
+impl Policy {
+    /// Whether `now` (unix seconds) is inside the policy's daily window (UTC).
+    pub fn open_at(&self, now: i64) -> bool {
+        if self.all_day {
+            return true;
+        }
+        let minute = now.rem_euclid(86_400) / 60;
+        if self.window_start <= self.window_end {
+            (self.window_start..self.window_end).contains(&minute)
+        } else {
+            minute >= self.window_start || minute < self.window_end
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub id: i64,
+    pub name: String,
+    pub ip_rules: Vec<IpRule>,
+    pub token_minutes: i64,
+    pub user_password_required: bool,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub user: String,
+    pub created_at: i64,
+}
+
+/// The state of a release request as the API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+    CheckedIn,
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "Pending",
+            RequestStatus::Approved => "Approved",
+            RequestStatus::Denied => "Denied",
+            RequestStatus::CheckedIn => "Released",
+            RequestStatus::Expired => "Expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub system_id: i64,
+    pub system_name: String,
+    pub account_id: i64,
+    pub account_name: String,
+    pub duration_minutes: i64,
+    pub reason: String,
+    pub access_type: String,
+    pub status: RequestStatus,
+    pub approvals: i64,
+    pub rotate_on_checkin: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+impl Request {
+    /// Approved and neither checked in nor expired: its credential may be read.
+    pub fn is_active(&self) -> bool {
+        self.status == RequestStatus::Approved
+    }
+
+    /// Open: pending or approved, not yet over (one such request per account and user).
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, RequestStatus::Pending | RequestStatus::Approved)
+    }
+}

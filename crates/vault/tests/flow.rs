@@ -1,0 +1,360 @@
+//! The vault's rules end to end through its library API, on SQLite and on PostgreSQL: release
+//! requests with their negative paths, check-in with rotation (and a failing rotation that keeps
+//! the stored password), sign-in rules, Secrets Safe, and the audit chain against tampering.
+
+#[macro_use]
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use store::seal::MasterKey;
+use store::Store;
+use vault::admin::{NewAccount, NewSystem, SraSettings};
+use vault::audit::Verdict;
+use vault::ip::IpRule;
+use vault::requests::{ConflictOption, NewRequest, Outcome};
+use vault::{ManualClock, Vault, VaultError};
+use zeroize::Zeroizing;
+
+const PLANTED: &str = "Planted-Secret-7f3a9c";
+const T0: i64 = 1_800_000_000;
+
+/// A rotator for platform `generic` that always fails, saying whether the change may have happened.
+struct Failing(bool);
+
+impl rotate::Rotator for Failing {
+    fn platform(&self) -> &'static str {
+        "generic"
+    }
+    fn rotate<'a>(&'a self, _req: &'a rotate::RotationRequest) -> rotate::RotateFuture<'a> {
+        let maybe = self.0;
+        Box::pin(async move {
+            if maybe {
+                Err(rotate::RotateError::OutcomeUnknown {
+                    host: "h".into(),
+                    account: "a".into(),
+                    detail: "lost".into(),
+                })
+            } else {
+                Err(rotate::RotateError::ChangeRefused {
+                    host: "h".into(),
+                    account: "a".into(),
+                    detail: "no".into(),
+                })
+            }
+        })
+    }
+}
+
+async fn vault_on(store: Store, registry: rotate::Registry) -> (Vault, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let v = Vault::open_with(store, &MasterKey::from_bytes([7; 32]), clock.clone(), registry).await.unwrap();
+    (v, clock)
+}
+
+fn localhost() -> IpAddr {
+    "127.0.0.1".parse().unwrap()
+}
+
+fn req(account_id: i64, minutes: i64, conflict: ConflictOption) -> NewRequest {
+    NewRequest {
+        system_id: None,
+        account_id,
+        duration_minutes: minutes,
+        reason: "test".into(),
+        access_type: "View".into(),
+        conflict,
+        rotate_on_checkin: None,
+    }
+}
+
+/// Fills a vault as the reference document does: one system with an API-enabled account that
+/// rotates after release, one that is not API-enabled, a requester in the SRA group, an outsider.
+async fn seed(v: &Vault) -> (i64, i64, Zeroizing<String>) {
+    v.create_system(NewSystem {
+        name: "bi server".into(),
+        host: "10.0.0.5".into(),
+        platform: "generic".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let api = v
+        .create_account(NewAccount {
+            system: "bi server".into(),
+            name: "rob".into(),
+            password: Some(Zeroizing::new(PLANTED.into())),
+            api_enabled: true,
+            change_after_release: true,
+            max_release_minutes: Some(120),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let hidden = v
+        .create_account(NewAccount {
+            system: "bi server".into(),
+            name: "hidden".into(),
+            password: Some(Zeroizing::new("other".into())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!hidden.api_enabled, "API access is off by default");
+    v.create_user("alice", Some("alice-pw"), None).await.unwrap();
+    v.create_user("mallory", Some("mallory-pw"), None).await.unwrap();
+    let key = v
+        .connect_sra(SraSettings {
+            host: "console.example".into(),
+            port: 443,
+            client_id: "c".repeat(36),
+            client_secret: Zeroizing::new("s".repeat(40)),
+            release_minutes: 360,
+        })
+        .await
+        .unwrap();
+    v.add_member(vault::admin::SRA_GROUP, "alice").await.unwrap();
+    (api.id, hidden.id, key)
+}
+
+async fn release_flow_and_negative_paths(store: Store) {
+    let (v, clock) = vault_on(store, rotate::Registry::builtin()).await;
+    let (api, hidden, key) = seed(&v).await;
+    assert_eq!(key.len(), 128);
+
+    // Sign-in with the key as alice; mallory is outside the requesters group.
+    let (alice, _session) =
+        v.sign_in(&format!("PS-Auth key={}; runas=alice;", key.as_str()), localhost()).await.unwrap();
+    let err =
+        v.sign_in(&format!("PS-Auth key={}; runas=mallory;", key.as_str()), localhost()).await.unwrap_err();
+    assert!(matches!(err, VaultError::Unauthorized(_)), "{err}");
+    let mallory = v.user("mallory").await.unwrap();
+
+    // Only the API-enabled account is visible.
+    let visible: Vec<i64> = v.requestable_accounts(alice.id).await.unwrap().iter().map(|a| a.id).collect();
+    assert_eq!(visible, vec![api]);
+    assert!(matches!(
+        v.create_request(&alice, req(hidden, 10, ConflictOption::None)).await,
+        Err(VaultError::NotFound(_))
+    ));
+    assert!(matches!(
+        v.create_request(&mallory, req(api, 10, ConflictOption::None)).await,
+        Err(VaultError::Forbidden(_))
+    ));
+
+    // Duration bounds: 1..=120 (the account's maximum).
+    for bad in [0, -5, 121] {
+        assert!(
+            matches!(
+                v.create_request(&alice, req(api, bad, ConflictOption::None)).await,
+                Err(VaultError::Invalid(_))
+            ),
+            "{bad}"
+        );
+    }
+    let Outcome::Created(r1) = v.create_request(&alice, req(api, 120, ConflictOption::None)).await.unwrap()
+    else {
+        panic!("a first request is created")
+    };
+    assert!(matches!(
+        v.create_request(&alice, req(api, 10, ConflictOption::None)).await,
+        Err(VaultError::Conflict(_))
+    ));
+    assert_eq!(
+        v.create_request(&alice, req(api, 10, ConflictOption::Reuse)).await.unwrap(),
+        Outcome::Reused(r1)
+    );
+    let Outcome::Created(r2) = v.create_request(&alice, req(api, 10, ConflictOption::Renew)).await.unwrap()
+    else {
+        panic!("renew creates a new request")
+    };
+    assert_ne!(r1, r2);
+    assert!(
+        matches!(v.credential(&alice, r1).await, Err(VaultError::Forbidden(_))),
+        "renew closed the old request"
+    );
+
+    // The credential is the stored one, for its owner only.
+    assert_eq!(v.credential(&alice, r2).await.unwrap().1.as_str(), PLANTED);
+    assert!(matches!(v.credential(&mallory, r2).await, Err(VaultError::Forbidden(_))));
+
+    // Check-in: the credential is gone and the password rotates (generic rotator).
+    v.check_in(Some(&alice), r2).await.unwrap();
+    assert!(matches!(v.credential(&alice, r2).await, Err(VaultError::Forbidden(_))));
+    v.rotation_pass().await.unwrap();
+    let Outcome::Created(r3) = v.create_request(&alice, req(api, 1, ConflictOption::None)).await.unwrap()
+    else {
+        panic!()
+    };
+    let rotated = v.credential(&alice, r3).await.unwrap().1;
+    assert_ne!(rotated.as_str(), PLANTED, "the password changed after check-in");
+    assert_eq!(rotated.len(), 32, "generated under the default policy");
+
+    // Expiry ends the credential too.
+    clock.advance(61);
+    assert!(matches!(v.credential(&alice, r3).await, Err(VaultError::Forbidden(_))));
+
+    // A registration whose IP rule excludes 127.0.0.1 refuses the sign-in.
+    v.set_registration(
+        vault::admin::SRA_REGISTRATION,
+        None,
+        Some(vec![IpRule::from_text("10.1.0.0/16").unwrap()]),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let err =
+        v.sign_in(&format!("PS-Auth key={}; runas=alice", key.as_str()), localhost()).await.unwrap_err();
+    assert!(matches!(err, VaultError::Unauthorized(_)), "{err}");
+    assert!(v
+        .sign_in(&format!("PS-Auth key={}; runas=alice", key.as_str()), "10.1.2.3".parse().unwrap())
+        .await
+        .is_ok());
+}
+
+async fn failed_rotation_keeps_the_stored_password(store: Store) {
+    let mut reg = rotate::Registry::builtin();
+    reg.register(Box::new(Failing(false)));
+    let (v, _clock) = vault_on(store, reg).await;
+    let (api, _, _) = seed(&v).await;
+    let err = v.rotate_account(api, None).await.unwrap_err();
+    assert!(matches!(err, VaultError::Rotation(_)), "{err}");
+    let a = v.account(api).await.unwrap();
+    assert_eq!(a.rotation_attempts, 1);
+    assert!(a.rotation_error.as_deref().unwrap_or("").contains("PCR012"), "{:?}", a.rotation_error);
+    assert!(!a.rotation_pending, "a refused change drops the pending password");
+    assert!(a.rotation_due_at.is_some(), "a retry is scheduled");
+    let alice = v.user("alice").await.unwrap();
+    let Outcome::Created(r) = v.create_request(&alice, req(api, 5, ConflictOption::None)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(v.credential(&alice, r).await.unwrap().1.as_str(), PLANTED);
+
+    // When the change may have happened, the pending password is kept for the next attempt.
+    let mut reg = rotate::Registry::builtin();
+    reg.register(Box::new(Failing(true)));
+    let (v2, _) = vault_on(v.store().clone(), reg).await;
+    v2.rotate_account(api, None).await.unwrap_err();
+    assert!(v2.account(api).await.unwrap().rotation_pending);
+    // The next attempt (a working rotator) proves the pending one and promotes it.
+    let (v3, _) = vault_on(v.store().clone(), rotate::Registry::builtin()).await;
+    v3.rotate_account(api, None).await.unwrap();
+    let a = v3.account(api).await.unwrap();
+    assert!(!a.rotation_pending && a.rotation_error.is_none() && a.rotation_attempts == 0);
+    assert_ne!(v3.credential(&alice, r).await.unwrap().1.as_str(), PLANTED);
+}
+
+async fn oauth_and_sessions(store: Store) {
+    let (v, clock) = vault_on(store, rotate::Registry::builtin()).await;
+    seed(&v).await;
+    let (id, secret) = v.create_oauth_client("alice").await.unwrap();
+    assert!((36..=40).contains(&id.len()) && (36..=64).contains(&secret.len()));
+    assert!(v.issue_token(&id, "wrong").await.is_err());
+    let t = v.issue_token(&id, &secret).await.unwrap();
+    let (user, session) =
+        v.sign_in(&format!("Bearer {}", t.access_token.as_str()), localhost()).await.unwrap();
+    assert_eq!(user.name, "alice");
+    assert_eq!(v.session_user(&session).await.unwrap().name, "alice");
+    clock.advance(19 * 60);
+    assert!(v.session_user(&session).await.is_ok(), "19 idle minutes keep the session");
+    clock.advance(20 * 60);
+    assert!(v.session_user(&session).await.is_err(), "20 idle minutes end it");
+    let (_, s2) = v.sign_in(&format!("Bearer {}", t.access_token.as_str()), localhost()).await.unwrap();
+    v.sign_out(&s2).await.unwrap();
+    assert!(v.session_user(&s2).await.is_err(), "signed out");
+    clock.advance(t.expires_in);
+    assert!(
+        v.sign_in(&format!("Bearer {}", t.access_token.as_str()), localhost()).await.is_err(),
+        "token expired"
+    );
+}
+
+async fn audit_chain_detects_tampering(store: Store) {
+    let (v, _) = vault_on(store.clone(), rotate::Registry::builtin()).await;
+    for i in 0..5 {
+        v.audit(vault::audit::Event {
+            actor: "a",
+            action: &format!("act{i}"),
+            source: "cli",
+            result: "ok",
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 5 });
+    let pool = store.vault_pool();
+    // Modified.
+    sqlx::query("UPDATE vault_audit SET actor = 'eve' WHERE seq = 3").execute(pool).await.unwrap();
+    assert!(matches!(v.verify_audit().await.unwrap(), Verdict::Broken { seq: 3, .. }));
+    sqlx::query("UPDATE vault_audit SET actor = 'a' WHERE seq = 3").execute(pool).await.unwrap();
+    assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 5 });
+    // Reordered: rows 2 and 4 swap their contents.
+    sqlx::query("UPDATE vault_audit SET seq = 100 WHERE seq = 2").execute(pool).await.unwrap();
+    sqlx::query("UPDATE vault_audit SET seq = 2 WHERE seq = 4").execute(pool).await.unwrap();
+    sqlx::query("UPDATE vault_audit SET seq = 4 WHERE seq = 100").execute(pool).await.unwrap();
+    assert!(matches!(v.verify_audit().await.unwrap(), Verdict::Broken { seq: 2, .. }));
+    sqlx::query("UPDATE vault_audit SET seq = 100 WHERE seq = 2").execute(pool).await.unwrap();
+    sqlx::query("UPDATE vault_audit SET seq = 2 WHERE seq = 4").execute(pool).await.unwrap();
+    sqlx::query("UPDATE vault_audit SET seq = 4 WHERE seq = 100").execute(pool).await.unwrap();
+    assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 5 });
+    // Deleted in the middle, and at the end.
+    sqlx::query("DELETE FROM vault_audit WHERE seq = 5").execute(pool).await.unwrap();
+    assert!(matches!(v.verify_audit().await.unwrap(), Verdict::Broken { seq: 5, .. }));
+    sqlx::query("DELETE FROM vault_audit WHERE seq = 2").execute(pool).await.unwrap();
+    assert!(matches!(v.verify_audit().await.unwrap(), Verdict::Broken { seq: 2, .. }));
+}
+
+async fn secrets_safe_by_path(store: Store) {
+    let (v, _) = vault_on(store, rotate::Registry::builtin()).await;
+    seed(&v).await;
+    let alice = v.user("alice").await.unwrap();
+    let mallory = v.user("mallory").await.unwrap();
+    let top = v.create_folder(&alice, "Team", None, "").await.unwrap();
+    let sub = v.create_folder(&alice, "Prod", Some(&top.id), "").await.unwrap();
+    v.create_secret(
+        &alice,
+        &sub.id,
+        "db",
+        "",
+        "",
+        vault::secrets_safe::SecretValue::Credential {
+            username: "u".into(),
+            password: Zeroizing::new(PLANTED.into()),
+        },
+    )
+    .await
+    .unwrap();
+    v.create_secret(
+        &alice,
+        &sub.id,
+        "cert.pem",
+        "",
+        "",
+        vault::secrets_safe::SecretValue::File {
+            name: "cert.pem".into(),
+            content: Zeroizing::new(b"file-bytes".to_vec()),
+        },
+    )
+    .await
+    .unwrap();
+    let found = v.find_secrets(&alice, Some("team/prod"), "/", Some("db")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(v.secret_value(&alice, &found[0].id).await.unwrap().1.as_slice(), PLANTED.as_bytes());
+    assert_eq!(v.find_secrets(&alice, Some("Team"), "/", None).await.unwrap().len(), 2);
+    assert!(
+        v.find_secrets(&mallory, Some("Team"), "/", None).await.unwrap().is_empty(),
+        "another user's secrets are invisible"
+    );
+}
+
+on_both_backends!(
+    release_flow_and_negative_paths,
+    failed_rotation_keeps_the_stored_password,
+    oauth_and_sessions,
+    audit_chain_detects_tampering,
+    secrets_safe_by_path,
+);
