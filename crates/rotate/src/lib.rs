@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 
 pub use error::RotateError;
 pub use generic::GenericRotator;
-pub use password::{generate_password, PasswordPolicy};
+pub use password::{generate_password, PasswordPolicy, MAX_LENGTH, MIN_LENGTH, SYMBOLS};
 pub use postgres::PostgresRotator;
 pub use ssh::SshRotator;
 
