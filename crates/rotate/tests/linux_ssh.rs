@@ -5,7 +5,7 @@
 mod support;
 
 use rotate::{generate_password, PasswordPolicy, Registry};
-use support::{request, ssh_login_works, ssh_skip_reason, LinuxUser, Sshd};
+use support::{openssh_login_works, request, ssh_login_works, ssh_skip_reason, LinuxUser, Sshd};
 
 macro_rules! needs_root {
     () => {
@@ -29,6 +29,9 @@ async fn rotate_and_prove(sshd: &Sshd, account: &LinuxUser, old: &str, functiona
     assert!(result.is_ok(), "rotation failed: {:?}\nsshd log:\n{}", result, sshd.log());
     assert!(ssh_login_works(sshd.port, &account.name, &new).await, "the new password logs in over SSH");
     assert!(!ssh_login_works(sshd.port, &account.name, old).await, "the old password no longer logs in");
+    // The same with OpenSSH's own client.
+    assert!(openssh_login_works(sshd.port, &account.name, &new), "ssh: the new password logs in");
+    assert!(!openssh_login_works(sshd.port, &account.name, old), "ssh: the old password is refused");
 }
 
 /// A functional account that must give its password to sudo (`sudo -S`).
@@ -126,6 +129,11 @@ async fn the_account_changes_its_own_password_with_passwd_when_there_is_no_funct
     assert!(result.is_ok(), "rotation failed: {:?}\nsshd log:\n{}", result, sshd.log());
     assert!(ssh_login_works(sshd.port, &account.name, &new).await, "the new password logs in over SSH");
     assert!(!ssh_login_works(sshd.port, &account.name, "Own-old-pw-12").await, "the old one no longer does");
+    assert!(openssh_login_works(sshd.port, &account.name, &new), "ssh: the new password logs in");
+    assert!(
+        !openssh_login_works(sshd.port, &account.name, "Own-old-pw-12"),
+        "ssh: the old password is refused"
+    );
 }
 
 /// A wrong current password (no functional account): PCR011, nothing changed.

@@ -28,6 +28,9 @@ async fn functional_superuser_rotates_a_role_new_password_logs_in_and_old_is_ref
     assert_eq!(who, account);
     c.close().await.ok();
     assert_password_refused(pg.login(account, old).await, "old password after rotation");
+    // The same with PostgreSQL's own client (libpq).
+    assert!(pg.psql_login_works(account, &new), "psql: the new password logs in");
+    assert!(!pg.psql_login_works(account, old), "psql: the old password is refused");
 
     let mut admin = pg.admin().await;
     let stored: String = sqlx::query("SELECT rolpassword FROM pg_authid WHERE rolname = $1")
@@ -56,6 +59,8 @@ async fn the_account_rotates_its_own_password_when_there_is_no_functional_accoun
 
     pg.login(account, &new).await.expect("the new password logs in").close().await.ok();
     assert_password_refused(pg.login(account, old).await, "old password after rotation");
+    assert!(pg.psql_login_works(account, &new), "psql: the new password logs in");
+    assert!(!pg.psql_login_works(account, old), "psql: the old password is refused");
 }
 
 /// The verifier computed here equals the one PostgreSQL computes itself for the same password,

@@ -381,3 +381,66 @@ pub async fn ssh_login_works(port: u16, user: &str, password: &str) -> bool {
     let _ = h.disconnect(russh::Disconnect::ByApplication, "", "en").await;
     r.success()
 }
+
+/// Whether a password login as `user` succeeds with OpenSSH's own client (a second, independent
+/// peer: the password comes from an SSH_ASKPASS script reading it from the environment).
+/// `false` only when the server said "Permission denied"; any other failure panics.
+pub fn openssh_login_works(port: u16, user: &str, password: &str) -> bool {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let askpass = dir.path().join("askpass");
+    std::fs::write(&askpass, "#!/bin/sh\nprintf '%s\\n' \"$PORTCULLIS_TEST_SSH_PASSWORD\"\n")
+        .expect("askpass");
+    let mut perms = std::fs::metadata(&askpass).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o700);
+    std::fs::set_permissions(&askpass, perms).expect("chmod");
+    let port_s = port.to_string();
+    let dest = format!("{user}@127.0.0.1");
+    let out = Command::new("ssh")
+        .args(["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no"])
+        .args(["-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR"])
+        .args(["-p", &port_s, &dest, "true"])
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", "none")
+        .env("PORTCULLIS_TEST_SSH_PASSWORD", password)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ssh (Debian's openssh-client)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        return true;
+    }
+    assert!(
+        stderr.contains("Permission denied"),
+        "ssh failed for another reason than the password: {stderr}"
+    );
+    false
+}
+
+impl Pg {
+    /// Whether `psql` (PostgreSQL's own client, libpq) logs in as `user` with `password`.
+    /// `false` only for a refused password; any other failure panics.
+    pub fn psql_login_works(&self, user: &str, password: &str) -> bool {
+        let bin = std::fs::read_to_string(self.dir.join("bin")).expect("bin dir of the cluster");
+        let psql = Path::new(bin.trim()).join("psql");
+        let conn = format!("host=127.0.0.1 port={} dbname=postgres sslmode=disable", self.port);
+        let out = Command::new(psql)
+            .args([conn.as_str(), "-w", "-X", "-A", "-t", "-c", "SELECT current_user"])
+            .env("PGUSER", user)
+            .env("PGPASSWORD", password)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run psql");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), user);
+            return true;
+        }
+        assert!(
+            stderr.contains("password authentication failed"),
+            "psql failed for another reason: {stderr}"
+        );
+        false
+    }
+}
