@@ -7,6 +7,7 @@ mod input;
 mod saml_cmd;
 mod summary;
 mod up;
+mod vault_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ enum Command {
     /// The identity provider's directory and enterprise apps (works with or without the server running).
     #[command(subcommand)]
     Idp(idp_cmd::IdpCommand),
+    /// The privileged credential vault and its Password Safe v3 compatible API.
+    #[command(subcommand)]
+    Vault(vault_cmd::VaultCommand),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Up(args) => up::run(&data, database_url.as_deref(), args, &file.up),
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
+        Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
     };
     match result {
         Ok(code) => code,
