@@ -5,6 +5,7 @@ mod config;
 mod idp_cmd;
 mod input;
 mod saml_cmd;
+mod sp_cmd;
 mod summary;
 mod up;
 mod vault_cmd;
@@ -67,6 +68,9 @@ enum Command {
     /// The privileged credential vault and its Password Safe v3 compatible API.
     #[command(subcommand)]
     Vault(vault_cmd::VaultCommand),
+    /// Service-provider tools: check a SAMLResponse exactly as the ACS would.
+    #[command(subcommand)]
+    Sp(sp_cmd::SpCommand),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
+        Command::Sp(cmd) => sp_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
