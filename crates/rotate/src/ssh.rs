@@ -14,9 +14,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use russh::client::{self, Handle};
+use russh::client::{self, AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::{HashAlg, PublicKeyOrCertificate};
-use russh::ChannelMsg;
+use russh::{ChannelMsg, MethodKind};
 use zeroize::Zeroizing;
 
 use crate::scrub::scrub;
@@ -288,12 +288,30 @@ impl SshRotator {
                 Ok(Ok(s)) => s,
             };
         // russh copies the password into its own (non-zeroizing) buffer for the auth packet.
-        match tokio::time::timeout(self.timeout, session.authenticate_password(user, password)).await {
-            Err(_) => Err(RotateError::Timeout { host, stage: "SSH password authentication" }),
-            Ok(Err(e)) => Err(RotateError::Protocol { host, detail: scrub(&e.to_string(), req) }),
-            Ok(Ok(r)) if r.success() => Ok(session),
-            Ok(Ok(_)) => Err(RotateError::LoginRefused { host, user: user.into(), which }),
+        let remaining =
+            match tokio::time::timeout(self.timeout, session.authenticate_password(user, password)).await {
+                Err(_) => return Err(RotateError::Timeout { host, stage: "SSH password authentication" }),
+                Ok(Err(e)) => return Err(RotateError::Protocol { host, detail: scrub(&e.to_string(), req) }),
+                Ok(Ok(AuthResult::Success)) => return Ok(session),
+                Ok(Ok(AuthResult::Failure { remaining_methods, .. })) => remaining_methods,
+            };
+        // Servers that take passwords only through PAM's keyboard-interactive dialogue
+        // (`PasswordAuthentication no`, `KbdInteractiveAuthentication yes`).
+        if remaining.contains(&MethodKind::KeyboardInteractive) {
+            match tokio::time::timeout(self.timeout, keyboard_interactive(&mut session, user, password)).await
+            {
+                Err(_) => {
+                    return Err(RotateError::Timeout {
+                        host,
+                        stage: "SSH keyboard-interactive authentication",
+                    })
+                }
+                Ok(Err(e)) => return Err(RotateError::Protocol { host, detail: scrub(&e.to_string(), req) }),
+                Ok(Ok(true)) => return Ok(session),
+                Ok(Ok(false)) => {}
+            }
         }
+        Err(RotateError::LoginRefused { host, user: user.into(), which })
     }
 
     /// Runs `command` in a new session channel, feeds `stdin` then EOF, and collects output
@@ -341,6 +359,40 @@ impl SshRotator {
             Ok(Ok(o)) => Ok(o),
         }
     }
+}
+
+/// Keyboard-interactive authentication answering every hidden (no-echo) prompt with the
+/// password; `false` when the server refuses or asks something else.
+async fn keyboard_interactive(
+    session: &mut Handle<HostKeyLogger>,
+    user: &str,
+    password: &str,
+) -> Result<bool, russh::Error> {
+    let mut response = session.authenticate_keyboard_interactive_start(user, None).await?;
+    // PAM may send informational rounds without prompts; a password is asked at most once.
+    let mut answered = false;
+    for _ in 0..5 {
+        match response {
+            KeyboardInteractiveAuthResponse::Success => return Ok(true),
+            KeyboardInteractiveAuthResponse::Failure { .. } => return Ok(false),
+            KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
+                let mut answers = Vec::with_capacity(prompts.len());
+                if !prompts.is_empty() {
+                    // A visible prompt asks for something else than a password (a code, a name);
+                    // a second hidden one means the password was refused.
+                    if answered || prompts.iter().any(|p| p.echo) {
+                        return Ok(false);
+                    }
+                    answered = true;
+                }
+                for _ in &prompts {
+                    answers.push(password.to_owned());
+                }
+                response = session.authenticate_keyboard_interactive_respond(answers).await?;
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Refuses names and passwords that cannot travel safely in a `chpasswd` line or a login.

@@ -151,3 +151,48 @@ async fn a_wrong_current_password_is_a_refused_login() {
     assert!(!err.may_have_changed());
     assert!(ssh_login_works(sshd.port, &account.name, "Own-old-pw-13").await, "old password still logs in");
 }
+
+/// A server that takes passwords only through PAM's keyboard-interactive dialogue: both the
+/// functional login and the proof login fall back to it (checked with OpenSSH's client).
+#[tokio::test]
+async fn a_keyboard_interactive_only_server_is_rotated_too() {
+    needs_root!();
+    let sshd = Sshd::start_keyboard_interactive_only();
+    let mut admin = LinuxUser::create("pcfk", "Admin-pw-15!");
+    admin.allow_sudo(false);
+    let account = LinuxUser::create("pcac", "Old-pw-16#s");
+    assert!(!ssh_login_works(sshd.port, &account.name, "Old-pw-16#s").await, "the password method is off");
+    assert!(
+        openssh_login_works(sshd.port, &account.name, "Old-pw-16#s"),
+        "precondition: old password logs in"
+    );
+    let new = generate_password(&PasswordPolicy::default()).unwrap();
+    let req = request(
+        "linux-ssh",
+        sshd.port,
+        &account.name,
+        "Old-pw-16#s",
+        &new,
+        Some((&admin.name, "Admin-pw-15!")),
+    );
+
+    let result = Registry::builtin().rotate(&req).await;
+
+    assert!(result.is_ok(), "rotation failed: {:?}\nsshd log:\n{}", result, sshd.log());
+    assert!(openssh_login_works(sshd.port, &account.name, &new), "ssh: the new password logs in");
+    assert!(
+        !openssh_login_works(sshd.port, &account.name, "Old-pw-16#s"),
+        "ssh: the old password is refused"
+    );
+
+    let wrong = request(
+        "linux-ssh",
+        sshd.port,
+        &account.name,
+        "x",
+        "New-pw-17#r",
+        Some((&admin.name, "Wrong-pw-18")),
+    );
+    let err = Registry::builtin().rotate(&wrong).await.expect_err("wrong functional password");
+    assert_eq!(err.code(), "PCR011", "{err}");
+}

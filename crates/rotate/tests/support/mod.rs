@@ -290,7 +290,17 @@ pub struct Sshd {
 }
 
 impl Sshd {
+    /// Password authentication, no PAM.
     pub fn start() -> Sshd {
+        Sshd::start_with("UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n")
+    }
+
+    /// Passwords only through PAM's keyboard-interactive dialogue (`password` method off).
+    pub fn start_keyboard_interactive_only() -> Sshd {
+        Sshd::start_with("UsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication yes\n")
+    }
+
+    fn start_with(auth: &str) -> Sshd {
         let sshd = "/usr/sbin/sshd";
         assert!(
             Path::new(sshd).exists(),
@@ -305,9 +315,8 @@ impl Sshd {
         std::fs::write(
             &config,
             format!(
-                "ListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nUsePAM no\nPasswordAuthentication yes\n\
-                 KbdInteractiveAuthentication no\nPubkeyAuthentication no\nAuthorizedKeysFile none\n\
-                 PermitRootLogin yes\nStrictModes no\nMaxStartups 50\nLogLevel VERBOSE\n",
+                "ListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n{auth}PubkeyAuthentication no\n\
+                 AuthorizedKeysFile none\nPermitRootLogin yes\nStrictModes no\nMaxStartups 50\nLogLevel VERBOSE\n",
                 key.display(),
                 dir.path().join("sshd.pid").display()
             ),
@@ -397,7 +406,12 @@ pub fn openssh_login_works(port: u16, user: &str, password: &str) -> bool {
     let dest = format!("{user}@127.0.0.1");
     let out = Command::new("ssh")
         .args(["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
-        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no"])
+        .args([
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+            "-o",
+            "PubkeyAuthentication=no",
+        ])
         .args(["-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR"])
         .args(["-p", &port_s, &dest, "true"])
         .env("SSH_ASKPASS", &askpass)
