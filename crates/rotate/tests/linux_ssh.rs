@@ -196,3 +196,29 @@ async fn a_keyboard_interactive_only_server_is_rotated_too() {
     let err = Registry::builtin().rotate(&wrong).await.expect_err("wrong functional password");
     assert_eq!(err.code(), "PCR011", "{err}");
 }
+
+/// The connection drops while chpasswd runs (the functional account's shell kills its own sshd
+/// session): the outcome is unknown, so the error is PCR013 and says the change may have
+/// happened — the vault then tries the pending password first.
+#[tokio::test]
+async fn a_connection_lost_during_the_change_may_have_changed_the_password() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let mut root = LinuxUser::create_uid0_alias("Root-alias-pw-19");
+    root.set_session_killing_shell("chpasswd");
+    let account = LinuxUser::create("pcac", "Old-pw-20#q");
+    let req = request(
+        "linux-ssh",
+        sshd.port,
+        &account.name,
+        "Old-pw-20#q",
+        "New-pw-21#p",
+        Some((&root.name, "Root-alias-pw-19")),
+    );
+
+    let err = Registry::builtin().rotate(&req).await.expect_err("connection lost");
+    println!("got: {err}");
+
+    assert_eq!(err.code(), "PCR013", "{err}");
+    assert!(err.may_have_changed());
+}

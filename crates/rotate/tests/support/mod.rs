@@ -217,6 +217,7 @@ pub struct LinuxUser {
     home: Option<PathBuf>,
     sudoers: Option<PathBuf>,
     alias_home: Option<PathBuf>,
+    shell: Option<PathBuf>,
 }
 
 impl LinuxUser {
@@ -229,6 +230,7 @@ impl LinuxUser {
             name,
             sudoers: None,
             alias_home: None,
+            shell: None,
         };
         run("chpasswd", &[], Some(&format!("{}:{password}\n", user.name)));
         user
@@ -246,9 +248,26 @@ impl LinuxUser {
             None,
         );
         std::fs::create_dir_all(&home).expect("alias home");
-        let user = LinuxUser { name, home: None, sudoers: None, alias_home: Some(home) };
+        let user = LinuxUser { name, home: None, sudoers: None, alias_home: Some(home), shell: None };
         run("chpasswd", &[], Some(&format!("{}:{password}\n", user.name)));
         user
+    }
+
+    /// Gives the user a login shell that kills its own SSH session (the sshd process serving it)
+    /// whenever the command contains `trigger`, and runs /bin/sh otherwise: the connection drops
+    /// with the command's outcome unknown to the client.
+    pub fn set_session_killing_shell(&mut self, trigger: &str) {
+        let shell = std::env::temp_dir().join(format!("shell-{}", self.name));
+        std::fs::write(
+            &shell,
+            format!("#!/bin/sh\ncase \"$2\" in *{trigger}*) kill -9 $PPID; sleep 5;; *) exec /bin/sh \"$@\";; esac\n"),
+        )
+        .expect("write shell");
+        let mut perms = std::fs::metadata(&shell).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&shell, perms).expect("chmod");
+        run("usermod", &["-s", &shell.to_string_lossy(), &self.name], None);
+        self.shell = Some(shell);
     }
 
     /// Lets the user run anything through sudo (`nopasswd`: without its password).
@@ -270,6 +289,9 @@ impl Drop for LinuxUser {
         }
         if let Some(h) = &self.alias_home {
             let _ = std::fs::remove_dir_all(h);
+        }
+        if let Some(sh) = &self.shell {
+            let _ = std::fs::remove_file(sh);
         }
         // -f: a uid-0 alias shares its uid with every root process; never -r for it (no home).
         let args: Vec<&str> =
