@@ -796,6 +796,7 @@ async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
     }
     filter.upn = a.user.clone();
     filter.limit = Some(a.limit);
+    idp.flush_sign_ins().await;
     let rows = idp.store.list_sign_ins(&filter).await?;
     let fmt = time::format_description::well_known::Rfc3339;
     let at = |t: i64| {

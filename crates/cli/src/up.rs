@@ -96,14 +96,35 @@ pub fn run(
         println!("Press Ctrl-C to stop.");
         tracing::info!(listen = %bound, base_url = %base, tenant = %tenant.id, "server started");
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown_signal())
             .await
             .context("HTTP server failed")?;
+        // Sign-in records are written a few milliseconds after their response: write the last ones.
+        idp.flush_sign_ins().await;
         tracing::info!("server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Ctrl-C or SIGTERM (what service managers and container runtimes send to stop a process).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Creates the first Global Administrator when the tenant has no user yet;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apps;
+pub mod cache;
 pub mod claims;
 pub mod directory;
 pub mod endpoints;
@@ -15,6 +16,7 @@ pub mod nameid;
 pub mod password;
 pub mod roles;
 pub mod service;
+mod signin_log;
 pub mod sso;
 pub mod totp;
 pub mod web;

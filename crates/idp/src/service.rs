@@ -1,7 +1,8 @@
 //! The IdP as one value: the store, the sealer for secrets at rest, the public
 //! base URL and the sign-in throttle. The CLI and the HTTP server both use it,
-//! on the same data directory, so the server sees CLI changes at once (it reads
-//! the store on every request and caches nothing).
+//! on the same data directory, so the server sees CLI changes at once: what it
+//! caches is keyed on the store's change counter, read on every request (see
+//! [`crate::cache`]).
 
 use crate::endpoints::TenantEndpoints;
 use crate::error::{IdpError, Result};
@@ -29,6 +30,12 @@ pub struct Idp {
     pub(crate) signing_keys: Cache<SigningMaterial>,
     /// Unsealed tenant secrets.
     pub(crate) tenant_secrets: Cache<Zeroizing<Vec<u8>>>,
+    /// Tenants known to exist (a tenant is never deleted).
+    pub(crate) known_tenants: Arc<std::sync::RwLock<std::collections::HashSet<Uuid>>>,
+    /// The SSO path's reads, per generation of the change counter.
+    pub(crate) directory_cache: Arc<crate::cache::DirectoryCache>,
+    /// Group commit of the sign-in log.
+    pub(crate) sign_in_writer: Arc<crate::signin_log::SignInWriter>,
     /// The last TOTP time step each user signed in with (a code works once).
     pub(crate) otp_used: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, i64>>>,
     base_url: String,
@@ -74,6 +81,9 @@ impl Idp {
             otp_used: Arc::default(),
             signing_keys: Arc::default(),
             tenant_secrets: Arc::default(),
+            known_tenants: Arc::default(),
+            directory_cache: Arc::default(),
+            sign_in_writer: Arc::default(),
             base_url: base_url.trim_end_matches('/').into(),
         })
     }
@@ -95,6 +105,18 @@ impl Idp {
         self.store.create_tenant(&t).await?;
         // Another process may have created one at the same moment; the first wins.
         Ok(self.store.default_tenant().await?.unwrap_or(t))
+    }
+
+    /// Whether `tenant` exists (remembered once seen: tenants are never deleted).
+    pub async fn tenant_exists(&self, tenant: Uuid) -> Result<bool> {
+        if self.known_tenants.read().unwrap_or_else(|e| e.into_inner()).contains(&tenant) {
+            return Ok(true);
+        }
+        let found = self.store.get_tenant(tenant).await?.is_some();
+        if found {
+            self.known_tenants.write().unwrap_or_else(|e| e.into_inner()).insert(tenant);
+        }
+        Ok(found)
     }
 
     /// The default tenant; an error that says to run `up` when there is none.

@@ -140,7 +140,13 @@ impl IncomingRequest {
     }
 
     fn from_envelope(envelope: Envelope) -> Result<Self> {
-        match envelope.message()? {
+        let message = envelope.message()?;
+        Self::from_parts(envelope, message)
+    }
+
+    /// From an envelope whose message the caller has already parsed (to route it).
+    pub fn from_parts(envelope: Envelope, message: Message) -> Result<Self> {
+        match message {
             Message::AuthnRequest(r) => {
                 Ok(IncomingRequest { request: *r, relay_state: envelope.relay_state.clone(), envelope })
             }

@@ -216,11 +216,13 @@ static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "sqlite": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
     (4, "vault", "0004_vault.sql"),
+    (5, "change_counter", "0005_change_counter.sql"),
 );
 static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "postgres": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
     (4, "vault", "0004_vault.sql"),
+    (5, "change_counter", "0005_change_counter.sql"),
 );
 
 /// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.

@@ -50,6 +50,21 @@ impl Store {
         Ok(())
     }
 
+    /// The change counter (see [`Store::generation`]) and the session with this ID hash, in one
+    /// statement: what every SSO request reads (one round trip to the database instead of two).
+    pub async fn generation_and_session(&self, id_hash: &str) -> Result<(i64, Option<Session>)> {
+        let sql = "SELECT c.generation, s.id_hash, s.tenant_id, s.user_id, s.authn_instant, s.expires_at, \
+                   s.mfa FROM change_counter c LEFT JOIN sessions s ON s.id_hash = $1 WHERE c.id = 1";
+        let row = sqlx::query(sql).bind(id_hash).fetch_one(&self.pool).await?;
+        let generation = int(&row, "generation")?;
+        let found: Option<String> = sqlx::Row::try_get(&row, "id_hash")?;
+        let session = match found {
+            Some(_) => Some(session_from(&row)?),
+            None => None,
+        };
+        Ok((generation, session))
+    }
+
     /// The session with this ID hash, expired or not: the caller compares `expires_at` with
     /// its clock.
     pub async fn get_session(&self, id_hash: &str) -> Result<Option<Session>> {

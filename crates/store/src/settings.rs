@@ -3,7 +3,7 @@
 
 use sqlx::any::AnyRow;
 
-use crate::row::bytes;
+use crate::row::{bytes, int};
 use crate::{touched, Result, Store};
 
 impl Store {
@@ -36,5 +36,16 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(touched(&r))
+    }
+}
+
+impl Store {
+    /// The directory's change counter (see migration 0005): it moves on every committed write
+    /// to a table the SSO path reads, whichever process or node made it. Caches keyed on it
+    /// are never stale by more than the read that fetched it.
+    pub async fn generation(&self) -> Result<i64> {
+        let row: AnyRow =
+            sqlx::query("SELECT generation FROM change_counter WHERE id = 1").fetch_one(&self.pool).await?;
+        int(&row, "generation")
     }
 }

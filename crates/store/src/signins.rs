@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::error::classify;
 use crate::model::SignIn;
 use crate::row::{fold, id, int, opt_text, opt_uuid, text, uuid};
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 const COLS: &str = "id, tenant_id, at, user_id, upn, app_id, ip, result_code, correlation_id, detail";
 
@@ -56,31 +56,34 @@ impl Store {
     /// Appends a sign-in attempt to the log. The record does not refer to the user or app by a
     /// foreign key: it stays when they are deleted.
     pub async fn record_sign_in(&self, s: &SignIn) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sign_ins (id, tenant_id, at, user_id, upn, upn_key, app_id, ip, result_code, \
-             correlation_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id(s.id))
-        .bind(id(s.tenant_id))
-        .bind(s.at)
-        .bind(s.user_id.map(id))
-        .bind(s.upn.as_deref())
-        .bind(s.upn.as_deref().map(fold))
-        .bind(s.app_id.map(id))
-        .bind(s.ip.as_deref())
-        .bind(s.result_code.as_str())
-        .bind(id(s.correlation_id))
-        .bind(s.detail.as_deref())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            classify(
-                e,
-                || format!("sign-in {} is already recorded: use a new ID", s.id),
-                || format!("tenant {}", s.tenant_id),
-            )
-        })?;
-        Ok(())
+        insert_sign_in(s, &self.pool).await
+    }
+
+    /// Appends several sign-in attempts in one transaction (one commit for the lot: what makes
+    /// the log cheap under load). When the transaction fails, each record is retried on its own,
+    /// so one bad record does not lose the others; the first error is returned.
+    pub async fn record_sign_ins(&self, batch: &[SignIn]) -> Result<()> {
+        if batch.len() == 1 {
+            return self.record_sign_in(&batch[0]).await;
+        }
+        let together = async {
+            let mut tx = self.begin_write().await?;
+            for s in batch {
+                insert_sign_in(s, &mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        if together.await.is_ok() {
+            return Ok(());
+        }
+        let mut first_error = None;
+        for s in batch {
+            if let Err(e) = self.record_sign_in(s).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// The sign-ins that match `filter`, newest first.
@@ -121,4 +124,35 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(sign_in_from).collect()
     }
+}
+
+async fn insert_sign_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    s: &SignIn,
+    executor: E,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_ins (id, tenant_id, at, user_id, upn, upn_key, app_id, ip, result_code, \
+         correlation_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id(s.id))
+    .bind(id(s.tenant_id))
+    .bind(s.at)
+    .bind(s.user_id.map(id))
+    .bind(s.upn.as_deref())
+    .bind(s.upn.as_deref().map(fold))
+    .bind(s.app_id.map(id))
+    .bind(s.ip.as_deref())
+    .bind(s.result_code.as_str())
+    .bind(id(s.correlation_id))
+    .bind(s.detail.as_deref())
+    .execute(executor)
+    .await
+    .map_err(|e| {
+        classify(
+            e,
+            || format!("sign-in {} is already recorded: use a new ID", s.id),
+            || format!("tenant {}", s.tenant_id),
+        )
+    })?;
+    Ok(())
 }

@@ -33,6 +33,7 @@ on_both_backends!(
     settings_round_trip,
     concurrent_opposite_nestings_cannot_both_succeed,
     concurrent_activations_leave_exactly_one_active_cert,
+    every_directory_write_moves_the_generation_and_sessions_do_not,
 );
 
 fn assert_code<T: std::fmt::Debug>(r: Result<T, StoreError>, code: &str) -> StoreError {
@@ -677,4 +678,43 @@ async fn concurrent_activations_leave_exactly_one_active_cert(s: Store) {
         let active = s.list_signing_certs(a.id).await.unwrap().into_iter().filter(|c| c.active).count();
         assert_eq!(active, 1, "round {round}");
     }
+}
+
+/// The change counter moves on every committed write to what the IdP caches (so a cache keyed
+/// on it never serves a disabled user, a removed assignment or a replaced certificate), and not
+/// on the writes every sign-in makes (sessions, sign-in log), which would empty the cache.
+async fn every_directory_write_moves_the_generation_and_sessions_do_not(s: Store) {
+    let g0 = s.generation().await.unwrap();
+    let t = new_tenant(&s).await;
+    let g1 = s.generation().await.unwrap();
+    assert!(g1 > g0, "creating a tenant moves it");
+    let mut u = new_user(&s, &t, "u@x").await;
+    let g2 = s.generation().await.unwrap();
+    assert!(g2 > g1, "creating a user moves it");
+    u.enabled = false;
+    s.update_user(&u).await.unwrap();
+    let g3 = s.generation().await.unwrap();
+    assert!(g3 > g2, "disabling a user moves it");
+    s.put_setting("k", b"v").await.unwrap();
+    let g4 = s.generation().await.unwrap();
+    assert!(g4 > g3, "a setting moves it");
+
+    let session = Session {
+        id_hash: "gen01".into(),
+        tenant_id: t.id,
+        user_id: u.id,
+        authn_instant: 1,
+        expires_at: 2,
+        mfa: false,
+    };
+    s.create_session(&session).await.unwrap();
+    assert_eq!(s.generation_and_session("gen01").await.unwrap(), (g4, Some(session.clone())));
+    assert_eq!(s.generation_and_session("nope").await.unwrap(), (g4, None));
+    s.delete_session("gen01").await.unwrap();
+    assert_eq!(s.generation().await.unwrap(), g4, "sessions do not move it");
+
+    // A write that fails changes nothing, the counter included.
+    let dup = u.clone();
+    assert!(s.create_user(&dup).await.is_err());
+    assert_eq!(s.generation().await.unwrap(), g4, "a failed write does not move it");
 }

@@ -69,8 +69,13 @@ async fn test_app(
     test_config.assignment_required = false;
     let relay = config.relay_state.clone();
     tracing::info!(tenant = %tenant, app = %app.id, admin = %user.id, "admin tested an application");
+    let view = match idp.view().await {
+        Ok(v) => v,
+        Err(e) => return render(idp.fail(tenant, Some(&user), Some(&app), &c, e).await),
+    };
     render(
         idp.respond(
+            &view,
             &app,
             &test_config,
             &user,

@@ -699,6 +699,7 @@ async fn signins(State(idp): State<Idp>, headers: HeaderMap, Query(q): Query<Sig
     filter.result_code = q.result;
     filter.since = q.since;
     filter.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
+    idp.flush_sign_ins().await;
     ok(Value::Array(idp.store.list_sign_ins(&filter).await?.iter().map(sign_in_json).collect()))
 }
 

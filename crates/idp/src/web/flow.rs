@@ -4,6 +4,7 @@
 
 use super::pages;
 use super::security::{self, random_token};
+use crate::cache::{CachedApp, View};
 use crate::error::{IdpError, Result};
 use crate::model::{AppConfig, NameIdFormat};
 use crate::service::{now, Idp};
@@ -14,6 +15,7 @@ use base64::Engine as _;
 use saml::bindings::{post, MessageParam};
 use saml::model::NameId;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use store::model::{App, PrincipalKind, Session, SignIn, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -79,17 +81,9 @@ impl Ctx {
 impl Idp {
     /// The signed-in user of this browser in `tenant`, if the session is valid.
     pub async fn session_user(&self, tenant: Uuid, ctx: &Ctx) -> Result<Option<(Session, User)>> {
-        let Some(cookie) = ctx.cookie(SESSION_COOKIE) else { return Ok(None) };
-        let Some(session) = self.store.get_session(&security::session_hash(cookie)).await? else {
-            return Ok(None);
-        };
-        if session.tenant_id != tenant || session.expires_at <= now() {
-            return Ok(None);
-        }
-        match self.store.get_user(tenant, session.user_id).await? {
-            Some(u) if u.enabled => Ok(Some((session, u))),
-            _ => Ok(None),
-        }
+        let view = self.view_with_session(ctx.cookie(SESSION_COOKIE)).await?;
+        let found = view.session_user(tenant, ctx.cookie(SESSION_COOKIE)).await?;
+        Ok(found.map(|(session, user)| (session, User::clone(&user))))
     }
 
     /// Starts a session for `user`; returns the Set-Cookie value.
@@ -143,9 +137,7 @@ impl Idp {
                 tracing::warn!(%tenant, upn = ?entry.upn, app = ?entry.app_id, %correlation_id, code = e.code(), error = %e, "sign-in failed")
             }
         }
-        if let Err(e) = self.store.record_sign_in(&entry).await {
-            tracing::error!(error = %e, "could not record a sign-in");
-        }
+        self.queue_sign_in(entry).await;
     }
 
     /// The error page for `e`, logged with a fresh correlation ID.
@@ -186,41 +178,58 @@ impl Idp {
                     .await
             }
         };
-        let incoming = match incoming {
-            Ok(i) => i,
+        match incoming {
+            Ok(incoming) => self.handle_incoming(tenant, &pending, incoming, ctx, fresh).await,
+            Err(e) => self.fail(tenant, None, None, ctx, e).await,
+        }
+    }
+
+    /// Handles a decoded AuthnRequest; `pending` is what the sign-in form carries when the
+    /// browser has to sign in first.
+    pub async fn handle_incoming(
+        &self,
+        tenant: Uuid,
+        pending: &Pending,
+        incoming: IncomingRequest,
+        ctx: &Ctx,
+        fresh: bool,
+    ) -> Outcome {
+        let view = match self.view_with_session(ctx.cookie(SESSION_COOKIE)).await {
+            Ok(v) => v,
             Err(e) => return self.fail(tenant, None, None, ctx, e).await,
         };
         // Route by issuer to the app; check it may sign in and where to answer.
-        let (app, config) = match self.app_for_request(tenant, &incoming).await {
+        let cached = match self.app_for_request(&view, tenant, &incoming).await {
             Ok(x) => x,
             Err((app, e)) => return self.fail(tenant, None, app.as_ref(), ctx, e).await,
         };
+        let (app, config) = (&cached.app, &cached.config);
         // SAML core 3.2.1: a request addressed elsewhere must be discarded.
         if let Some(destination) = &incoming.request.destination {
             let here = self.endpoints(tenant).sso_url();
             if destination != &here {
                 let e = IdpError::WrongDestination { destination: destination.clone(), here };
-                return self.fail(tenant, None, Some(&app), ctx, e).await;
+                return self.fail(tenant, None, Some(app), ctx, e).await;
             }
         }
         if let Some(binding) = &incoming.request.protocol_binding {
             if binding != saml::xml::BINDING_HTTP_POST {
                 let e = IdpError::UnsupportedBinding(binding.clone());
-                return self.fail(tenant, None, Some(&app), ctx, e).await;
+                return self.fail(tenant, None, Some(app), ctx, e).await;
             }
         }
-        let acs = match sso::resolve_reply_url(&app.name, &config, &incoming.request) {
+        let acs = match sso::resolve_reply_url(&app.name, config, &incoming.request) {
             Ok(a) => a,
-            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+            Err(e) => return self.fail(tenant, None, Some(app), ctx, e).await,
         };
-        let format = match sso::name_id_format(&config, Some(&incoming.request)) {
+        let format = match sso::name_id_format(config, Some(&incoming.request)) {
             Ok(f) => f,
-            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+            Err(e) => return self.fail(tenant, None, Some(app), ctx, e).await,
         };
         let force = incoming.request.force_authn == Some(true) && !fresh;
-        let session = match self.session_user(tenant, ctx).await {
+        let session = match view.session_user(tenant, ctx.cookie(SESSION_COOKIE)).await {
             Ok(s) => s.filter(|_| !force),
-            Err(e) => return self.fail(tenant, None, Some(&app), ctx, e).await,
+            Err(e) => return self.fail(tenant, None, Some(app), ctx, e).await,
         };
         let Some((session, user)) = session else {
             if incoming.request.is_passive == Some(true) {
@@ -229,9 +238,10 @@ impl Idp {
                     .with_sub_code(saml::model::Status::NO_PASSIVE);
                 return self
                     .post_error_response(
+                        &view,
                         tenant,
-                        &app,
-                        &config,
+                        app,
+                        config,
                         &acs,
                         incoming.request.id.as_str(),
                         status,
@@ -240,7 +250,7 @@ impl Idp {
                     )
                     .await;
             }
-            return self.login_page(tenant, &pending, Some(&app.name), None, "", ctx);
+            return self.login_page(tenant, pending, Some(&app.name), None, "", ctx);
         };
         let answer = Answer {
             acs: &acs,
@@ -249,27 +259,27 @@ impl Idp {
             requested: Some(format),
             audience: incoming.request.issuer.as_deref(),
         };
-        self.respond(&app, &config, &user, &session, &answer, ctx).await
+        self.respond(&view, app, config, &user, &session, &answer, ctx).await
     }
 
     async fn app_for_request(
         &self,
+        view: &View<'_>,
         tenant: Uuid,
         incoming: &IncomingRequest,
-    ) -> std::result::Result<(App, AppConfig), (Option<App>, IdpError)> {
+    ) -> std::result::Result<Arc<CachedApp>, (Option<App>, IdpError)> {
         let issuer = incoming.issuer().map_err(|e| (None, e))?;
-        let app = self
-            .store
-            .find_app_by_identifier(tenant, issuer)
+        let cached = view
+            .app_by_identifier(tenant, issuer)
             .await
-            .map_err(|e| (None, e.into()))?
+            .map_err(|e| (None, e))?
             .ok_or_else(|| (None, IdpError::UnknownApp(issuer.to_string())))?;
-        let config = crate::apps::config_of(&app).map_err(|e| (Some(app.clone()), e))?;
+        let (app, config) = (&cached.app, &cached.config);
         if !config.enabled {
             return Err((Some(app.clone()), IdpError::AppDisabled(app.name.clone())));
         }
-        incoming.check_for_app(&app.name, &config).map_err(|e| (Some(app.clone()), e))?;
-        Ok((app, config))
+        incoming.check_for_app(&app.name, config).map_err(|e| (Some(app.clone()), e))?;
+        Ok(cached)
     }
 
     /// The sign-in form, carrying `pending`.
@@ -299,8 +309,10 @@ impl Idp {
 
     /// Checks assignment, builds the claims and NameID, signs, and answers with
     /// the auto-posting form to `answer.acs`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn respond(
         &self,
+        view: &View<'_>,
         app: &App,
         config: &AppConfig,
         user: &User,
@@ -309,7 +321,7 @@ impl Idp {
         ctx: &Ctx,
     ) -> Outcome {
         let tenant = app.tenant_id;
-        match self.build_response(tenant, app, config, user, session, answer).await {
+        match self.build_response(view, tenant, app, config, user, session, answer).await {
             Ok(xml) => {
                 let correlation_id = Uuid::new_v4();
                 self.log_sign_in(tenant, Some(user), None, Some(app), ctx, Ok(()), correlation_id).await;
@@ -322,8 +334,10 @@ impl Idp {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn build_response(
         &self,
+        view: &View<'_>,
         tenant: Uuid,
         app: &App,
         config: &AppConfig,
@@ -337,8 +351,8 @@ impl Idp {
         if !config.enabled {
             return Err(IdpError::AppDisabled(app.name.clone()));
         }
-        let groups = self.store.groups_of_user(tenant, user.id, true).await?;
-        let assignments = self.store.assignments(app.id).await?;
+        let groups = view.groups_of_user(tenant, user.id).await?;
+        let assignments = view.assignments(app.id).await?;
         let direct =
             assignments.iter().find(|a| a.principal_kind == PrincipalKind::User && a.principal_id == user.id);
         let via_group = assignments.iter().find(|a| {
@@ -376,7 +390,7 @@ impl Idp {
                 .map(|i| i.value.clone())
                 .ok_or_else(|| IdpError::Invalid(format!("app {} has no identifier", app.name)))?,
         };
-        let m = self.signing_material(app).await?;
+        let m = view.signing_material(app).await?;
         let endpoints = self.endpoints(tenant);
         let issuer = endpoints.entity_id();
         let authn_instant =
@@ -407,6 +421,7 @@ impl Idp {
     #[allow(clippy::too_many_arguments)]
     async fn post_error_response(
         &self,
+        view: &View<'_>,
         tenant: Uuid,
         app: &App,
         config: &AppConfig,
@@ -420,7 +435,7 @@ impl Idp {
         let correlation_id = Uuid::new_v4();
         self.log_sign_in(tenant, None, None, Some(app), ctx, Err(&e), correlation_id).await;
         let built = async {
-            let m = self.signing_material(app).await?;
+            let m = view.signing_material(app).await?;
             let issuer = self.endpoints(tenant).entity_id();
             let p = issue::ErrorParams {
                 issuer: &issuer,

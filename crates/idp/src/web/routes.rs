@@ -76,8 +76,8 @@ pub(super) fn render(o: Outcome) -> Response {
 pub(super) async fn tenant_or_404(idp: &Idp, tenant: &str) -> Result<Uuid, Response> {
     let not_found = || (StatusCode::NOT_FOUND, "unknown tenant").into_response();
     let id = Uuid::parse_str(tenant).map_err(|_| not_found())?;
-    match idp.store.get_tenant(id).await {
-        Ok(Some(t)) => Ok(t.id),
+    match idp.tenant_exists(id).await {
+        Ok(true) => Ok(id),
         _ => Err(not_found()),
     }
 }
@@ -97,12 +97,22 @@ async fn sso_redirect(
     };
     let c = ctx(&headers, Some(addr.0), &idp);
     let query = query.unwrap_or_default();
-    if let Ok(envelope) = crate::sso::Envelope::from_redirect(&query) {
-        if matches!(envelope.message(), Ok(saml::model::Message::LogoutRequest(_))) {
-            return render(idp.handle_logout(tenant, envelope, &c).await);
+    // Decoded and parsed once, then routed by message type.
+    let decoded = crate::sso::Envelope::from_redirect(&query)
+        .and_then(|envelope| envelope.message().map(|message| (envelope, message)));
+    match decoded {
+        Ok((envelope, saml::model::Message::LogoutRequest(_))) => {
+            render(idp.handle_logout(tenant, envelope, &c).await)
         }
+        Ok((envelope, message)) => {
+            let pending = Pending::Redirect { query };
+            match crate::sso::IncomingRequest::from_parts(envelope, message) {
+                Ok(incoming) => render(idp.handle_incoming(tenant, &pending, incoming, &c, false).await),
+                Err(e) => render(idp.fail(tenant, None, None, &c, e).await),
+            }
+        }
+        Err(e) => render(idp.fail(tenant, None, None, &c, e).await),
     }
-    render(idp.handle_authn_request(tenant, Pending::Redirect { query }, &c, false).await)
 }
 
 async fn sso_post(
@@ -466,7 +476,11 @@ async fn launch(
         requested: None,
         audience: None,
     };
-    render(idp.respond(&app, &config, &user, &session, &answer, &c).await)
+    let view = match idp.view().await {
+        Ok(v) => v,
+        Err(e) => return render(idp.fail(tenant, Some(&user), Some(&app), &c, e).await),
+    };
+    render(idp.respond(&view, &app, &config, &user, &session, &answer, &c).await)
 }
 
 async fn metadata(
