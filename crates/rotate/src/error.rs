@@ -49,6 +49,12 @@ pub enum RotateError {
     /// A step timed out before any change was sent; nothing was changed.
     #[error("PCR015: {host} did not answer in time ({stage}); check that the system is up")]
     Timeout { host: String, stage: &'static str },
+    /// The SSH server's host key is not the one trusted for it; nothing was sent.
+    #[error(
+        "PCR017: the SSH host key of {host}:{port} changed (expected {expected}, got {got}); if the host was \
+         reinstalled, update its pinned key, otherwise suspect an attack"
+    )]
+    HostKeyChanged { host: String, port: u16, expected: String, got: String },
     /// The target answered something this crate does not understand; nothing was changed.
     #[error("PCR016: unexpected answer from {host}: {detail}")]
     Protocol { host: String, detail: String },
@@ -70,6 +76,7 @@ impl RotateError {
             RotateError::VerifyFailed { .. } => "PCR014",
             RotateError::Timeout { .. } => "PCR015",
             RotateError::Protocol { .. } => "PCR016",
+            RotateError::HostKeyChanged { .. } => "PCR017",
         }
     }
 

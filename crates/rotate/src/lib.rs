@@ -25,7 +25,7 @@ pub use error::RotateError;
 pub use generic::GenericRotator;
 pub use password::{generate_password, PasswordPolicy, MAX_LENGTH, MIN_LENGTH, SYMBOLS};
 pub use postgres::PostgresRotator;
-pub use ssh::SshRotator;
+pub use ssh::{HostKeys, RememberFirstKey, SshRotator};
 
 /// Where the managed account lives.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@
 //! the account with its current password and run `passwd` on a PTY, answering its prompts. Then
 //! a fresh SSH login as the account with the new password proves the change.
 //!
-//! Host keys are accepted on first sight and their SHA-256 fingerprint is logged (not pinned yet:
-//! the vault should record and pin it).
+//! Host keys go through `HostKeys`: by default the first key seen for a host is remembered in
+//! memory and a different one is refused (PCR017); the vault can plug in a persistent store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,15 +26,55 @@ use crate::{RotateError, RotateFuture, RotationRequest, Rotator};
 pub const DEFAULT_PORT: u16 = 22;
 
 /// Rotator for the `linux-ssh` platform.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SshRotator {
     /// Limit for each network step (connect, authenticate, one remote command).
     pub timeout: Duration,
+    /// Which host keys are trusted; by default the first key seen for a host and port is
+    /// remembered for the life of this rotator and any other key is refused.
+    pub host_keys: Arc<dyn HostKeys>,
 }
 
 impl Default for SshRotator {
     fn default() -> Self {
-        SshRotator { timeout: Duration::from_secs(30) }
+        SshRotator { timeout: Duration::from_secs(30), host_keys: Arc::new(RememberFirstKey::default()) }
+    }
+}
+
+impl std::fmt::Debug for SshRotator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshRotator").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+/// Decides whether a server's host key is trusted. The vault can plug in a persistent store
+/// (record on first use, pin afterwards) by registering an `SshRotator` with its own `HostKeys`.
+pub trait HostKeys: Send + Sync {
+    /// `fingerprint` is OpenSSH's SHA-256 form (`SHA256:…`). `Ok(())` trusts it; `Err(expected)`
+    /// refuses it and names the fingerprint that was expected.
+    fn check(&self, host: &str, port: u16, fingerprint: &str) -> Result<(), String>;
+}
+
+/// Trust on first use, in memory: the first fingerprint seen for a host and port is kept and
+/// any other is refused until the process restarts.
+#[derive(Debug, Default)]
+pub struct RememberFirstKey {
+    seen: std::sync::Mutex<std::collections::HashMap<(String, u16), String>>,
+}
+
+impl HostKeys for RememberFirstKey {
+    fn check(&self, host: &str, port: u16, fingerprint: &str) -> Result<(), String> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match seen.get(&(host.to_owned(), port)) {
+            Some(known) if known != fingerprint => Err(known.clone()),
+            Some(_) => Ok(()),
+            None => {
+                tracing::info!(host, port, fingerprint, "first SSH host key of this host remembered");
+                seen.insert((host.to_owned(), port), fingerprint.to_owned());
+                Ok(())
+            }
+        }
     }
 }
 
@@ -48,19 +88,31 @@ impl Rotator for SshRotator {
     }
 }
 
-/// Accepts any host key and logs its fingerprint (trust on first use without the "first").
-struct HostKeyLogger {
+/// Checks the server's host key with `HostKeys` and logs its fingerprint; a refusal is kept in
+/// `refused` (expected, got) so that the login can report it.
+struct HostKeyCheck {
     host: String,
     port: u16,
+    keys: Arc<dyn HostKeys>,
+    refused: Arc<std::sync::Mutex<Option<(String, String)>>>,
 }
 
-impl client::Handler for HostKeyLogger {
+impl client::Handler for HostKeyCheck {
     type Error = russh::Error;
 
     async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
-        tracing::info!(host = %self.host, port = self.port, %fingerprint, "accepted SSH host key (not pinned)");
-        Ok(true)
+        match self.keys.check(&self.host, self.port, &fingerprint) {
+            Ok(()) => {
+                tracing::info!(host = %self.host, port = self.port, %fingerprint, "SSH host key accepted");
+                Ok(true)
+            }
+            Err(expected) => {
+                tracing::warn!(host = %self.host, port = self.port, %fingerprint, %expected, "SSH host key refused");
+                *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some((expected, fingerprint));
+                Ok(false)
+            }
+        }
     }
 }
 
@@ -181,7 +233,7 @@ impl SshRotator {
     async fn passwd_dialogue(
         &self,
         req: &RotationRequest,
-        session: &Handle<HostKeyLogger>,
+        session: &Handle<HostKeyCheck>,
     ) -> Result<(Option<u32>, String, bool), RotateError> {
         let host = req.target.host.clone();
         let sent_new = std::sync::atomic::AtomicBool::new(false);
@@ -271,22 +323,26 @@ impl SshRotator {
         user: &str,
         password: &str,
         which: &'static str,
-    ) -> Result<Handle<HostKeyLogger>, RotateError> {
+    ) -> Result<Handle<HostKeyCheck>, RotateError> {
         let host = req.target.host.clone();
         let port = req.target.port.unwrap_or(DEFAULT_PORT);
         let config =
             Arc::new(client::Config { inactivity_timeout: Some(self.timeout), ..Default::default() });
-        let handler = HostKeyLogger { host: host.clone(), port };
-        let mut session =
-            match tokio::time::timeout(self.timeout, client::connect(config, (host.as_str(), port), handler))
-                .await
-            {
-                Err(_) => return Err(RotateError::Timeout { host, stage: "SSH connect and key exchange" }),
-                Ok(Err(e)) => {
-                    return Err(RotateError::Unreachable { host, port, detail: scrub(&e.to_string(), req) })
-                }
-                Ok(Ok(s)) => s,
-            };
+        let refused = Arc::new(std::sync::Mutex::new(None));
+        let handler =
+            HostKeyCheck { host: host.clone(), port, keys: self.host_keys.clone(), refused: refused.clone() };
+        let connected =
+            tokio::time::timeout(self.timeout, client::connect(config, (host.as_str(), port), handler)).await;
+        if let Some((expected, got)) = refused.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(RotateError::HostKeyChanged { host, port, expected, got });
+        }
+        let mut session = match connected {
+            Err(_) => return Err(RotateError::Timeout { host, stage: "SSH connect and key exchange" }),
+            Ok(Err(e)) => {
+                return Err(RotateError::Unreachable { host, port, detail: scrub(&e.to_string(), req) })
+            }
+            Ok(Ok(s)) => s,
+        };
         // russh copies the password into its own (non-zeroizing) buffer for the auth packet.
         let remaining =
             match tokio::time::timeout(self.timeout, session.authenticate_password(user, password)).await {
@@ -319,7 +375,7 @@ impl SshRotator {
     async fn exec(
         &self,
         req: &RotationRequest,
-        session: &Handle<HostKeyLogger>,
+        session: &Handle<HostKeyCheck>,
         command: &str,
         stdin: &[u8],
         stage: Stage,
@@ -364,7 +420,7 @@ impl SshRotator {
 /// Keyboard-interactive authentication answering every hidden (no-echo) prompt with the
 /// password; `false` when the server refuses or asks something else.
 async fn keyboard_interactive(
-    session: &mut Handle<HostKeyLogger>,
+    session: &mut Handle<HostKeyCheck>,
     user: &str,
     password: &str,
 ) -> Result<bool, russh::Error> {

@@ -222,3 +222,43 @@ async fn a_connection_lost_during_the_change_may_have_changed_the_password() {
     assert_eq!(err.code(), "PCR013", "{err}");
     assert!(err.may_have_changed());
 }
+
+/// The host key is remembered on first use: after the server comes back with another key on the
+/// same address, the same rotator refuses to talk to it (PCR017) and sends nothing.
+#[tokio::test]
+async fn a_changed_host_key_is_refused_after_the_first_use() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let port = sshd.port;
+    let root = LinuxUser::create_uid0_alias("Root-alias-pw-22");
+    let account = LinuxUser::create("pcac", "Old-pw-23#o");
+    let registry = Registry::builtin();
+    let first = request(
+        "linux-ssh",
+        port,
+        &account.name,
+        "Old-pw-23#o",
+        "Mid-pw-24#n",
+        Some((&root.name, "Root-alias-pw-22")),
+    );
+    registry.rotate(&first).await.expect("first rotation");
+    drop(sshd);
+    let other = Sshd::start_on_port(port);
+    let second = request(
+        "linux-ssh",
+        port,
+        &account.name,
+        "Mid-pw-24#n",
+        "New-pw-25#m",
+        Some((&root.name, "Root-alias-pw-22")),
+    );
+
+    let err = registry.rotate(&second).await.expect_err("another host key");
+    println!("got: {err}");
+
+    assert_eq!(err.code(), "PCR017", "{err}");
+    assert!(!err.may_have_changed());
+    assert!(ssh_login_works(other.port, &account.name, "Mid-pw-24#n").await, "the password was not changed");
+    // A fresh rotator (no memory of the first key) goes through.
+    Registry::builtin().rotate(&second).await.expect("rotation with a new rotator");
+}

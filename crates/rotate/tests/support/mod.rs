@@ -314,15 +314,23 @@ pub struct Sshd {
 impl Sshd {
     /// Password authentication, no PAM.
     pub fn start() -> Sshd {
-        Sshd::start_with("UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n")
+        Sshd::start_with("UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n", None)
+    }
+
+    /// Like `start`, on a given port (a fresh host key each time).
+    pub fn start_on_port(port: u16) -> Sshd {
+        Sshd::start_with(
+            "UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n",
+            Some(port),
+        )
     }
 
     /// Passwords only through PAM's keyboard-interactive dialogue (`password` method off).
     pub fn start_keyboard_interactive_only() -> Sshd {
-        Sshd::start_with("UsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication yes\n")
+        Sshd::start_with("UsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication yes\n", None)
     }
 
-    fn start_with(auth: &str) -> Sshd {
+    fn start_with(auth: &str, fixed_port: Option<u16>) -> Sshd {
         let sshd = "/usr/sbin/sshd";
         assert!(
             Path::new(sshd).exists(),
@@ -345,7 +353,7 @@ impl Sshd {
         )
         .expect("write sshd_config");
         for _ in 0..5 {
-            let port = closed_port();
+            let port = fixed_port.unwrap_or_else(closed_port);
             let log = std::fs::File::create(dir.path().join("sshd.log")).expect("log file");
             let mut child = Command::new(sshd)
                 .args(["-D", "-e", "-f", &config.to_string_lossy(), "-p", &port.to_string()])
