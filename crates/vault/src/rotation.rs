@@ -28,8 +28,7 @@ pub fn backoff_seconds(attempts: i64) -> i64 {
 
 impl Vault {
     /// Marks the account due for rotation after a release, unless it does not change its
-    /// password after release or another request of it is still active; then tries at once in
-    /// the background.
+    /// password after release or another request of it is still active; then tries at once.
     pub(crate) async fn schedule_rotation_after_release(&self, account_id: i64) -> Result<()> {
         let account = self.account(account_id).await?;
         if !account.change_after_release {
@@ -52,12 +51,12 @@ impl Vault {
             .bind(account_id)
             .execute(self.pool())
             .await?;
-        let vault = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = vault.rotate_account(account_id, None).await {
-                tracing::warn!(account = account_id, code = e.code(), error = %e, "rotation after release failed; will retry");
-            }
-        });
+        // Rotate before answering the check-in, so that a client that checks in and asks again
+        // sees the new password; a failure is recorded and retried by the worker, and does not
+        // fail the check-in (the release is over either way).
+        if let Err(e) = self.rotate_account(account_id, None).await {
+            tracing::warn!(account = account_id, code = e.code(), error = %e, "rotation after release failed; will retry");
+        }
         Ok(())
     }
 

@@ -2,6 +2,8 @@
 //! The value of every secret is sealed with an AAD naming the secret. A user sees the folders
 //! they own; an Administrator on everything sees all.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -89,7 +91,30 @@ fn secret_row(r: &AnyRow) -> Result<Secret> {
     })
 }
 
+/// A folder's path as its names read (`Team/Prod`), from the `id → (parent, name)` map.
+fn display_path(names: &HashMap<String, (Option<String>, String)>, id: &str) -> String {
+    let mut parts = Vec::new();
+    let mut cur = Some(id.to_string());
+    while let Some(c) = cur {
+        match names.get(&c) {
+            Some((parent, name)) if parts.len() < 64 => {
+                parts.push(name.clone());
+                cur = parent.clone();
+            }
+            _ => break,
+        }
+    }
+    parts.reverse();
+    parts.join("/")
+}
+
 impl Vault {
+    async fn folder_names(&self) -> Result<HashMap<String, (Option<String>, String)>> {
+        let rows =
+            sqlx::query("SELECT id, parent_id, name FROM vault_folders").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((text(r, "id")?, (opt_text(r, "parent_id")?, text(r, "name")?)))).collect()
+    }
+
     async fn may_see(&self, user: &User, owner_id: i64) -> Result<bool> {
         Ok(user.id == owner_id || self.is_admin(user.id).await?)
     }
@@ -216,10 +241,11 @@ impl Vault {
             .fetch_optional(self.pool())
             .await?
             .ok_or_else(|| not_found(format!("secret {id} was not found")))?;
-        let s = secret_row(&r)?;
+        let mut s = secret_row(&r)?;
         if !self.may_see(user, s.owner_id).await? {
             return Err(not_found(format!("secret {id} was not found")));
         }
+        s.folder_path = display_path(&self.folder_names().await?, &s.folder_id);
         Ok(s)
     }
 
@@ -236,16 +262,19 @@ impl Vault {
             sqlx::query(&format!("SELECT {SECRET_COLS} FROM {SECRET_FROM} ORDER BY f.path_key, s.title_key"))
                 .fetch_all(self.pool())
                 .await?;
+        let names = self.folder_names().await?;
         let sep = if separator.is_empty() { "/" } else { separator };
         let want = path.map(|p| fold(p.trim_matches(|c: char| sep.contains(c))).replace(sep, "/"));
         let title = title.map(fold);
         let mut out = Vec::new();
         for r in &rows {
-            let s = secret_row(r)?;
+            let mut s = secret_row(r)?;
+            let key = s.folder_path.clone();
+            s.folder_path = display_path(&names, &s.folder_id);
             let in_path = match &want {
                 None => true,
                 Some(p) if p.is_empty() => true,
-                Some(p) => s.folder_path == *p || s.folder_path.starts_with(&format!("{p}/")),
+                Some(p) => key == *p || key.starts_with(&format!("{p}/")),
             };
             let title_ok = title.as_ref().is_none_or(|t| fold(&s.title) == *t);
             if in_path && title_ok && self.may_see(user, s.owner_id).await? {
