@@ -74,7 +74,11 @@ pub fn run(
         let idp = idp::service::Idp::open(data, database_url, &base).await?;
         let tenant = idp.ensure_default_tenant().await?;
         let first_admin = create_first_admin(&idp, tenant.id).await?;
-        let app = router().merge(idp::web::router(idp.clone()));
+        let master = store::seal::MasterKey::for_data_dir(data)?;
+        let vault =
+            vault::Vault::open(idp.store.clone(), &master, std::sync::Arc::new(vault::SystemClock)).await?;
+        tokio::spawn(vault.clone().run_rotation_worker(std::time::Duration::from_secs(15)));
+        let app = router().merge(idp::web::router(idp.clone())).merge(vault::web::router(vault));
 
         println!("Portcullis is running at {base}/");
         println!("  data directory:   {}", data.display());
@@ -84,6 +88,7 @@ pub fn run(
         println!("  SAML endpoint:    {base}/{}/saml2", tenant.id);
         println!("  health check:     {base}/healthz");
         println!("  admin API:        {base}/api/v1/ (OpenAPI: {base}/api/v1/openapi.json)");
+        println!("  vault API:        {base}{}/", vault::web::BASE);
         if let Some(password) = first_admin {
             println!("First administrator, a Global Administrator (shown once; change it after signing in):");
             println!("  user name:        {FIRST_ADMIN}");
