@@ -309,6 +309,10 @@ pub struct SetSamlArgs {
     nameid_source: Option<String>,
     #[arg(long)]
     signing: Option<SigningArg>,
+    /// Signature algorithm: sha256 (the default), or sha1 only for a legacy app that accepts
+    /// nothing else.
+    #[arg(long, value_parser = ["sha256", "sha1"])]
+    signing_algorithm: Option<String>,
     /// Where the signing certificate's expiry notices go ("" clears it).
     #[arg(long)]
     notification_email: Option<String>,
@@ -679,6 +683,12 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
                     SigningArg::Response => SigningOption::Response,
                     SigningArg::Both => SigningOption::Both,
                 }),
+                signing_algorithm: a
+                    .signing_algorithm
+                    .as_deref()
+                    .map(str::parse::<idp::model::SigningAlgorithm>)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
                 notification_email: a.notification_email,
             };
             idp.set_saml(tenant, &a.app, changes).await?;

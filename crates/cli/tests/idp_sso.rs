@@ -764,6 +764,42 @@ fn disabled_app_gets_pcs7000112_and_no_response() {
     accept(&server, &sp, Some(&login.request_id), &form);
 }
 
+// ---------------------------------------------------------------- legacy SHA-1 signing
+
+/// Proves: an app set to SHA-1 (`set-saml --signing-algorithm sha1`, for a legacy SP that
+/// accepts nothing else) gets Responses signed with RSA-SHA1 over SHA-1 digests, and
+/// python3-saml and pysaml2 accept them; apps are SHA-256 until an administrator says so.
+#[test]
+fn sha1_signing_when_set_explicitly_is_accepted_by_python3_saml_and_pysaml2() {
+    let server = Server::start();
+    alice(&server);
+    let (entity, acs) = ("https://legacy.sp.test", "https://legacy.sp.test/acs");
+    let app = generic_app(&server, "Legacy SHA-1", entity, acs, ALICE);
+    let sp = Sp::new(Peer::Python3Saml, entity, acs, &server.metadata(&app));
+    let mut browser = Browser::new();
+    let (_, form) = sp_login(&server, &mut browser, &sp, None, None, ALICE);
+    assert!(form.xml().contains("xmldsig-more#rsa-sha256"), "SHA-256 by default:\n{}", form.xml());
+
+    server.cli(&[
+        "idp",
+        "app",
+        "set-saml",
+        "--app",
+        &app,
+        "--signing",
+        "both",
+        "--signing-algorithm",
+        "sha1",
+    ]);
+    let (login, form) = sp_login(&server, &mut browser, &sp, None, None, ALICE);
+    let xml = form.xml();
+    assert!(xml.contains("http://www.w3.org/2000/09/xmldsig#rsa-sha1"), "not RSA-SHA1:\n{xml}");
+    assert!(!xml.contains("rsa-sha256"), "a SHA-256 signature is left:\n{xml}");
+    accept(&server, &sp, Some(&login.request_id), &form);
+    let pysaml2 = Sp { peer: Peer::Pysaml2, ..sp.clone() };
+    accept(&server, &pysaml2, Some(&login.request_id), &form);
+}
+
 // ---------------------------------------------------------------- certificate rollover
 
 /// Proves certificate rollover: after `cert new` the metadata lists both

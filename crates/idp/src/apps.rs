@@ -5,8 +5,8 @@
 use crate::error::{IdpError, Result};
 use crate::gallery;
 use crate::model::{
-    AppConfig, ClaimRule, ClaimSource, GroupsClaim, Identifier, NameIdFormat, ReplyUrl, SigningOption,
-    SourceAttribute,
+    AppConfig, ClaimRule, ClaimSource, GroupsClaim, Identifier, NameIdFormat, ReplyUrl, SigningAlgorithm,
+    SigningOption, SourceAttribute,
 };
 use crate::service::{now, Idp};
 use saml::crypto::{Certificate, SigningKey};
@@ -35,6 +35,8 @@ pub struct SamlChanges {
     pub name_id_format: Option<NameIdFormat>,
     pub name_id_source: Option<SourceAttribute>,
     pub signing: Option<SigningOption>,
+    /// SHA-256 unless set to SHA-1 explicitly, for a legacy app that accepts nothing else.
+    pub signing_algorithm: Option<SigningAlgorithm>,
     /// Where certificate-expiry notices go ("" clears it).
     pub notification_email: Option<String>,
 }
@@ -242,6 +244,12 @@ impl Idp {
         }
         if let Some(s) = c.signing {
             config.signing = s;
+        }
+        if let Some(a) = c.signing_algorithm {
+            if a == SigningAlgorithm::Sha1 && config.signing_algorithm != a {
+                tracing::warn!(app = %app.id, "RSA-SHA1 signing turned on: SHA-1 is deprecated, use it only for an app that accepts nothing else");
+            }
+            config.signing_algorithm = a;
         }
         if let Some(mail) = none_if_empty(c.notification_email) {
             if let Some(m) = &mail {

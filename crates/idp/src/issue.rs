@@ -135,8 +135,7 @@ pub fn error_response(p: &ErrorParams<'_>, key: &SigningKey, cert: &Certificate)
 fn sign_options(algorithm: SigningAlgorithm) -> SignOptions {
     match algorithm {
         SigningAlgorithm::Sha256 => SignOptions::default(),
-        // aws-lc-rs offers no RSA-SHA1 signing, so this fails with
-        // SIG_SHA1_NOT_ALLOWED at signing time; kept so that the setting round-trips.
+        // Legacy apps only, set explicitly by an administrator (saml::legacy_sha1 signs).
         SigningAlgorithm::Sha1 => SignOptions {
             algorithm: SignatureAlgorithm::RsaSha1,
             digest: DigestAlgorithm::Sha1,
@@ -193,5 +192,24 @@ mod tests {
             assert_eq!(scd.recipient.as_deref(), Some("https://sp.example.com/acs"));
             assert!(a.conditions.unwrap().audience_allowed("https://sp.example.com"));
         }
+    }
+
+    /// An app set to SHA-1 gets RSA-SHA1 over a SHA-1 digest, which verifiers accept only
+    /// when they allow SHA-1; the default stays SHA-256.
+    #[test]
+    fn sha1_signing_only_when_set() {
+        let key = SigningKey::generate(2048).unwrap();
+        let cert = Certificate::self_signed(&key, "t", OffsetDateTime::now_utc(), 1).unwrap();
+        let certs = std::slice::from_ref(&cert);
+        let default = signed_response(&params(SigningOption::Response), &key, &cert).unwrap();
+        assert!(default.contains("xmldsig-more#rsa-sha256") && !default.contains("xmldsig#rsa-sha1"));
+        let legacy = ResponseParams { algorithm: SigningAlgorithm::Sha1, ..params(SigningOption::Response) };
+        let xml = signed_response(&legacy, &key, &cert).unwrap();
+        assert!(xml.contains("http://www.w3.org/2000/09/xmldsig#rsa-sha1"));
+        assert!(xml.contains("http://www.w3.org/2000/09/xmldsig#sha1"));
+        let refused = read_signed_response(&xml, certs, Want::SignedResponse, false).unwrap_err();
+        assert_eq!(refused.code(), "SIG_SHA1_NOT_ALLOWED");
+        let r = read_signed_response(&xml, certs, Want::SignedResponse, true).unwrap();
+        assert!(r.response_signed);
     }
 }

@@ -222,6 +222,19 @@ pub enum SigningAlgorithm {
     Sha1,
 }
 
+impl FromStr for SigningAlgorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sha256" | "sha-256" => Ok(Self::Sha256),
+            "sha1" | "sha-1" => Ok(Self::Sha1),
+            other => {
+                Err(format!("unknown signing algorithm {other:?}; use sha256 (or sha1 for a legacy app)"))
+            }
+        }
+    }
+}
+
 /// An entity ID of the app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identifier {

@@ -105,8 +105,8 @@ impl SignatureAlgorithm {
         }
     }
 
-    /// The padding scheme used to sign. SHA-1 is verify-only: we never produce
-    /// new SHA-1 signatures (aws-lc-rs does not offer it, and neither should we).
+    /// The padding scheme used to sign with aws-lc-rs. It offers no SHA-1 signing:
+    /// [`SigningKey::sign`] takes RSA-SHA1 through [`crate::legacy_sha1`] instead.
     fn signing(self) -> Result<&'static dyn sig::RsaEncoding> {
         match self {
             Self::RsaSha1 => Err(Error::Sha1NotAllowed("signing".into())),
@@ -204,8 +204,13 @@ impl SigningKey {
         self.pair.public_key().as_ref()
     }
 
-    /// Signs `message` (the digest is computed inside).
+    /// Signs `message` (the digest is computed inside). RSA-SHA1 is for legacy peers
+    /// only: callers choose it explicitly (the IdP only when an administrator sets it
+    /// for an app).
     pub fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
+        if alg == SignatureAlgorithm::RsaSha1 {
+            return crate::legacy_sha1::sign(&self.pkcs8, message);
+        }
         let mut out = vec![0u8; self.pair.public_modulus_len()];
         self.pair
             .sign(alg.signing()?, &SystemRandom::new(), message, &mut out)
@@ -437,10 +442,12 @@ mod tests {
     fn sign_and_verify() {
         let key = test_key();
         let cert = Certificate::self_signed(key, "t", OffsetDateTime::now_utc(), 1).unwrap();
-        assert_eq!(key.sign(SignatureAlgorithm::RsaSha1, b"x").unwrap_err().code(), "SIG_SHA1_NOT_ALLOWED");
-        for alg in
-            [SignatureAlgorithm::RsaSha256, SignatureAlgorithm::RsaSha384, SignatureAlgorithm::RsaSha512]
-        {
+        for alg in [
+            SignatureAlgorithm::RsaSha1,
+            SignatureAlgorithm::RsaSha256,
+            SignatureAlgorithm::RsaSha384,
+            SignatureAlgorithm::RsaSha512,
+        ] {
             let s = key.sign(alg, b"hello").unwrap();
             assert!(cert.verify(alg, b"hello", &s));
             assert!(!cert.verify(alg, b"hellO", &s));

@@ -103,6 +103,33 @@ fn xmlsec1_verifies_our_response_and_assertion_signatures() {
     );
 }
 
+/// RSA-SHA1 with a SHA-1 digest, the legacy combination an administrator may turn on for an
+/// app that accepts nothing else: libxmlsec1 verifies it, and our verifier accepts it only when
+/// SHA-1 is allowed.
+#[test]
+fn xmlsec1_verifies_our_legacy_rsa_sha1_signatures() {
+    use saml::crypto::{DigestAlgorithm, SignatureAlgorithm};
+    let f = fixture();
+    let legacy = SignOptions {
+        algorithm: SignatureAlgorithm::RsaSha1,
+        digest: DigestAlgorithm::Sha1,
+        ..SignOptions::default()
+    };
+    let signed = sign_element(&unsigned_response(), "_r1", &f.key, Some(&f.cert), &legacy).unwrap();
+    assert!(signed.contains("http://www.w3.org/2000/09/xmldsig#rsa-sha1"));
+    let good = f.write("ours-sha1.xml", &signed);
+    let out = xmlsec1_verify(&good, None);
+    assert!(out.status.success(), "xmlsec1 refused our RSA-SHA1 signature: {}", describe(&out));
+    let bad = f.write("ours-sha1-bad.xml", &tampered(&signed));
+    assert!(!xmlsec1_verify(&bad, None).status.success(), "xmlsec1 accepted a tampered RSA-SHA1 Response");
+
+    let doc = xml::parse(&signed, &Limits::MESSAGE).unwrap();
+    let certs = std::slice::from_ref(&f.cert);
+    let refused = dsig::verify(&doc, &VerifyOptions { certs, allow_sha1: false }).unwrap_err();
+    assert_eq!(refused.code(), "SIG_SHA1_NOT_ALLOWED");
+    assert_eq!(dsig::verify(&doc, &VerifyOptions { certs, allow_sha1: true }).unwrap().len(), 1);
+}
+
 #[test]
 fn signxml_and_python3_saml_and_xml_crypto_verify_our_signatures() {
     let f = fixture();

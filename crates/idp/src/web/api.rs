@@ -9,7 +9,7 @@
 use crate::apps::{CertFormat, PropertyChanges, SamlChanges};
 use crate::directory::{NewUser, UserChanges};
 use crate::error::IdpError;
-use crate::model::{AppConfig, GroupsClaim, NameIdFormat, SigningOption, SourceAttribute};
+use crate::model::{AppConfig, GroupsClaim, NameIdFormat, SigningAlgorithm, SigningOption, SourceAttribute};
 use crate::roles::{DirectoryRole, Permission, Principal};
 use crate::service::Idp;
 use axum::body::Bytes;
@@ -486,6 +486,7 @@ struct PutSaml {
     nameid_format: Option<String>,
     nameid_source: Option<String>,
     signing: Option<String>,
+    signing_algorithm: Option<String>,
     notification_email: Option<String>,
 }
 
@@ -506,6 +507,7 @@ async fn put_saml(
         name_id_format: parse::<NameIdFormat>(b.nameid_format)?,
         name_id_source: parse::<SourceAttribute>(b.nameid_source)?,
         signing: parse::<SigningOption>(b.signing)?,
+        signing_algorithm: parse::<SigningAlgorithm>(b.signing_algorithm)?,
         notification_email: b.notification_email,
     };
     let app = idp.set_saml(who.tenant, &id, changes).await?;
