@@ -141,7 +141,9 @@ impl SshRotator {
         let session = self.login(req, &functional.user, &functional.password, "functional account").await?;
 
         let uid = self.exec(req, &session, "id -u", b"", Stage::BeforeChange).await?;
-        let is_root = uid.exit == Some(0) && uid.output.trim() == "0";
+        // The last line: sshd may print a notice (e.g. "Could not chdir to home directory") first.
+        let is_root = uid.exit == Some(0)
+            && uid.output.lines().rev().map(str::trim).find(|l| !l.is_empty()) == Some("0");
         let line = Zeroizing::new(format!("{}:{}\n", req.account, req.new_password.as_str()));
         let outcome = if is_root {
             self.exec(req, &session, "chpasswd", line.as_bytes(), Stage::Change).await?

@@ -195,20 +195,33 @@ pub fn ssh_skip_reason() -> Option<&'static str> {
     None
 }
 
+/// Runs a command; retried a few times when it failed on the password-file lock, which tests
+/// running in parallel (useradd, chpasswd, userdel) may hold for a moment.
 fn run(cmd: &str, args: &[&str], stdin: Option<&str>) {
-    let mut child = Command::new(cmd)
-        .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e} (run scripts/install-test-deps)"));
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        use std::io::Write;
-        pipe.write_all(text.as_bytes()).expect("write stdin");
+    let mut last = String::new();
+    for _ in 0..10 {
+        let mut child = Command::new(cmd)
+            .args(args)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {cmd}: {e} (run scripts/install-test-deps)"));
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write;
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait");
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !last.contains("lock") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
-    let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    panic!("{cmd} {args:?} failed: {last}");
 }
 
 /// A throw-away Linux user; `userdel` (and its sudoers drop-in) when dropped, also on panic.
@@ -296,9 +309,16 @@ impl Drop for LinuxUser {
         // -f: a uid-0 alias shares its uid with every root process; never -r for it (no home).
         let args: Vec<&str> =
             if self.home.is_some() { vec!["-f", "-r", &self.name] } else { vec!["-f", &self.name] };
-        let ok = Command::new("userdel").args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status();
-        if !matches!(ok, Ok(s) if s.success()) {
-            eprintln!("warning: userdel {} failed; remove the user by hand", self.name);
+        // Retried: another test may hold the password-file lock for a moment.
+        for attempt in 0..10 {
+            let ok = Command::new("userdel").args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            if matches!(ok, Ok(s) if s.success()) {
+                break;
+            }
+            if attempt == 9 {
+                eprintln!("warning: userdel {} failed; remove the user by hand", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
     }
 }
