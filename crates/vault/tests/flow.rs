@@ -351,7 +351,30 @@ async fn secrets_safe_by_path(store: Store) {
     );
 }
 
+async fn rekey_rewraps_the_data_key(store: Store) {
+    let (v, _) = vault_on(store.clone(), rotate::Registry::builtin()).await;
+    let (api, _, _) = seed(&v).await;
+    let old = MasterKey::from_bytes([7; 32]);
+    let new = MasterKey::from_bytes([8; 32]);
+    vault::rekey(&store, &old, &new).await.unwrap();
+    // The running vault keeps working (it holds the data key), a new one opens with the new key.
+    let alice = v.user("alice").await.unwrap();
+    let Outcome::Created(r) = v.create_request(&alice, req(api, 5, ConflictOption::None)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(v.credential(&alice, r).await.unwrap().1.as_str(), PLANTED);
+    let clock = Arc::new(ManualClock::new(T0));
+    let reopened = Vault::open(store.clone(), &new, clock.clone()).await.unwrap();
+    assert_eq!(reopened.credential(&alice, r).await.unwrap().1.as_str(), PLANTED);
+    assert!(
+        Vault::open(store.clone(), &old, clock).await.is_err(),
+        "the old master key no longer opens the data key"
+    );
+}
+
 on_both_backends!(
+    rekey_rewraps_the_data_key,
     release_flow_and_negative_paths,
     failed_rotation_keeps_the_stored_password,
     oauth_and_sessions,
