@@ -196,6 +196,14 @@ impl SshRotator {
     /// `passwd` on a PTY, answering its prompts (current, new, retype).
     async fn run_own(&self, req: &RotationRequest) -> Result<(), RotateError> {
         let host = req.target.host.clone();
+        if req.current_password == req.new_password {
+            // "Is this password live?" (the vault's check of a pending password): `passwd` would
+            // refuse an unchanged password, and a login answers the question by itself.
+            let session =
+                self.login(req, &req.account, &req.new_password, "account's current password").await?;
+            let _ = session.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+            return Ok(());
+        }
         let session =
             self.login(req, &req.account, &req.current_password, "account's current password").await?;
         let outcome = self.passwd_dialogue(req, &session).await;

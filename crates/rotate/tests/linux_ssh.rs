@@ -262,3 +262,27 @@ async fn a_changed_host_key_is_refused_after_the_first_use() {
     // A fresh rotator (no memory of the first key) goes through.
     Registry::builtin().rotate(&second).await.expect("rotation with a new rotator");
 }
+
+/// The vault checks whether a pending password is already live by rotating with current = new.
+/// Without a functional account `passwd` would refuse an unchanged password, so that request is a
+/// plain login: Ok for the live password, PCR011 (nothing changed) for another.
+#[tokio::test]
+async fn current_equal_to_new_without_functional_account_proves_the_password() {
+    needs_root!();
+    let sshd = Sshd::start();
+    let account = LinuxUser::create("pcow", "Live-pw-26");
+    let registry = Registry::builtin();
+
+    registry
+        .rotate(&request("linux-ssh", sshd.port, &account.name, "Live-pw-26", "Live-pw-26", None))
+        .await
+        .expect("live");
+    let err = registry
+        .rotate(&request("linux-ssh", sshd.port, &account.name, "Other-pw-27", "Other-pw-27", None))
+        .await
+        .expect_err("not live");
+
+    assert_eq!(err.code(), "PCR011", "{err}");
+    assert!(!err.may_have_changed());
+    assert!(openssh_login_works(sshd.port, &account.name, "Live-pw-26"), "the password is unchanged");
+}
