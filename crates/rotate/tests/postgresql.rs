@@ -115,3 +115,31 @@ async fn a_functional_account_without_privilege_is_refused_and_the_old_password_
     pg.login("managed", "Managed-old-pw-4").await.expect("the old password still logs in").close().await.ok();
     assert_password_refused(pg.login("managed", "Managed-new-pw-5").await, "new password after refusal");
 }
+
+/// The vault's "is the pending password live?" request (current = new): without a functional
+/// account it succeeds exactly when that password logs in; with one it makes it live.
+#[tokio::test]
+async fn current_equal_to_new_proves_or_sets_the_pending_password() {
+    let pg = Pg::start().await;
+    pg.create_role("pending_acct", "Live-pw-1", "").await;
+    let registry = Registry::builtin();
+
+    registry
+        .rotate(&request("postgresql", pg.port, "pending_acct", "Live-pw-1", "Live-pw-1", None))
+        .await
+        .expect("live");
+    let err = registry
+        .rotate(&request("postgresql", pg.port, "pending_acct", "Pending-pw-2", "Pending-pw-2", None))
+        .await
+        .expect_err("not live");
+    assert_eq!(err.code(), "PCR011", "{err}");
+    assert!(pg.psql_login_works("pending_acct", "Live-pw-1"), "unchanged");
+
+    let functional = Some(("postgres", pg.super_password.as_str()));
+    registry
+        .rotate(&request("postgresql", pg.port, "pending_acct", "Pending-pw-2", "Pending-pw-2", functional))
+        .await
+        .expect("set through the functional account");
+    assert!(pg.psql_login_works("pending_acct", "Pending-pw-2"));
+    assert!(!pg.psql_login_works("pending_acct", "Live-pw-1"));
+}
