@@ -85,7 +85,9 @@ pub trait Rotator: Send + Sync {
     fn platform(&self) -> &'static str;
     /// Sets `new_password` on the target and proves it works (logs in with it). `Err` leaves the
     /// old one in place whenever the target allows knowing that; [`RotateError::may_have_changed`]
-    /// says whether the change may have happened.
+    /// says whether the change may have happened. With `current_password == new_password` the
+    /// request means "make sure this password is live" (set again through a functional account,
+    /// or only proven by a login without one).
     fn rotate<'a>(&'a self, req: &'a RotationRequest) -> RotateFuture<'a>;
 }
 
