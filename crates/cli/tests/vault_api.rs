@@ -251,6 +251,20 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     });
     let out = python("bips_flow.py", &cfg, &ca);
 
+    // Both TLS 1.2 and TLS 1.3 are offered.
+    let port = server.api_url.trim_start_matches("https://127.0.0.1:").split('/').next().unwrap().to_string();
+    for (limit, want) in [
+        ("maximum_version = ssl.TLSVersion.TLSv1_2", "TLSv1.2"),
+        ("minimum_version = ssl.TLSVersion.TLSv1_3", "TLSv1.3"),
+    ] {
+        let code = format!(
+            "import ssl, socket, sys\nctx = ssl.create_default_context(cafile=sys.argv[1])\nctx.{limit}\n\
+             with socket.create_connection(('127.0.0.1', {port})) as s:\n    with ctx.wrap_socket(s, server_hostname='127.0.0.1') as t:\n        print(t.version())"
+        );
+        let tls = Command::new(venv_bin("python")).args(["-c", &code]).arg(&ca).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&tls.stdout).trim(), want, "{}", describe(&tls));
+    }
+
     // The library's main flow, signed in with the API key.
     assert_eq!(out["signin_key_status"], 200, "{out}");
     assert_eq!(out["signin_key_user"], "alice");
