@@ -35,6 +35,33 @@ pub enum IdpCommand {
     /// Admin API tokens (`Authorization: Bearer pat_…`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Queue the certificate-expiry notices due now (the server does it every hour): a notice
+    /// goes to an app's notification address 60, 30, 7 and 1 days before its active signing
+    /// certificate ends, and once it has ended, each once.
+    Notify(NotifyArgs),
+    /// The e-mail outbox, newest first: queued, sent and failing messages (delivered by `up`
+    /// over SMTP when `[smtp]` is configured).
+    Outbox(OutboxArgs),
+}
+
+#[derive(Args)]
+pub struct NotifyArgs {
+    /// Check as of this instant (RFC 3339) instead of now: shows what would be due then.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct OutboxArgs {
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    /// Print the message bodies too.
+    #[arg(long)]
+    full: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -469,6 +496,8 @@ pub fn run(data: &Path, database_url: Option<&str>, cmd: IdpCommand) -> Result<E
             IdpCommand::Group(c) => group(&idp, tenant, c).await,
             IdpCommand::App(c) => app(&idp, tenant, c).await,
             IdpCommand::Signins(a) => signins(&idp, tenant, a).await,
+            IdpCommand::Notify(a) => notify(&idp, a).await,
+            IdpCommand::Outbox(a) => outbox(&idp, a).await,
             IdpCommand::Role(c) => role(&idp, tenant, c).await,
             IdpCommand::Token(c) => token(&idp, tenant, c).await,
         }?;
@@ -794,6 +823,64 @@ async fn cert(idp: &Idp, tenant: uuid::Uuid, c: CertCommand) -> Result<()> {
                 Some(p) => std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?,
                 None => std::io::stdout().write_all(&bytes)?,
             }
+        }
+    }
+    Ok(())
+}
+
+async fn notify(idp: &Idp, a: NotifyArgs) -> Result<()> {
+    let now = match &a.now {
+        Some(t) => saml::clock::parse_time("--now", t).map_err(|e| {
+            anyhow::anyhow!("--now {t:?}: {e} (use RFC 3339 in UTC, e.g. 2029-01-01T00:00:00Z)")
+        })?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let queued = idp.queue_certificate_notices(now).await?;
+    if a.json {
+        let v: Vec<_> = queued
+            .iter()
+            .map(|q| json!({"app_id": q.app_id, "cert_id": q.cert_id, "recipient": q.recipient, "days_left": q.days_left}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if queued.is_empty() {
+        println!("no notice due");
+    } else {
+        for q in &queued {
+            println!(
+                "queued for {}: app {} certificate {} ({} days left)",
+                q.recipient, q.app_id, q.cert_id, q.days_left
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn outbox(idp: &Idp, a: OutboxArgs) -> Result<()> {
+    let rows = idp.store.list_mail(a.limit).await?;
+    let at = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t).map(saml::clock::format_time).unwrap_or_default()
+    };
+    if a.json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|m| {
+                json!({"id": m.id, "created_at": at(m.created_at), "recipient": m.recipient, "subject": m.subject,
+                    "body": m.body, "status": if m.sent_at.is_some() { "sent" } else { "queued" },
+                    "sent_at": m.sent_at.map(at), "attempts": m.attempts, "last_error": m.last_error})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    for m in rows {
+        let status = match (m.sent_at, &m.last_error) {
+            (Some(t), _) => format!("sent {}", at(t)),
+            (None, Some(e)) => format!("queued, {} failed attempts, last: {e}", m.attempts),
+            (None, None) => "queued".into(),
+        };
+        println!("{}  to {}  {}  [{status}]", at(m.created_at), m.recipient, m.subject);
+        if a.full {
+            println!("{}\n", m.body);
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 mod config;
 mod idp_cmd;
 mod input;
+mod mail;
 mod saml_cmd;
 mod sp_cmd;
 mod summary;
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
     let data = cli.data.clone().or(file.data.clone()).unwrap_or_else(|| PathBuf::from("portcullis-data"));
     let database_url = cli.database_url.clone().or(file.database_url.clone());
     let result = match cli.command {
-        Command::Up(args) => up::run(&data, database_url.as_deref(), args, &file.up),
+        Command::Up(args) => up::run(&data, database_url.as_deref(), args, &file),
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),

@@ -47,8 +47,10 @@ pub fn run(
     data: &Path,
     database_url: Option<&str>,
     args: UpArgs,
-    file: &crate::config::UpConfig,
+    config: &crate::config::Config,
 ) -> Result<ExitCode> {
+    let file = &config.up;
+    let sender = config.smtp()?.map(|c| crate::mail::Sender::new(&c)).transpose()?;
     let listen: SocketAddr = match (args.listen, &file.listen) {
         (Some(l), _) => l,
         (None, Some(l)) => {
@@ -78,6 +80,7 @@ pub fn run(
         let vault =
             vault::Vault::open(idp.store.clone(), &master, std::sync::Arc::new(vault::SystemClock)).await?;
         tokio::spawn(vault.clone().run_rotation_worker(std::time::Duration::from_secs(15)));
+        tokio::spawn(crate::mail::run_worker(idp.clone(), sender));
         let app = router().merge(idp::web::router(idp.clone())).merge(vault::web::router(vault));
 
         println!("Portcullis is running at {base}/");

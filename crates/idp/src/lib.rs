@@ -13,6 +13,7 @@ pub mod issue;
 pub mod metadata;
 pub mod model;
 pub mod nameid;
+pub mod notify;
 pub mod password;
 pub mod roles;
 pub mod service;

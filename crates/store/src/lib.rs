@@ -13,6 +13,7 @@ mod apps;
 mod error;
 mod groups;
 pub mod model;
+mod outbox;
 mod row;
 pub mod seal;
 mod sessions;
@@ -217,12 +218,14 @@ static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
     (2, "admin", "0002_admin.sql"),
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
+    (6, "outbox", "0006_outbox.sql"),
 );
 static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "postgres": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
+    (6, "outbox", "0006_outbox.sql"),
 );
 
 /// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.

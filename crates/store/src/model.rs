@@ -137,6 +137,21 @@ pub struct SignIn {
     pub detail: Option<String>,
 }
 
+/// An e-mail in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub id: Uuid,
+    pub created_at: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// Messages with the same key are queued once.
+    pub dedup_key: Option<String>,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
 /// A browser session at the IdP. Only a hash of the cookie value is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {

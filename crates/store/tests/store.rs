@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use store::model::{Assignment, PrincipalKind, Session, SigningCert};
+use store::model::{Assignment, Mail, PrincipalKind, Session, SigningCert};
 use store::{SignInFilter, Store, StoreError};
 use uuid::Uuid;
 
@@ -34,6 +34,7 @@ on_both_backends!(
     concurrent_opposite_nestings_cannot_both_succeed,
     concurrent_activations_leave_exactly_one_active_cert,
     every_directory_write_moves_the_generation_and_sessions_do_not,
+    outbox_queues_once_per_key_and_records_delivery,
 );
 
 fn assert_code<T: std::fmt::Debug>(r: Result<T, StoreError>, code: &str) -> StoreError {
@@ -717,4 +718,40 @@ async fn every_directory_write_moves_the_generation_and_sessions_do_not(s: Store
     let dup = u.clone();
     assert!(s.create_user(&dup).await.is_err());
     assert_eq!(s.generation().await.unwrap(), g4, "a failed write does not move it");
+}
+
+/// The outbox queues a message once per dedup key (however many times, or nodes, notice the
+/// event), lists unsent ones oldest first, and records failed and successful deliveries.
+async fn outbox_queues_once_per_key_and_records_delivery(s: Store) {
+    let mail = |at: i64, key: Option<&str>| Mail {
+        id: Uuid::new_v4(),
+        created_at: at,
+        recipient: "ops@contoso.test".into(),
+        subject: format!("notice {at}"),
+        body: "body".into(),
+        dedup_key: key.map(str::to_string),
+        sent_at: None,
+        attempts: 0,
+        last_error: None,
+    };
+    let first = mail(10, Some("cert/1/60"));
+    assert!(s.enqueue_mail(&first).await.unwrap());
+    assert!(!s.enqueue_mail(&mail(11, Some("cert/1/60"))).await.unwrap(), "same key: queued once");
+    let keyless = mail(12, None);
+    assert!(s.enqueue_mail(&keyless).await.unwrap());
+    assert!(s.enqueue_mail(&mail(13, None)).await.unwrap(), "no key: no deduplication");
+    let unsent = s.unsent_mail(10).await.unwrap();
+    assert_eq!(unsent.iter().map(|m| m.created_at).collect::<Vec<_>>(), vec![10, 12, 13]);
+    assert_eq!(unsent[0], first);
+
+    s.mark_mail_failed(first.id, "connection refused").await.unwrap();
+    let again = s.unsent_mail(1).await.unwrap();
+    assert_eq!((again[0].attempts, again[0].last_error.as_deref()), (1, Some("connection refused")));
+    assert!(s.mark_mail_sent(first.id, 99).await.unwrap());
+    assert!(!s.mark_mail_sent(first.id, 100).await.unwrap(), "sent once");
+    assert_eq!(s.unsent_mail(10).await.unwrap().len(), 2);
+    let all = s.list_mail(10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let sent = all.iter().find(|m| m.id == first.id).unwrap();
+    assert_eq!((sent.sent_at, sent.attempts, sent.last_error.as_deref()), (Some(99), 2, None));
 }

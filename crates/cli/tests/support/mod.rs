@@ -65,6 +65,11 @@ impl Server {
     /// Starts `portcullis up --data DIR --listen 127.0.0.1:0` and reads the
     /// printed base URL, tenant and first administrator password.
     pub fn start() -> Server {
+        Server::start_with_env(&[])
+    }
+
+    /// [`Server::start`] with extra environment variables (e.g. `PORTCULLIS_SMTP_*`).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
@@ -73,6 +78,7 @@ impl Server {
             .arg("--data")
             .arg(&data)
             .args(["--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -543,7 +549,7 @@ impl Accepted {
     }
 }
 
-fn venv_python() -> PathBuf {
+pub fn venv_python() -> PathBuf {
     let py = repo_root().join("tests/interop/.venv/bin/python");
     if !py.exists() {
         missing("the Python peer venv (tests/interop/.venv with pysaml2 and python3-saml)");
