@@ -34,10 +34,15 @@ pub fn read_response(
     allow_sha1: bool,
     key: Option<&DecryptionKey>,
 ) -> Result<ReadResponse> {
-    let doc = xml::parse(xml_text, &Limits::MESSAGE)?;
-    let encrypted = doc.descendants().any(|n| xml::is_element(n, NS_SAML, "EncryptedAssertion"));
-    if !encrypted {
-        drop(doc);
+    // An element's name is always spelled out in the text (DTDs, hence entities in
+    // markup, are refused), so without this substring there is no EncryptedAssertion
+    // and the plain path need not parse twice.
+    let maybe_encrypted = xml_text.contains("EncryptedAssertion");
+    let doc = if maybe_encrypted { Some(xml::parse(xml_text, &Limits::MESSAGE)?) } else { None };
+    let encrypted = doc
+        .as_ref()
+        .is_some_and(|d| d.descendants().any(|n| xml::is_element(n, NS_SAML, "EncryptedAssertion")));
+    let Some(doc) = doc.filter(|_| encrypted) else {
         let r = read_signed_response(xml_text, certs, want, allow_sha1)?;
         return Ok(ReadResponse {
             response: r.response,
@@ -46,7 +51,7 @@ pub fn read_response(
             assertion_signed: r.assertion_signed,
             encrypted: false,
         });
-    }
+    };
 
     let root = doc.root_element();
     if !xml::is_element(root, NS_SAMLP, "Response") {
