@@ -175,6 +175,12 @@ impl Vault {
             return Err(invalid(format!("DurationMinutes must be between 1 and {max} for this account")));
         }
         let mut tx = self.store().vault_begin_write().await?;
+        // Serializes request creation per account: a row lock on PostgreSQL (SQLite's write lock
+        // is already held), so two concurrent requests cannot both see "no open request".
+        sqlx::query("UPDATE vault_accounts SET rotation_attempts = rotation_attempts WHERE id = $1")
+            .bind(account.id)
+            .execute(&mut *tx)
+            .await?;
         let open = sqlx::query(
             "SELECT id FROM vault_requests WHERE account_id = $1 AND user_id = $2 AND status IN ('pending', 'approved') \
              AND expires_at > $3 ORDER BY id DESC LIMIT 1",

@@ -373,7 +373,30 @@ async fn rekey_rewraps_the_data_key(store: Store) {
     );
 }
 
+async fn concurrent_requests_open_only_one(store: Store) {
+    let (v, _) = vault_on(store, rotate::Registry::builtin()).await;
+    let (api, _, _) = seed(&v).await;
+    let alice = v.user("alice").await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (v, alice) = (v.clone(), alice.clone());
+        tasks.push(tokio::spawn(
+            async move { v.create_request(&alice, req(api, 5, ConflictOption::None)).await },
+        ));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(Outcome::Created(_)) => created += 1,
+            Err(VaultError::Conflict(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 1, "exactly one of eight concurrent requests opens");
+}
+
 on_both_backends!(
+    concurrent_requests_open_only_one,
     rekey_rewraps_the_data_key,
     release_flow_and_negative_paths,
     failed_rotation_keeps_the_stored_password,
