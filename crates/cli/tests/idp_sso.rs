@@ -914,6 +914,9 @@ fn sign_in_logs_list_successes_and_failures_with_codes() {
     assert!(!for_bob.is_empty() && for_bob.iter().all(|r| r["upn"] == "bob@contoso.test"), "{for_bob:#?}");
     let codes: Vec<&str> = for_bob.iter().filter_map(|r| r["result"].as_str()).collect();
     assert!(codes.contains(&"PCS50126") && codes.contains(&"PCS50105"), "{codes:?}");
+    // One attempt, one line: Bob's password was right but the app refused him, so his log holds
+    // no success (the sign-in step does not log an app-less OK before the app's verdict).
+    assert_eq!(codes.len(), 2, "{for_bob:#?}");
 }
 
 // ---------------------------------------------------------------- regressions found by this suite

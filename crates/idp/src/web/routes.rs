@@ -314,7 +314,12 @@ async fn finish_sign_in(
         Ok(x) => x,
         Err(e) => return render(idp.fail(tenant, Some(&user), None, c, e).await),
     };
-    idp.log_sign_in(tenant, Some(&user), None, None, c, Ok(()), Uuid::new_v4()).await;
+    // One sign-in, one log line: when the browser goes on to an app, that step records the
+    // outcome with the app (OK, or why the app refused the user); only a sign-in to My Apps
+    // itself is recorded here.
+    if matches!(pending, Pending::MyApps) {
+        idp.log_sign_in(tenant, Some(&user), None, None, c, Ok(()), Uuid::new_v4()).await;
+    }
     // Continue what the browser was doing, with the new session.
     let mut c2 = c.clone();
     let token = cookie.split(';').next().unwrap_or("").to_string();
