@@ -149,3 +149,54 @@ fn the_decryption_key_debug_output_is_redacted() {
     let key = sp::DecryptionKey::load(&std::fs::read(corpus().join("keys/sp.key")).unwrap()).unwrap();
     assert_eq!(format!("{key:?}"), "DecryptionKey(RSA-2048, redacted)");
 }
+
+/// An Assertion that relies on the Response's `xmlns:saml` declaration (as IdPs that
+/// sign in place write it) is encrypted as it stands; after decryption it must parse
+/// and its signature verify in the namespace context of the EncryptedAssertion.
+#[test]
+fn a_decrypted_assertion_is_read_and_verified_in_the_context_of_the_encrypted_assertion() {
+    use saml::crypto::{Certificate, SigningKey};
+    use sp::xmlenc::{encrypt_assertion, ContentAlgorithm, EncryptionKey, KeyTransport};
+    let k = |n: &str| std::fs::read(corpus().join("keys").join(n)).unwrap();
+    let key = SigningKey::load(&k("idp.key")).unwrap();
+    let cert = Certificate::load(&k("idp.crt")).unwrap();
+    // The corpus's signed-response case, with the Assertion's own xmlns:saml removed.
+    let response = case("valid-signed-response.xml");
+    let without_sig = {
+        let a = response.find("<ds:Signature").unwrap();
+        let b = response.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+        format!("{}{}", &response[..a], &response[b..])
+    }
+    .replacen(
+        r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" "#,
+        "<saml:Assertion ",
+        1,
+    );
+    let signed_in_place =
+        saml::dsig::sign_element(&without_sig, "_a1", &key, Some(&cert), &saml::dsig::SignOptions::default())
+            .unwrap();
+    let a = signed_in_place.find("<saml:Assertion ").unwrap();
+    let b = signed_in_place.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let assertion_text = &signed_in_place[a..b];
+    assert!(!assertion_text.contains("xmlns:saml="), "the assertion inherits its prefix");
+    let to = EncryptionKey::from_certificate(&Certificate::load(&k("sp.crt")).unwrap()).unwrap();
+    let encrypted = encrypt_assertion(
+        assertion_text,
+        &to,
+        KeyTransport::RsaOaepSha256,
+        ContentAlgorithm::Aes256Gcm,
+        true,
+    )
+    .unwrap()
+    .replacen(
+        r#"<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">"#,
+        "<saml:EncryptedAssertion>",
+        1,
+    );
+    let xml = format!("{}{}{}", &signed_in_place[..a], encrypted, &signed_in_place[b..]);
+    let login = validate_response(&xml, &cfg_with_key(), Some("_req1"), &NOW).unwrap();
+    assert_eq!(login.name_id, "alice@example.com");
+    assert!(login.encrypted && login.assertion_signed);
+    // Standalone (no inherited prefix) the same plaintext would not even parse.
+    assert!(saml::xml::parse(assertion_text, &saml::xml::Limits::MESSAGE).is_err());
+}
