@@ -19,6 +19,7 @@ pub mod seal;
 mod sessions;
 mod settings;
 mod signins;
+pub mod sp;
 mod tenants;
 mod users;
 pub mod vault;
@@ -216,6 +217,7 @@ macro_rules! embed {
 static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "sqlite": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
+    (3, "sp", "0003_sp.sql"),
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
     (6, "outbox", "0006_outbox.sql"),
@@ -223,6 +225,7 @@ static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
 static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "postgres": (1, "directory", "0001_directory.sql"),
     (2, "admin", "0002_admin.sql"),
+    (3, "sp", "0003_sp.sql"),
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
     (6, "outbox", "0006_outbox.sql"),

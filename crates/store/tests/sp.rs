@@ -1,0 +1,242 @@
+//! The SP toolkit's records (`store::sp`), on SQLite and on PostgreSQL with the same body.
+
+mod common;
+
+use store::sp::{
+    AttributeNames, LocalUser, PendingRequest, Policy, Provider, SamlUser, SpApp, SpSession, SsoBinding,
+    GENERAL_MEMBERS, GENERAL_MEMBERS_PERMISSIONS,
+};
+use store::Store;
+use uuid::Uuid;
+
+on_both_backends!(
+    a_new_app_ships_the_general_members_policy,
+    providers_round_trip_and_names_and_idps_are_unique_per_app,
+    requests_are_taken_once_and_not_after_expiry,
+    assertion_ids_are_remembered_until_they_expire,
+    saml_users_link_local_users_and_record_logins,
+    groups_map_to_policies_and_unmap,
+    sessions_expire,
+);
+
+fn app(name: &str) -> SpApp {
+    SpApp {
+        id: Uuid::new_v4(),
+        name: name.into(),
+        base_url: format!("https://{name}.test"),
+        entity_id: None,
+        acs_url: Some(format!("https://{name}.test/custom/acs")),
+        signing_key_sealed: Some(vec![1, 2, 3]),
+        signing_cert: Some("PEM".into()),
+        encryption_key_sealed: None,
+        encryption_cert: None,
+        created_at: 100,
+    }
+}
+
+fn provider(app: Uuid, name: &str, entity: &str) -> Provider {
+    Provider {
+        id: Uuid::new_v4(),
+        app_id: app,
+        name: name.into(),
+        idp_entity_id: entity.into(),
+        sso_url: format!("{entity}/sso"),
+        sso_binding: SsoBinding::Redirect,
+        slo_url: Some(format!("{entity}/slo")),
+        signing_certs: vec!["AAAA".into(), "BBBB".into()],
+        metadata_url: None,
+        allow_idp_initiated: true,
+        sign_requests: false,
+        waiting_room: true,
+        email_domains: vec!["contoso.test".into()],
+        attributes: AttributeNames::default(),
+        default_policy_id: None,
+        created_at: 200,
+    }
+}
+
+async fn new_app(store: &Store, name: &str) -> SpApp {
+    let a = app(name);
+    store.sp_create_app(&a).await.expect("create app");
+    a
+}
+
+async fn a_new_app_ships_the_general_members_policy(store: Store) {
+    let a = new_app(&store, "crm").await;
+    assert_eq!(store.sp_app(a.id).await.expect("read app"), a);
+    assert_eq!(store.sp_app_by_name("crm").await.expect("by name"), Some(a.clone()));
+    let policies = store.sp_policies(a.id).await.expect("policies");
+    assert_eq!(policies.len(), 1);
+    assert_eq!(policies[0].name, GENERAL_MEMBERS);
+    assert_eq!(policies[0].permissions, GENERAL_MEMBERS_PERMISSIONS);
+    let dup = store.sp_create_app(&SpApp { id: Uuid::new_v4(), ..a.clone() }).await;
+    assert_eq!(dup.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    // The failed creation seeded nothing.
+    assert_eq!(store.sp_policies(a.id).await.expect("policies").len(), 1);
+}
+
+async fn providers_round_trip_and_names_and_idps_are_unique_per_app(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    store.sp_create_provider(&p).await.expect("create provider");
+    assert_eq!(store.sp_provider(p.id).await.expect("read"), p);
+    assert_eq!(store.sp_provider_by_name(a.id, "contoso").await.expect("by name"), Some(p.clone()));
+    assert_eq!(
+        store.sp_provider_by_entity_id(a.id, "https://idp.contoso.test").await.expect("by entity"),
+        Some(p.clone())
+    );
+    let same_name = provider(a.id, "CONTOSO", "https://other.test");
+    assert_eq!(store.sp_create_provider(&same_name).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    let same_idp = provider(a.id, "Other", "https://idp.contoso.test");
+    assert_eq!(store.sp_create_provider(&same_idp).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    let bad_list = Provider { signing_certs: vec!["A\nB".into()], ..provider(a.id, "X", "https://x.test") };
+    assert_eq!(store.sp_create_provider(&bad_list).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+
+    let general = store.sp_policy_by_name(a.id, GENERAL_MEMBERS).await.expect("policy").expect("seeded");
+    let mut changed = p.clone();
+    changed.signing_certs = vec!["CCCC".into()];
+    changed.sso_binding = SsoBinding::Post;
+    changed.default_policy_id = Some(general.id);
+    changed.attributes.email = "mail".into();
+    store.sp_update_provider(&changed).await.expect("update");
+    assert_eq!(store.sp_provider(p.id).await.expect("read"), changed);
+    assert_eq!(store.sp_providers(a.id).await.expect("list"), vec![changed]);
+}
+
+async fn requests_are_taken_once_and_not_after_expiry(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    store.sp_create_provider(&p).await.expect("provider");
+    let r = PendingRequest {
+        relay: "r1".into(),
+        request_id: "_id1".into(),
+        provider_id: p.id,
+        browser: "hash".into(),
+        return_url: "/".into(),
+        expires_at: 1000,
+    };
+    store.sp_put_request(&r).await.expect("put");
+    assert_eq!(store.sp_take_request("r1", 999).await.expect("take"), Some(r.clone()));
+    assert_eq!(store.sp_take_request("r1", 999).await.expect("take again"), None, "answered once");
+    store.sp_put_request(&PendingRequest { relay: "r2".into(), ..r.clone() }).await.expect("put");
+    assert_eq!(store.sp_take_request("r2", 1000).await.expect("take"), None, "expired");
+    assert_eq!(store.sp_take_request("r2", 1).await.expect("take"), None, "an expired take removes it");
+}
+
+async fn assertion_ids_are_remembered_until_they_expire(store: Store) {
+    assert!(store.sp_remember_assertion("_a", 100, 10).await.expect("first"));
+    assert!(!store.sp_remember_assertion("_a", 100, 50).await.expect("replay"));
+    assert!(!store.sp_remember_assertion("_a", 200, 99).await.expect("replay just before expiry"));
+    assert!(store.sp_remember_assertion("_a", 300, 100).await.expect("after expiry"));
+    assert!(!store.sp_remember_assertion("_a", 300, 150).await.expect("remembered again"));
+    assert_eq!(store.sp_purge_replay(300).await.expect("purge"), 1);
+    assert!(store.sp_remember_assertion("_a", 400, 150).await.expect("purged"));
+}
+
+async fn saml_users_link_local_users_and_record_logins(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    store.sp_create_provider(&p).await.expect("provider");
+    let local = LocalUser {
+        id: Uuid::new_v4(),
+        app_id: a.id,
+        username: "alice".into(),
+        first_name: "Alice".into(),
+        last_name: "Smith".into(),
+        email: "Alice@Contoso.test".into(),
+        created_at: 1,
+    };
+    store.sp_create_local_user(&local).await.expect("local user");
+    assert_eq!(
+        store.sp_unlinked_local_users_by_email(a.id, "alice@contoso.TEST").await.expect("by mail"),
+        vec![local.clone()]
+    );
+    assert!(store.sp_saml_users(a.id).await.expect("list").is_empty(), "pre-provisioned is not a SAML user");
+    let s = SamlUser {
+        id: Uuid::new_v4(),
+        provider_id: p.id,
+        name_id: "nid-1".into(),
+        local_user_id: local.id,
+        groups: vec!["g1".into()],
+        permissions: vec!["x".into()],
+        created_at: 5,
+        last_login_at: 5,
+    };
+    store.sp_create_saml_user(&s).await.expect("saml user");
+    assert_eq!(store.sp_saml_user(p.id, "nid-1").await.expect("read"), Some(s.clone()));
+    assert!(
+        store.sp_unlinked_local_users_by_email(a.id, "alice@contoso.test").await.expect("by mail").is_empty(),
+        "a linked user is no longer a candidate"
+    );
+    let dup = SamlUser { id: Uuid::new_v4(), ..s.clone() };
+    assert_eq!(store.sp_create_saml_user(&dup).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    store.sp_record_saml_login(s.id, &[], &["y".into()], 9).await.expect("login");
+    let after = store.sp_saml_user_by_id(s.id).await.expect("read");
+    assert_eq!((after.groups, after.permissions, after.last_login_at), (vec![], vec!["y".to_string()], 9));
+    let mut renamed = local.clone();
+    renamed.first_name = "Alicia".into();
+    store.sp_update_local_user(&renamed).await.expect("update");
+    let listed = store.sp_saml_users(a.id).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].1, renamed);
+}
+
+async fn groups_map_to_policies_and_unmap(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let admins =
+        Policy { id: Uuid::new_v4(), app_id: a.id, name: "Admins".into(), permissions: vec!["admin".into()] };
+    store.sp_create_policy(&admins).await.expect("policy");
+    let dup = Policy { id: Uuid::new_v4(), name: "ADMINS".into(), ..admins.clone() };
+    assert_eq!(store.sp_create_policy(&dup).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    assert_eq!(
+        store.sp_map_group(a.id, "g-unknown", admins.id).await.map_err(|e| e.code()),
+        Err("STORE_NOT_FOUND"),
+        "only available groups can be mapped"
+    );
+    store.sp_put_group(a.id, "g1", "Group One").await.expect("group");
+    assert!(store.sp_map_group(a.id, "g1", admins.id).await.expect("map"));
+    assert!(!store.sp_map_group(a.id, "g1", admins.id).await.expect("map twice"));
+    assert_eq!(
+        store.sp_groups(a.id).await.expect("groups"),
+        vec![("g1".to_string(), "Group One".to_string())]
+    );
+    assert_eq!(
+        store.sp_group_policies(a.id).await.expect("mappings"),
+        vec![("g1".to_string(), admins.clone())]
+    );
+    assert!(store.sp_unmap_group(a.id, "g1", admins.id).await.expect("unmap"));
+    assert!(store.sp_group_policies(a.id).await.expect("mappings").is_empty());
+}
+
+async fn sessions_expire(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    store.sp_create_provider(&p).await.expect("provider");
+    let local = LocalUser {
+        id: Uuid::new_v4(),
+        app_id: a.id,
+        username: "bob".into(),
+        first_name: "Bob".into(),
+        last_name: "B".into(),
+        email: "bob@contoso.test".into(),
+        created_at: 1,
+    };
+    store.sp_create_local_user(&local).await.expect("local");
+    let s = SamlUser {
+        id: Uuid::new_v4(),
+        provider_id: p.id,
+        name_id: "nid".into(),
+        local_user_id: local.id,
+        groups: vec![],
+        permissions: vec![],
+        created_at: 1,
+        last_login_at: 1,
+    };
+    store.sp_create_saml_user(&s).await.expect("saml");
+    let session =
+        SpSession { token_hash: "h".into(), saml_user_id: s.id, session_index: None, expires_at: 50 };
+    store.sp_create_session(&session).await.expect("session");
+    assert_eq!(store.sp_session("h", 49).await.expect("read"), Some(session));
+    assert_eq!(store.sp_session("h", 50).await.expect("read"), None);
+    assert!(store.sp_delete_session("h").await.expect("delete"));
+}
