@@ -29,7 +29,11 @@ use zeroize::Zeroizing;
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
@@ -50,7 +54,13 @@ impl Client {
         Client { tls, cookie: String::new(), buf: Vec::new() }
     }
 
-    async fn call(&mut self, method: &str, path: &str, auth: Option<&str>, body: Option<&str>) -> (u16, Vec<u8>) {
+    async fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Vec<u8>) {
         let mut req = format!("{method} /BeyondTrust/api/public/v3/{path} HTTP/1.1\r\nHost: localhost\r\n");
         if !self.cookie.is_empty() {
             req.push_str(&format!("Cookie: ASP.NET_SessionId={}\r\n", self.cookie));
@@ -59,7 +69,10 @@ impl Client {
             req.push_str(&format!("Authorization: {a}\r\n"));
         }
         let body = body.unwrap_or("");
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
         self.tls.write_all(req.as_bytes()).await.expect("write");
         // Headers.
         let head_end = loop {
@@ -76,7 +89,10 @@ impl Client {
             if let Some(v) = lower.strip_prefix("content-length:") {
                 len = v.trim().parse().unwrap_or(0);
             }
-            if let Some(v) = line.strip_prefix("set-cookie: ASP.NET_SessionId=").or_else(|| line.strip_prefix("Set-Cookie: ASP.NET_SessionId=")) {
+            if let Some(v) = line
+                .strip_prefix("set-cookie: ASP.NET_SessionId=")
+                .or_else(|| line.strip_prefix("Set-Cookie: ASP.NET_SessionId="))
+            {
                 self.cookie = v.split(';').next().unwrap_or("").to_string();
             }
         }
@@ -107,10 +123,17 @@ async fn main() {
     let t0 = Instant::now();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open_data_dir(dir.path()).await.expect("store");
-    let v = vault::Vault::open(store, &MasterKey::from_bytes([5; 32]), Arc::new(vault::SystemClock)).await.expect("vault");
-    v.create_system(NewSystem { name: "bench".into(), host: "10.0.0.1".into(), platform: "generic".into(), ..Default::default() })
+    let v = vault::Vault::open(store, &MasterKey::from_bytes([5; 32]), Arc::new(vault::SystemClock))
         .await
-        .expect("system");
+        .expect("vault");
+    v.create_system(NewSystem {
+        name: "bench".into(),
+        host: "10.0.0.1".into(),
+        platform: "generic".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("system");
     for i in 0..accounts {
         v.create_account(NewAccount {
             system: "bench".into(),
@@ -217,7 +240,8 @@ async fn main() {
     }
     all.sort();
     let n = all.len();
-    let pct = |p: f64| all.get(((n as f64 * p) as usize).min(n.saturating_sub(1))).copied().unwrap_or_default();
+    let pct =
+        |p: f64| all.get(((n as f64 * p) as usize).min(n.saturating_sub(1))).copied().unwrap_or_default();
     println!("vault-bench: {accounts} accounts, {clients} clients, {seconds} s, HTTPS (rustls), SQLite");
     println!("  setup:                       {:.1} s", setup.as_secs_f64());
     println!("  resident memory at idle:     {} MiB", idle_rss / 1024);
