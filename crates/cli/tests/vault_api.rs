@@ -393,3 +393,65 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
         assert!(!body.contains(PLANTED) && !body.contains(rotated), "{field} leaks a password: {body}");
     }
 }
+
+/// `vault rekey` re-wraps the data key: afterwards the vault opens with the new master key (the
+/// key file was replaced) and no longer with the old one, and the sealed functional-account
+/// password set through `vault system set` is still usable and never in clear on disk.
+#[test]
+fn rekey_and_functional_account_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    cli_ok(
+        &data,
+        &[
+            "vault",
+            "system",
+            "create",
+            "--name",
+            "pg",
+            "--host",
+            "127.0.0.1",
+            "--platform",
+            "postgresql",
+            "--port",
+            "5432",
+        ],
+        None,
+    );
+    cli_ok(
+        &data,
+        &["vault", "system", "set", "pg", "--functional-account", "postgres", "--functional-password-stdin"],
+        Some("Functional-Secret-66"),
+    );
+    let systems: Value =
+        serde_json::from_str(&cli_ok(&data, &["vault", "system", "list", "--json"], None)).unwrap();
+    assert_eq!(systems[0]["functional_user"], "postgres");
+    assert_eq!(systems[0]["has_functional_password"], true);
+    let old_key = std::fs::read_to_string(data.join("master.key")).unwrap();
+    let new_key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="; // base64 of 32 bytes
+    let out = cli_ok(&data, &["vault", "rekey"], Some(new_key));
+    assert!(out.contains("re-wrapped"), "{out}");
+    assert_eq!(std::fs::read_to_string(data.join("master.key")).unwrap().trim(), new_key);
+    cli_ok(&data, &["vault", "system", "list"], None);
+    let mut with_old = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    let refused = with_old
+        .arg("--data")
+        .arg(&data)
+        .args(["vault", "system", "list"])
+        .env("PORTCULLIS_MASTER_KEY", old_key.trim())
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "the old master key must no longer open the vault: {}",
+        describe(&refused)
+    );
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !contains(&bytes, "Functional-Secret-66"),
+            "a data file holds the functional password in clear"
+        );
+    }
+}
