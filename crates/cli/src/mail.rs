@@ -127,16 +127,14 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
-/// Runs forever: queues certificate-expiry notices every hour, and delivers the outbox every
-/// few seconds when a sender is configured.
+/// Runs forever: the IdP's hourly upkeep (certificate-expiry notices, expired sessions, old
+/// throttle entries), and delivery of the outbox every few seconds when a sender is configured.
 pub async fn run_worker(idp: idp::service::Idp, sender: Option<Sender>) {
     let mut last_check: Option<std::time::Instant> = None;
     loop {
         if last_check.is_none_or(|t| t.elapsed() >= CERTIFICATE_CHECK_INTERVAL) {
             last_check = Some(std::time::Instant::now());
-            if let Err(e) = idp.queue_certificate_notices(time::OffsetDateTime::now_utc()).await {
-                tracing::warn!(error = %e, "certificate-expiry check failed; will retry in an hour");
-            }
+            idp.hourly_maintenance(time::OffsetDateTime::now_utc()).await;
         }
         if let Some(sender) = &sender {
             if let Err(e) = sender.deliver(&idp.store).await {

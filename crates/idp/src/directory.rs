@@ -244,16 +244,16 @@ impl Idp {
         Ok(tag.as_ref().iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// Checks a TOTP code; each time step signs in at most once per user.
-    pub(crate) fn check_otp(&self, user: &User, code: &str) -> bool {
+    /// Checks a TOTP code; each time step signs in at most once per user, on any node (the
+    /// step is claimed in the store).
+    pub(crate) async fn check_otp(&self, user: &User, code: &str) -> bool {
         let Ok(Some(secret)) = self.totp_secret(user) else { return false };
         let Some(step) = crate::totp::verify(&secret, now(), code) else { return false };
-        let mut used = self.otp_used.lock().unwrap_or_else(|e| e.into_inner());
-        match used.get(&user.id) {
-            Some(last) if *last >= step => false,
-            _ => {
-                used.insert(user.id, step);
-                true
+        match self.store.claim_totp_step(user.id, step).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record the TOTP step; refusing the code");
+                false
             }
         }
     }

@@ -2,7 +2,7 @@
 //! 7 or 1 days of its end (or has ended), a notice goes to the app's notification address,
 //! once per certificate and threshold, through the outbox (see `store`'s outbox: the mail
 //! worker delivers it over SMTP when one is configured). The server runs the check at start
-//! and then every hour; `idp notify` runs it on demand.
+//! and then every hour ([`Idp::hourly_maintenance`]); `idp notify` runs it on demand.
 
 use crate::error::Result;
 use crate::service::Idp;
@@ -32,6 +32,24 @@ pub struct QueuedNotice {
 }
 
 impl Idp {
+    /// The server's hourly upkeep: queue the certificate-expiry notices due, drop expired
+    /// sessions and sign-in throttle entries idle for a day. Each part is logged and does not
+    /// stop the others.
+    pub async fn hourly_maintenance(&self, now: OffsetDateTime) {
+        if let Err(e) = self.queue_certificate_notices(now).await {
+            tracing::warn!(error = %e, "certificate-expiry check failed; will retry in an hour");
+        }
+        let t = now.unix_timestamp();
+        match self.store.purge_expired_sessions(t).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+        if let Err(e) = self.store.purge_lockouts(t - 86_400).await {
+            tracing::warn!(error = %e, "could not purge the sign-in throttle");
+        }
+    }
+
     /// Queues the certificate-expiry notices due at `now` that were not queued before, in
     /// every tenant; returns them.
     pub async fn queue_certificate_notices(&self, now: OffsetDateTime) -> Result<Vec<QueuedNotice>> {
@@ -41,8 +59,8 @@ impl Idp {
                 let config = crate::apps::config_of(&app)?;
                 let Some(recipient) = config.notification_email.clone() else { continue };
                 let Some(cert) = self.store.active_signing_cert(app.id).await? else { continue };
-                let not_after = OffsetDateTime::from_unix_timestamp(cert.not_after)
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+                let not_after =
+                    OffsetDateTime::from_unix_timestamp(cert.not_after).unwrap_or(OffsetDateTime::UNIX_EPOCH);
                 let days_left = (not_after - now).whole_days();
                 let Some(step) = threshold(days_left) else { continue };
                 let end = saml::clock::format_time(not_after);

@@ -6,7 +6,6 @@
 
 use crate::endpoints::TenantEndpoints;
 use crate::error::{IdpError, Result};
-use crate::web::security::Lockout;
 use std::path::Path;
 use std::sync::Arc;
 use store::model::Tenant;
@@ -23,7 +22,6 @@ pub(crate) type Cache<T> = Arc<std::sync::Mutex<std::collections::HashMap<Uuid, 
 pub struct Idp {
     pub store: Store,
     pub(crate) sealer: Sealer,
-    pub(crate) lockout: Arc<Lockout>,
     /// Unsealed signing keys by certificate ID: unsealing and parsing an RSA key
     /// costs more than signing with it. Entries for replaced certificates are
     /// never used again (lookups go through the store's active certificate).
@@ -36,8 +34,6 @@ pub struct Idp {
     pub(crate) directory_cache: Arc<crate::cache::DirectoryCache>,
     /// Group commit of the sign-in log.
     pub(crate) sign_in_writer: Arc<crate::signin_log::SignInWriter>,
-    /// The last TOTP time step each user signed in with (a code works once).
-    pub(crate) otp_used: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, i64>>>,
     base_url: String,
 }
 
@@ -77,8 +73,6 @@ impl Idp {
         Ok(Idp {
             store,
             sealer,
-            lockout: Arc::new(Lockout::default()),
-            otp_used: Arc::default(),
             signing_keys: Arc::default(),
             tenant_secrets: Arc::default(),
             known_tenants: Arc::default(),

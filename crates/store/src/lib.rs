@@ -21,6 +21,7 @@ mod settings;
 mod signins;
 pub mod sp;
 mod tenants;
+pub mod throttle;
 mod users;
 pub mod vault;
 
@@ -221,6 +222,7 @@ static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
     (6, "outbox", "0006_outbox.sql"),
+    (7, "throttle", "0007_throttle.sql"),
 );
 static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     "postgres": (1, "directory", "0001_directory.sql"),
@@ -229,6 +231,7 @@ static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
     (4, "vault", "0004_vault.sql"),
     (5, "change_counter", "0005_change_counter.sql"),
     (6, "outbox", "0006_outbox.sql"),
+    (7, "throttle", "0007_throttle.sql"),
 );
 
 /// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.

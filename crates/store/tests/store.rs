@@ -35,6 +35,8 @@ on_both_backends!(
     concurrent_activations_leave_exactly_one_active_cert,
     every_directory_write_moves_the_generation_and_sessions_do_not,
     outbox_queues_once_per_key_and_records_delivery,
+    lockouts_start_after_the_free_attempts_double_and_clear,
+    a_totp_step_is_claimed_once_per_user,
 );
 
 fn assert_code<T: std::fmt::Debug>(r: Result<T, StoreError>, code: &str) -> StoreError {
@@ -754,4 +756,37 @@ async fn outbox_queues_once_per_key_and_records_delivery(s: Store) {
     assert_eq!(all.len(), 3);
     let sent = all.iter().find(|m| m.id == first.id).unwrap();
     assert_eq!((sent.sent_at, sent.attempts, sent.last_error.as_deref()), (Some(99), 2, None));
+}
+
+/// Failures lock a key only after the free attempts, each further failure doubles the lock up
+/// to the maximum, a success clears it, and old entries are purged.
+async fn lockouts_start_after_the_free_attempts_double_and_clear(s: Store) {
+    let policy =
+        store::throttle::LockoutPolicy { free_attempts: 3, first_lock_seconds: 30, max_lock_seconds: 100 };
+    let now = 1_000;
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), None);
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), None);
+    assert_eq!(s.locked_until("t/u", now).await.unwrap(), None);
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), Some(now + 30));
+    assert_eq!(s.locked_until("t/u", now).await.unwrap(), Some(now + 30));
+    assert_eq!(s.locked_until("t/u", now + 30).await.unwrap(), None, "the lock ends");
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), Some(now + 60));
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), Some(now + 100), "capped");
+    assert_eq!(s.locked_until("t/other", now).await.unwrap(), None, "keys are separate");
+    s.clear_failed_sign_ins("t/u").await.unwrap();
+    assert_eq!(s.locked_until("t/u", now).await.unwrap(), None);
+    assert_eq!(s.record_failed_sign_in("t/u", now, &policy).await.unwrap(), None, "counting starts again");
+    assert_eq!(s.purge_lockouts(now + 1).await.unwrap(), 1);
+}
+
+/// A TOTP step is claimed once per user; an earlier step after a later one is refused.
+async fn a_totp_step_is_claimed_once_per_user(s: Store) {
+    let t = new_tenant(&s).await;
+    let u = new_user(&s, &t, "u@x").await;
+    let v = new_user(&s, &t, "v@x").await;
+    assert!(s.claim_totp_step(u.id, 100).await.unwrap());
+    assert!(!s.claim_totp_step(u.id, 100).await.unwrap(), "same step again");
+    assert!(!s.claim_totp_step(u.id, 99).await.unwrap(), "an earlier step");
+    assert!(s.claim_totp_step(v.id, 100).await.unwrap(), "per user");
+    assert!(s.claim_totp_step(u.id, 101).await.unwrap());
 }

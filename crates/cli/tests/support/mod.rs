@@ -70,7 +70,21 @@ impl Server {
 
     /// [`Server::start`] with extra environment variables (e.g. `PORTCULLIS_SMTP_*`).
     pub fn start_with_env(env: &[(&str, &str)]) -> Server {
+        Server::start_node(None, env)
+    }
+
+    /// A second `portcullis up` on this server's data directory: another node of the same
+    /// deployment (SQLite shared through WAL), with its own port and log.
+    pub fn second_node(&self) -> Server {
+        Server::start_node(Some(&self.data()), &[])
+    }
+
+    fn start_node(shared_data: Option<&Path>, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(shared) = shared_data {
+            std::os::unix::fs::symlink(shared, dir.path().join("data"))
+                .expect("link the shared data directory");
+        }
         let data = dir.path().join("data");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
         let mut child = portcullis()
@@ -108,6 +122,8 @@ impl Server {
                 break;
             }
         }
+        // A second node finds the first administrator in place and prints no password.
+        let password = if shared_data.is_some() { password.or(Some(String::new())) } else { password };
         let (Some(base), Some(tenant), Some(admin_password)) = (base, tenant, password) else {
             panic!("portcullis up did not print its base URL, tenant and first password:\n{seen}");
         };

@@ -187,7 +187,7 @@ async fn login_post(
     let username = form.get("username").map(|s| s.trim().to_string()).unwrap_or_default();
     let password = zeroize::Zeroizing::new(form.get("password").cloned().unwrap_or_default());
     let lock = lock_key(tenant, &username);
-    if let Some(secs) = idp.lockout.locked_for(&lock) {
+    if let Some(secs) = idp.locked_for(&lock).await {
         let e = IdpError::LockedOut(secs);
         let correlation = Uuid::new_v4();
         idp.log_sign_in(tenant, None, Some(&username), None, &c, Err(&e), correlation).await;
@@ -204,7 +204,7 @@ async fn login_post(
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            idp.lockout.failed(&lock);
+            idp.sign_in_failed(&lock).await;
             let e = IdpError::BadCredentials;
             idp.log_sign_in(tenant, None, Some(&username), None, &c, Err(&e), Uuid::new_v4()).await;
             return render(idp.login_page(tenant, &pending, None, Some(&e.to_string()), &username, &c));
@@ -227,7 +227,7 @@ async fn login_post(
         Ok(None) => {}
         Err(e) => return render(idp.fail(tenant, Some(&user), None, &c, e).await),
     }
-    idp.lockout.succeeded(&lock);
+    idp.sign_in_succeeded(&lock).await;
     finish_sign_in(&idp, tenant, &c, user, false, pending).await
 }
 
@@ -280,7 +280,7 @@ async fn otp_post(
         _ => return render(idp.login_page(tenant, &pending, None, None, "", &c)),
     };
     let lock = lock_key(tenant, &user.upn);
-    if let Some(secs) = idp.lockout.locked_for(&lock) {
+    if let Some(secs) = idp.locked_for(&lock).await {
         return render(otp_page(
             &idp,
             tenant,
@@ -291,13 +291,13 @@ async fn otp_post(
         ));
     }
     let code = form.get("otp").map(String::as_str).unwrap_or("");
-    if !idp.check_otp(&user, code) {
-        idp.lockout.failed(&lock);
+    if !idp.check_otp(&user, code).await {
+        idp.sign_in_failed(&lock).await;
         let e = IdpError::BadOtp;
         idp.log_sign_in(tenant, Some(&user), None, None, &c, Err(&e), Uuid::new_v4()).await;
         return render(otp_page(&idp, tenant, &c, &pending, &token, Some(&e.to_string())));
     }
-    idp.lockout.succeeded(&lock);
+    idp.sign_in_succeeded(&lock).await;
     finish_sign_in(&idp, tenant, &c, user, true, pending).await
 }
 

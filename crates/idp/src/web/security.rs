@@ -1,10 +1,9 @@
 //! Session tokens, CSRF protection and sign-in throttling.
 
+use crate::service::Idp;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use store::throttle::LockoutPolicy;
 
 /// 32 random bytes, base64url: session cookies, CSRF tokens, session indexes.
 pub fn random_token() -> String {
@@ -48,45 +47,38 @@ pub fn read_cookie<'h>(header: Option<&'h str>, name: &str) -> Option<&'h str> {
     header?.split(';').map(str::trim).find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Throttles password guessing per account: after `FREE_ATTEMPTS` failures in a
-/// row, each further failure locks the account for twice as long as the last
-/// (from 30 s up to 15 min). Success clears the count. Kept in memory, per
-/// node: a cluster lets an attacker try `nodes` times faster, which the
-/// doubling makes irrelevant.
-#[derive(Default)]
-pub struct Lockout {
-    state: Mutex<HashMap<String, (u32, Option<Instant>)>>,
-}
+/// Throttles password guessing per account: after 5 failures in a row, each further failure
+/// locks the account for twice as long as the last (from 30 s up to 15 min). Success clears the
+/// count. Kept in the store, so every node of a cluster counts the same failures.
+pub const LOCKOUT: LockoutPolicy =
+    LockoutPolicy { free_attempts: 5, first_lock_seconds: 30, max_lock_seconds: 900 };
 
-const FREE_ATTEMPTS: u32 = 5;
-const FIRST_LOCK: Duration = Duration::from_secs(30);
-const MAX_LOCK: Duration = Duration::from_secs(900);
-
-impl Lockout {
-    /// Seconds left on a lock for `key`, if locked.
-    pub fn locked_for(&self, key: &str) -> Option<u64> {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, until) = state.get(key)?;
-        let until = (*until)?;
-        let now = Instant::now();
-        (until > now).then(|| (until - now).as_secs().max(1))
-    }
-
-    /// Records a failure.
-    pub fn failed(&self, key: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = state.entry(key.to_string()).or_insert((0, None));
-        entry.0 += 1;
-        if entry.0 >= FREE_ATTEMPTS {
-            let doublings = (entry.0 - FREE_ATTEMPTS).min(10);
-            let lock = (FIRST_LOCK * 2u32.pow(doublings)).min(MAX_LOCK);
-            entry.1 = Some(Instant::now() + lock);
+impl Idp {
+    /// Seconds left on a lock for `key`, if locked. A store error is logged and counts as
+    /// locked for a minute (fail closed: a throttle that a broken database turns off is none).
+    pub async fn locked_for(&self, key: &str) -> Option<u64> {
+        let now = crate::service::now();
+        match self.store.locked_until(key, now).await {
+            Ok(until) => until.map(|u| u64::try_from(u - now).unwrap_or(1).max(1)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the sign-in throttle");
+                Some(60)
+            }
         }
     }
 
-    /// Records a success.
-    pub fn succeeded(&self, key: &str) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    /// Records a failed attempt for `key`.
+    pub async fn sign_in_failed(&self, key: &str) {
+        if let Err(e) = self.store.record_failed_sign_in(key, crate::service::now(), &LOCKOUT).await {
+            tracing::error!(error = %e, "cannot record a failed sign-in in the throttle");
+        }
+    }
+
+    /// Clears the failures of `key` after a successful sign-in.
+    pub async fn sign_in_succeeded(&self, key: &str) {
+        if let Err(e) = self.store.clear_failed_sign_ins(key).await {
+            tracing::error!(error = %e, "cannot clear the sign-in throttle");
+        }
     }
 }
 
@@ -116,16 +108,12 @@ mod tests {
     }
 
     #[test]
-    fn lockout_starts_after_free_attempts_and_success_clears() {
-        let l = Lockout::default();
-        for _ in 0..FREE_ATTEMPTS - 1 {
-            l.failed("u");
-        }
-        assert_eq!(l.locked_for("u"), None);
-        l.failed("u");
-        assert!(l.locked_for("u").unwrap() >= 29);
-        l.succeeded("u");
-        assert_eq!(l.locked_for("u"), None);
+    fn lockout_starts_after_free_attempts_and_doubles_to_the_cap() {
+        assert_eq!(LOCKOUT.lock_seconds(4), None);
+        assert_eq!(LOCKOUT.lock_seconds(5), Some(30));
+        assert_eq!(LOCKOUT.lock_seconds(6), Some(60));
+        assert_eq!(LOCKOUT.lock_seconds(10), Some(900));
+        assert_eq!(LOCKOUT.lock_seconds(u32::MAX), Some(900));
         assert_ne!(random_token(), random_token());
         assert_eq!(session_hash("x").len(), 64);
     }
