@@ -395,7 +395,45 @@ async fn concurrent_requests_open_only_one(store: Store) {
     assert_eq!(created, 1, "exactly one of eight concurrent requests opens");
 }
 
+async fn registration_requiring_the_user_password(store: Store) {
+    let (v, _) = vault_on(store, rotate::Registry::builtin()).await;
+    let pw = "p;w]d [x]; runas=eve";
+    v.create_user("carol", Some(pw), None).await.unwrap();
+    v.create_user("dave", None, None).await.unwrap();
+    let (_, key) = v
+        .create_registration(vault::admin::NewRegistration {
+            name: "strict".into(),
+            ip_rules: vec![IpRule::from_text("127.0.0.0/8").unwrap()],
+            token_minutes: 10,
+            user_password_required: true,
+        })
+        .await
+        .unwrap();
+    v.create_group("strict").await.unwrap();
+    v.set_group("strict", None, Some(Some("strict".into()))).await.unwrap();
+    v.add_member("strict", "carol").await.unwrap();
+    v.add_member("strict", "dave").await.unwrap();
+    let k = key.as_str();
+    let (u, _) = v.sign_in(&format!("PS-Auth key={k}; runas=carol; pwd=[{pw}];"), localhost()).await.unwrap();
+    assert_eq!(u.name, "carol", "a password holding ; ] [ and runas= still signs in");
+    for bad in [
+        format!("PS-Auth key={k}; runas=carol; pwd=[wrong];"),
+        format!("PS-Auth key={k}; runas=carol;"),
+        format!("PS-Auth key={k}; runas=dave; pwd=[];"),
+        format!("PS-Auth key={k}x; runas=carol; pwd=[{pw}];"),
+        format!("PS-Auth key={k}; pwd=[{pw}];"),
+    ] {
+        assert!(matches!(v.sign_in(&bad, localhost()).await, Err(VaultError::Unauthorized(_))), "{bad}");
+    }
+    v.set_registration("strict", Some(false), None, None, None).await.unwrap();
+    assert!(
+        v.sign_in(&format!("PS-Auth key={k}; runas=carol; pwd=[{pw}];"), localhost()).await.is_err(),
+        "inactive"
+    );
+}
+
 on_both_backends!(
+    registration_requiring_the_user_password,
     concurrent_requests_open_only_one,
     rekey_rewraps_the_data_key,
     release_flow_and_negative_paths,
