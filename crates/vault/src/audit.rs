@@ -7,10 +7,12 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use store::Store;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::crypto::sha256_hex;
 use crate::db::{int, opt_int, text};
-use crate::error::Result;
+use crate::error::{Result, VaultError};
 use crate::Vault;
 
 /// One event to record. `detail` must never hold a secret.
@@ -90,16 +92,11 @@ fn row(r: &AnyRow) -> Result<AuditRow> {
 }
 
 impl Vault {
-    /// Appends one event to the chain and returns once it is committed.
+    /// Appends one event to the chain and returns once it is committed. Concurrent callers are
+    /// written together (group commit: one transaction for all events waiting at that moment),
+    /// each still returning only after its row is committed.
     pub async fn audit(&self, e: Event<'_>) -> Result<()> {
-        let mut tx = self.store().vault_begin_write().await?;
-        // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
-        sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-        let head =
-            sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
-        let (last, prev) = (int(&head, "seq")?, text(&head, "hash")?);
-        let mut r = AuditRow {
-            seq: last + 1,
+        let row = Pending {
             at: self.now(),
             actor: e.actor.into(),
             action: e.action.into(),
@@ -107,33 +104,13 @@ impl Vault {
             source: e.source.into(),
             result: e.result.into(),
             detail: e.detail.into(),
-            prev_hash: prev.clone(),
-            hash: String::new(),
         };
-        r.hash = r.expected_hash(&prev);
-        sqlx::query(
-            "INSERT INTO vault_audit (seq, at, actor, action, account_id, source, result, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(r.seq)
-        .bind(r.at)
-        .bind(&r.actor)
-        .bind(&r.action)
-        .bind(r.account_id)
-        .bind(&r.source)
-        .bind(&r.result)
-        .bind(&r.detail)
-        .bind(&r.prev_hash)
-        .bind(&r.hash)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(r.seq)
-            .bind(&r.hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let (done, wait) = oneshot::channel();
+        let queue = self.audit_queue();
+        if queue.send((row, done)).is_err() {
+            return Err(lost());
+        }
+        wait.await.map_err(|_| lost())?
     }
 
     /// The last `limit` rows (newest last).
@@ -190,4 +167,97 @@ impl Vault {
         }
         Ok(Verdict::Intact { rows: expected_seq - 1 })
     }
+}
+
+/// An event waiting for the writer.
+pub(crate) struct Pending {
+    at: i64,
+    actor: String,
+    action: String,
+    account_id: Option<i64>,
+    source: String,
+    result: String,
+    detail: String,
+}
+
+pub(crate) type Queue = mpsc::UnboundedSender<(Pending, oneshot::Sender<Result<()>>)>;
+
+fn lost() -> VaultError {
+    VaultError::Store(store::StoreError::Database(
+        "the audit writer stopped (the server is shutting down): nothing was recorded".into(),
+    ))
+}
+
+/// Starts the writer of a vault's audit log; it ends when the vault (the queue) is dropped.
+pub(crate) fn start_writer(store: Store) -> Queue {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Pending, oneshot::Sender<Result<()>>)>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 512 {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let rows: Vec<&Pending> = batch.iter().map(|(p, _)| p).collect();
+            let outcome = write_batch(&store, &rows).await;
+            for (_, done) in batch {
+                let _ = done.send(match &outcome {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(VaultError::Store(store::StoreError::Database(e.to_string()))),
+                });
+            }
+        }
+    });
+    tx
+}
+
+/// Appends `rows` to the chain in one transaction.
+async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
+    let mut tx = store.vault_begin_write().await?;
+    // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
+    sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+    let head = sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    let (mut last, mut prev) = (int(&head, "seq")?, text(&head, "hash")?);
+    for p in rows {
+        let mut r = AuditRow {
+            seq: last + 1,
+            at: p.at,
+            actor: p.actor.clone(),
+            action: p.action.clone(),
+            account_id: p.account_id,
+            source: p.source.clone(),
+            result: p.result.clone(),
+            detail: p.detail.clone(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        r.hash = r.expected_hash(&prev);
+        sqlx::query(
+            "INSERT INTO vault_audit (seq, at, actor, action, account_id, source, result, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(r.seq)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(r.account_id)
+        .bind(&r.source)
+        .bind(&r.result)
+        .bind(&r.detail)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .execute(&mut *tx)
+        .await?;
+        last = r.seq;
+        prev = r.hash;
+    }
+    sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last)
+        .bind(&prev)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }

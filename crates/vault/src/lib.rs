@@ -82,6 +82,8 @@ struct Inner {
     hasher: crypto::Hasher,
     clock: Arc<dyn Clock>,
     rotators: rotate::Registry,
+    /// The audit writer's queue, started on first use (it needs the caller's runtime).
+    audit: std::sync::OnceLock<audit::Queue>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -130,7 +132,16 @@ impl Vault {
             }
         };
         let hasher = crypto::Hasher::new(&key);
-        Ok(Vault { inner: Arc::new(Inner { store, sealer, hasher, clock, rotators }) })
+        Ok(Vault {
+            inner: Arc::new(Inner {
+                store,
+                sealer,
+                hasher,
+                clock,
+                rotators,
+                audit: std::sync::OnceLock::new(),
+            }),
+        })
     }
 
     /// Opens the vault of a data directory (SQLite there, or `database_url`), with the master key
@@ -181,6 +192,10 @@ impl Vault {
 
     pub(crate) fn hasher(&self) -> &crypto::Hasher {
         &self.inner.hasher
+    }
+
+    pub(crate) fn audit_queue(&self) -> &audit::Queue {
+        self.inner.audit.get_or_init(|| audit::start_writer(self.inner.store.clone()))
     }
 
     pub(crate) fn rotators(&self) -> &rotate::Registry {

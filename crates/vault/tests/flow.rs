@@ -432,7 +432,36 @@ async fn registration_requiring_the_user_password(store: Store) {
     );
 }
 
+async fn concurrent_audit_events_form_one_chain(store: Store) {
+    let (v, _) = vault_on(store, rotate::Registry::builtin()).await;
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let v = v.clone();
+        tasks.push(tokio::spawn(async move {
+            let action = format!("concurrent{i}");
+            v.audit(vault::audit::Event {
+                actor: "t",
+                action: &action,
+                source: "test",
+                result: "ok",
+                ..Default::default()
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    // Every caller returned after its row was committed: all 60 are there, in one intact chain.
+    assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 60 });
+    let mut actions: Vec<String> = v.audit_rows(100).await.unwrap().into_iter().map(|r| r.action).collect();
+    actions.sort();
+    actions.dedup();
+    assert_eq!(actions.len(), 60);
+}
+
 on_both_backends!(
+    concurrent_audit_events_form_one_chain,
     registration_requiring_the_user_password,
     concurrent_requests_open_only_one,
     rekey_rewraps_the_data_key,
