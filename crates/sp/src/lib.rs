@@ -11,9 +11,16 @@
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod login;
+pub mod metadata;
+pub mod policy;
+pub mod providers;
+pub mod provision;
 pub mod read;
 pub mod replay;
+pub mod store_replay;
 pub mod validate;
+pub mod web;
 pub mod xmlenc;
 
 pub use config::{IdpTrust, SpConfig};

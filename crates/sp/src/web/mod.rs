@@ -1,0 +1,408 @@
+//! The SP's web side as an axum [`Router`]: `/saml/login` (SP-initiated),
+//! `/saml/acs` (HTTP-POST ACS: validation, one-time use in the store, JIT
+//! provisioning, policies, a local session), `/saml/metadata`, and a small
+//! signed-in landing page. Every ACS failure is a page with its code, and a log
+//! line with the same code.
+
+pub mod error;
+mod pages;
+
+use crate::login::{check_return_url, start_login, LoginStep, RequestSigner, SpEndpoints};
+use crate::metadata::{sp_metadata_xml, SpDescription};
+use crate::providers::trust;
+use crate::provision::provision;
+use crate::store_replay::StoreReplayCache;
+use crate::{accept_response, decode_response_input, DecryptionKey, SpConfig};
+use axum::extract::{Form, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+pub use error::{SiteError, SiteResult};
+use saml::crypto::{Certificate, SigningKey};
+use saml::Clock;
+use serde::Deserialize;
+use std::sync::Arc;
+use store::seal::Sealer;
+use store::sp::{Provider, SpApp, SpSession};
+use store::Store;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+/// The browser-binding cookie: ties an outstanding AuthnRequest to the browser that started it.
+pub const BROWSER_COOKIE: &str = "sp_browser";
+/// The local session cookie.
+pub const SESSION_COOKIE: &str = "sp_session";
+/// How long a local session lasts at most (the IdP's SessionNotOnOrAfter can shorten it).
+pub const SESSION_LIFETIME: Duration = Duration::hours(8);
+
+/// The AAD a sealed SP key of `app` is bound to (`use` is `signing` or `encryption`).
+pub fn key_aad(app: uuid::Uuid, use_: &str) -> String {
+    format!("sp/app/{app}/{use_}")
+}
+
+/// Gives the application a signing and an encryption key (RSA-2048, self-signed
+/// certificates for 3 years), sealed, unless it has them.
+pub async fn ensure_keys(
+    store: &Store,
+    app: &mut SpApp,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> SiteResult<()> {
+    let mut changed = false;
+    for use_ in ["signing", "encryption"] {
+        let (sealed, cert) = match use_ {
+            "signing" => (&mut app.signing_key_sealed, &mut app.signing_cert),
+            _ => (&mut app.encryption_key_sealed, &mut app.encryption_cert),
+        };
+        if sealed.is_some() && cert.is_some() {
+            continue;
+        }
+        let key = SigningKey::generate(2048)?;
+        let c = Certificate::self_signed(&key, &format!("{} SP {use_}", app.name), now, 3 * 365)?;
+        *sealed = Some(sealer.seal(key_aad(app.id, use_).as_bytes(), key.pkcs8_der())?);
+        *cert = Some(c.to_pem());
+        changed = true;
+    }
+    if changed {
+        store.sp_update_app(app).await?;
+    }
+    Ok(())
+}
+
+/// One application's SP site.
+pub struct Site {
+    store: Store,
+    app: SpApp,
+    signing: Option<(SigningKey, Certificate)>,
+    /// PKCS#8 of the decryption key (loaded per Response: `DecryptionKey` is not Clone).
+    decryption: Option<(Zeroizing<Vec<u8>>, Certificate)>,
+    clock: Arc<dyn Clock>,
+    allowed_return_origins: Vec<String>,
+    secure_cookies: bool,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("app", &self.app).finish_non_exhaustive()
+    }
+}
+
+impl Site {
+    /// Loads application `app` (its keys opened with `sealer`). Return URLs may
+    /// point at this site or at `allowed_return_origins`.
+    pub async fn load(
+        store: Store,
+        app: uuid::Uuid,
+        sealer: Option<&Sealer>,
+        clock: Arc<dyn Clock>,
+        allowed_return_origins: Vec<String>,
+    ) -> SiteResult<Site> {
+        let app = store.sp_app(app).await?;
+        let open = |use_: &str, sealed: &Option<Vec<u8>>, cert: &Option<String>| -> SiteResult<_> {
+            match (sealed, cert, sealer) {
+                (Some(sealed), Some(cert), Some(sealer)) => {
+                    let der = sealer.open(key_aad(app.id, use_).as_bytes(), sealed)?;
+                    let cert = Certificate::load(cert.as_bytes())?;
+                    Ok(Some((der, cert)))
+                }
+                (Some(_), _, None) => Err(SiteError::KeyUnusable(format!(
+                    "the {use_} key is sealed and no sealer was given: open the site with the data directory's key"
+                ))),
+                _ => Ok(None),
+            }
+        };
+        let signing = match open("signing", &app.signing_key_sealed, &app.signing_cert)? {
+            Some((der, cert)) => {
+                Some((SigningKey::load(&der).map_err(|e| SiteError::KeyUnusable(e.to_string()))?, cert))
+            }
+            None => None,
+        };
+        let decryption = open("encryption", &app.encryption_key_sealed, &app.encryption_cert)?;
+        let secure_cookies = app.base_url.starts_with("https://");
+        Ok(Site { store, app, signing, decryption, clock, allowed_return_origins, secure_cookies })
+    }
+
+    pub fn app(&self) -> &SpApp {
+        &self.app
+    }
+
+    /// The SP entity ID: the override, else `{base_url}/saml/metadata`.
+    pub fn entity_id(&self) -> String {
+        self.app.entity_id.clone().unwrap_or_else(|| format!("{}/saml/metadata", self.app.base_url))
+    }
+
+    /// The ACS URL: the override, else `{base_url}/saml/acs`.
+    pub fn acs_url(&self) -> String {
+        self.app.acs_url.clone().unwrap_or_else(|| format!("{}/saml/acs", self.app.base_url))
+    }
+
+    /// The SP metadata XML.
+    pub fn metadata_xml(&self) -> String {
+        sp_metadata_xml(&SpDescription {
+            entity_id: self.entity_id(),
+            acs_url: self.acs_url(),
+            slo_url: None,
+            signing_cert: self.signing.as_ref().map(|(_, c)| c.clone()),
+            encryption_cert: self.decryption.as_ref().map(|(_, c)| c.clone()),
+            want_assertions_signed: true,
+        })
+    }
+
+    fn cookie(&self, name: &str, value: &str, same_site: &str) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}")
+    }
+
+    async fn provider_for_login(&self, name: Option<&str>) -> SiteResult<Provider> {
+        match name.filter(|n| !n.is_empty()) {
+            Some(n) => self
+                .store
+                .sp_provider_by_name(self.app.id, n)
+                .await?
+                .ok_or_else(|| SiteError::ProviderUnknown(n.into())),
+            None => {
+                let mut all = self.store.sp_providers(self.app.id).await?;
+                match all.len() {
+                    1 => Ok(all.remove(0)),
+                    _ => Err(SiteError::ProviderUnknown(String::new())),
+                }
+            }
+        }
+    }
+
+    async fn login(&self, headers: &HeaderMap, q: LoginQuery) -> SiteResult<Response> {
+        let return_url = check_return_url(
+            q.r#return.as_deref().unwrap_or(""),
+            &self.app.base_url,
+            &self.allowed_return_origins,
+        )?;
+        let provider = self.provider_for_login(q.provider.as_deref()).await?;
+        let (browser, new_cookie) = match cookie_value(headers, BROWSER_COOKIE) {
+            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (v, false),
+            _ => (random_hex()?, true),
+        };
+        let signer = self.signing.as_ref().map(|(key, cert)| RequestSigner { key, cert });
+        let (entity_id, acs_url) = (self.entity_id(), self.acs_url());
+        let start = start_login(
+            &self.store,
+            &provider,
+            SpEndpoints { entity_id: &entity_id, acs_url: &acs_url },
+            &return_url,
+            &hash(&browser),
+            signer,
+            self.clock.now(),
+        )
+        .await?;
+        // The ACS is reached by a cross-site POST from the IdP: over https the binding cookie
+        // must be SameSite=None (with Secure) to come along; over plain http (development on one
+        // host) Lax is what browsers accept.
+        let same_site = if self.secure_cookies { "None" } else { "Lax" };
+        let mut resp = match start.step {
+            LoginStep::Redirect(url) => redirect(&url),
+            LoginStep::PostForm(html) => Html(html).into_response(),
+        };
+        if new_cookie {
+            set_cookie(&mut resp, &self.cookie(BROWSER_COOKIE, &browser, same_site));
+        }
+        no_store(&mut resp);
+        Ok(resp)
+    }
+
+    async fn acs(&self, headers: &HeaderMap, form: AcsForm) -> SiteResult<Response> {
+        let posted = form.saml_response.filter(|s| !s.is_empty()).ok_or(SiteError::FormMissingResponse)?;
+        let xml = decode_response_input(posted.as_bytes())?;
+        let now = self.clock.now();
+        let pending = match form.relay_state.as_deref().filter(|r| !r.is_empty()) {
+            Some(relay) => self.store.sp_take_request(relay, now.unix_timestamp()).await?,
+            None => None,
+        };
+        let (provider, request_id, return_url) = match pending {
+            Some(req) => {
+                let ours = cookie_value(headers, BROWSER_COOKIE).map(|c| hash(&c));
+                if ours.as_deref() != Some(req.browser.as_str()) {
+                    return Err(SiteError::BrowserMismatch);
+                }
+                (self.store.sp_provider(req.provider_id).await?, Some(req.request_id), req.return_url)
+            }
+            // No request of ours is outstanding: IdP-initiated (or a replay of a request already
+            // answered). The Issuer only picks which provider's keys to verify with; validation
+            // then checks it. An unsolicited login always lands on "/" (RelayState is not a URL).
+            None => {
+                let issuer = peek_issuer(&xml)?;
+                let provider = self
+                    .store
+                    .sp_provider_by_entity_id(self.app.id, &issuer)
+                    .await?
+                    .ok_or(SiteError::IssuerUnknown(issuer))?;
+                (provider, None, "/".to_string())
+            }
+        };
+        let mut cfg = SpConfig::new(self.entity_id(), self.acs_url(), trust(&provider)?);
+        cfg.allow_unsolicited = provider.allow_idp_initiated;
+        if let Some((der, _)) = &self.decryption {
+            cfg.decryption_key = Some(DecryptionKey::load(der)?);
+        }
+        let cache = StoreReplayCache::new(self.store.clone());
+        let login = accept_response(&xml, &cfg, request_id.as_deref(), self.clock.as_ref(), &cache).await?;
+        let user = provision(&self.store, &provider, &login, now.unix_timestamp()).await?;
+        let token = random_hex()?;
+        let mut expires = now + SESSION_LIFETIME;
+        if let Some(t) = login.session_not_on_or_after {
+            expires = expires.min(t);
+        }
+        self.store
+            .sp_create_session(&SpSession {
+                token_hash: hash(&token),
+                saml_user_id: user.saml_user.id,
+                session_index: login.session_index.clone(),
+                expires_at: expires.unix_timestamp(),
+            })
+            .await?;
+        tracing::info!(provider = %provider.name, user = %user.local_user.username,
+            first_login = user.first_login, "SAML login accepted");
+        let mut resp = redirect(&return_url);
+        set_cookie(&mut resp, &self.cookie(SESSION_COOKIE, &token, "Lax"));
+        Ok(resp)
+    }
+
+    async fn landing(&self, headers: &HeaderMap) -> SiteResult<Response> {
+        let providers = self.store.sp_providers(self.app.id).await?;
+        let now = self.clock.now().unix_timestamp();
+        let session = match cookie_value(headers, SESSION_COOKIE) {
+            Some(token) => self.store.sp_session(&hash(&token), now).await?,
+            None => None,
+        };
+        let Some(session) = session else {
+            return Ok(Html(pages::signed_out(&self.app.name, &providers)).into_response());
+        };
+        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
+        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
+        let provider = providers.iter().find(|p| p.id == saml_user.provider_id);
+        let mut resp = Html(pages::signed_in(&self.app.name, provider, &saml_user, &local)).into_response();
+        no_store(&mut resp);
+        Ok(resp)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    provider: Option<String>,
+    r#return: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// The router of `site`.
+pub fn router(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/", get(landing))
+        .route("/saml/login", get(login))
+        .route("/saml/acs", post(acs))
+        .route("/saml/metadata", get(metadata))
+        .with_state(site)
+}
+
+async fn landing(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    site.landing(&headers).await.unwrap_or_else(|e| error_page("", &e))
+}
+
+async fn login(State(site): State<Arc<Site>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    site.login(&headers, q).await.unwrap_or_else(|e| error_page("login", &e))
+}
+
+async fn acs(State(site): State<Arc<Site>>, headers: HeaderMap, Form(form): Form<AcsForm>) -> Response {
+    site.acs(&headers, form).await.unwrap_or_else(|e| error_page("acs", &e))
+}
+
+async fn metadata(State(site): State<Arc<Site>>) -> Response {
+    let mut resp = site.metadata_xml().into_response();
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    resp
+}
+
+/// The page of a failure: its code and message; logged with the same code.
+fn error_page(step: &str, e: &SiteError) -> Response {
+    let status = match e {
+        SiteError::Store(store::StoreError::Database(_) | store::StoreError::Sealed(_)) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        SiteError::FormMissingResponse | SiteError::ReturnUrlRefused(_) | SiteError::ProviderUnknown(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::FORBIDDEN,
+    };
+    tracing::warn!(step, code = e.code(), error = %e, "SP request refused");
+    let mut resp = (status, Html(pages::error(e.code(), &e.to_string()))).into_response();
+    no_store(&mut resp);
+    resp
+}
+
+fn redirect(url: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(url) {
+        resp.headers_mut().insert(LOCATION, v);
+    }
+    resp
+}
+
+fn set_cookie(resp: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+fn no_store(resp: &mut Response) {
+    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// The value of cookie `name` in the request.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// 256 random bits, hex.
+fn random_hex() -> SiteResult<String> {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| SiteError::KeyUnusable("no randomness available".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SHA-256 hex: only hashes of cookie values are stored.
+fn hash(value: &str) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Issuer of a Response, read without trusting it: only to choose the
+/// provider whose keys then verify it.
+fn peek_issuer(xml: &str) -> SiteResult<String> {
+    let doc = saml::xml::parse(xml, &saml::xml::Limits::MESSAGE)?;
+    let root = doc.root_element();
+    let issuer = saml::xml::child(root, saml::xml::NS_SAML, "Issuer")
+        .or_else(|| {
+            root.children()
+                .filter(|n| n.is_element())
+                .find(|n| n.tag_name().name() == "Assertion")
+                .and_then(|a| saml::xml::child(a, saml::xml::NS_SAML, "Issuer"))
+        })
+        .and_then(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    Ok(issuer)
+}

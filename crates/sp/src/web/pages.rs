@@ -1,0 +1,84 @@
+//! The few HTML pages of the SP site (no templates, everything escaped).
+
+use store::sp::{LocalUser, Provider, SamlUser};
+
+/// HTML-escapes text for element content and double-quoted attributes.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Query-component encoding for links.
+fn q(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body>\n{body}\n</body></html>\n",
+        esc(title)
+    )
+}
+
+pub(crate) fn error(code: &str, message: &str) -> String {
+    page(
+        "Sign-in failed",
+        &format!(
+            "<h1>Sign-in failed</h1>\n<p>Error code: <span class=\"code\">{}</span></p>\n<p class=\"message\">{}</p>\n\
+             <p><a href=\"/\">Back</a></p>",
+            esc(code),
+            esc(message)
+        ),
+    )
+}
+
+pub(crate) fn signed_out(app: &str, providers: &[Provider]) -> String {
+    let links: String = providers
+        .iter()
+        .map(|p| {
+            format!(
+                "<li><a href=\"/saml/login?provider={}\">Log in with {}</a></li>\n",
+                q(&p.name),
+                esc(&p.name)
+            )
+        })
+        .collect();
+    page(app, &format!("<h1>{}</h1>\n<p>You are not signed in.</p>\n<ul>\n{links}</ul>", esc(app)))
+}
+
+fn list(id: &str, items: &[String]) -> String {
+    let lis: String = items.iter().map(|i| format!("<li>{}</li>", esc(i))).collect();
+    format!("<ul id=\"{id}\">{lis}</ul>")
+}
+
+pub(crate) fn signed_in(app: &str, provider: Option<&Provider>, s: &SamlUser, u: &LocalUser) -> String {
+    page(
+        app,
+        &format!(
+            "<h1>{}</h1>\n<p>Signed in as <span id=\"username\">{}</span> through <span id=\"provider\">{}</span>.</p>\n\
+             <dl>\n<dt>First name</dt><dd id=\"first-name\">{}</dd>\n<dt>Last name</dt><dd id=\"last-name\">{}</dd>\n\
+             <dt>E-mail</dt><dd id=\"email\">{}</dd>\n<dt>NameID</dt><dd id=\"name-id\">{}</dd>\n</dl>\n\
+             <h2>Groups</h2>\n{}\n<h2>Effective permissions</h2>\n{}",
+            esc(app),
+            esc(&u.username),
+            esc(provider.map(|p| p.name.as_str()).unwrap_or("")),
+            esc(&u.first_name),
+            esc(&u.last_name),
+            esc(&u.email),
+            esc(&s.name_id),
+            list("groups", &s.groups),
+            list("permissions", &s.permissions),
+        ),
+    )
+}
