@@ -82,20 +82,25 @@ impl Platform {
 pub enum SystemCmd {
     /// Creates a managed system; prints its ID.
     Create {
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
         /// Host name or IP address.
         #[arg(long)]
         host: String,
+        /// Platform: picks the rotator (generic stores the password only).
         #[arg(long, value_enum, default_value = "generic")]
         platform: Platform,
+        /// Port (the platform's default when omitted).
         #[arg(long)]
         port: Option<u16>,
+        /// Workgroup or domain.
         #[arg(long)]
         workgroup: Option<String>,
     },
     /// Lists managed systems.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -103,10 +108,13 @@ pub enum SystemCmd {
     Set {
         /// The system's name or ID.
         system: String,
+        /// Host name or IP address.
         #[arg(long)]
         host: Option<String>,
+        /// Port (the platform's default when omitted).
         #[arg(long)]
         port: Option<u16>,
+        /// Workgroup or domain.
         #[arg(long)]
         workgroup: Option<String>,
         /// The functional (administrator) account that changes passwords on this system.
@@ -127,6 +135,7 @@ pub enum AccountCmd {
         /// The managed system's name or ID.
         #[arg(long)]
         system: String,
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
         /// Read the account's current password from standard input.
@@ -141,8 +150,10 @@ pub enum AccountCmd {
         /// The longest release allowed, in minutes. [default: 10080]
         #[arg(long)]
         max_release_minutes: Option<i64>,
+        /// The account's domain.
         #[arg(long)]
         domain: Option<String>,
+        /// Description.
         #[arg(long)]
         description: Option<String>,
         /// Generated password length (8-128). [default: 32]
@@ -160,6 +171,7 @@ pub enum AccountCmd {
         /// Only this system's accounts (name or ID).
         #[arg(long)]
         system: Option<String>,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -167,18 +179,25 @@ pub enum AccountCmd {
     Set {
         /// The account's ID, or its name with --system.
         account: String,
+        /// The managed system (name or ID).
         #[arg(long)]
         system: Option<String>,
+        /// Allow (true) or refuse (false) requests through the API.
         #[arg(long)]
         api_enabled: Option<bool>,
+        /// Rotate the password after every release (true or false).
         #[arg(long)]
         change_after_release: Option<bool>,
+        /// The longest release allowed, in minutes.
         #[arg(long)]
         max_release_minutes: Option<i64>,
+        /// Description.
         #[arg(long)]
         description: Option<String>,
+        /// Generated password length (8-128).
         #[arg(long)]
         password_length: Option<u16>,
+        /// Generated password classes, a subset of "luds" (lower, upper, digits, symbols).
         #[arg(long)]
         password_classes: Option<String>,
         /// Store a new current password read from standard input (the target is not changed).
@@ -190,7 +209,9 @@ pub enum AccountCmd {
     },
     /// Deletes a managed account.
     Delete {
+        /// The account's ID, or its name with --system.
         account: String,
+        /// The managed system (name or ID).
         #[arg(long)]
         system: Option<String>,
     },
@@ -200,27 +221,36 @@ pub enum AccountCmd {
 pub enum UserCmd {
     /// Creates a vault user; prints its ID.
     Create {
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
         /// Read the user's password (for PS-Auth pwd=[…]) from standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// E-mail address.
         #[arg(long)]
         email: Option<String>,
     },
+    /// Lists vault users.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Changes a user's password (standard input) or e-mail address.
     Set {
+        /// Its name or ID.
         name: String,
+        /// Read a new password from standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// E-mail address.
         #[arg(long)]
         email: Option<String>,
     },
+    /// Deletes one of the vault users.
     Delete {
+        /// Its name or ID.
         name: String,
     },
 }
@@ -229,58 +259,77 @@ pub enum UserCmd {
 pub enum GroupCmd {
     /// Creates a group; prints its ID.
     Create {
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
     },
+    /// Lists groups.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Attaches an access policy and/or an API registration ("none" detaches).
     Set {
+        /// Its name or ID.
         name: String,
+        /// Access policy (name or ID; "none" detaches).
         #[arg(long)]
         policy: Option<String>,
+        /// API registration (name or ID; "none" detaches).
         #[arg(long)]
         registration: Option<String>,
     },
+    /// Deletes one of the groups.
     Delete {
+        /// Its name or ID.
         name: String,
     },
     /// Adds a user to a group.
     AddMember {
+        /// The group (name or ID).
         #[arg(long)]
         group: String,
+        /// The vault user (name or ID).
         #[arg(long)]
         user: String,
     },
     /// Removes a user from a group.
     RemoveMember {
+        /// The group (name or ID).
         #[arg(long)]
         group: String,
+        /// The vault user (name or ID).
         #[arg(long)]
         user: String,
     },
     /// Grants a role on a scope: everything (default), a system (--system) or an account (--account ID).
     Grant {
+        /// The group (name or ID).
         #[arg(long)]
         group: String,
         /// Requestor, Requestor/Approver, Approver or Administrator.
         #[arg(long)]
         role: String,
+        /// Scope: one managed system (name or ID).
         #[arg(long, conflicts_with = "account")]
         system: Option<String>,
+        /// Scope: one managed account (ID).
         #[arg(long)]
         account: Option<i64>,
     },
     /// Revokes a role granted with `grant`.
     Revoke {
+        /// The group (name or ID).
         #[arg(long)]
         group: String,
+        /// Requestor, Requestor/Approver, Approver or Administrator.
         #[arg(long)]
         role: String,
+        /// Scope: one managed system (name or ID).
         #[arg(long, conflicts_with = "account")]
         system: Option<String>,
+        /// Scope: one managed account (ID).
         #[arg(long)]
         account: Option<i64>,
     },
@@ -290,6 +339,7 @@ pub enum GroupCmd {
 pub enum PolicyCmd {
     /// Creates an access policy; prints its ID.
     Create {
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
         /// Approvals needed (0 = auto-approve).
@@ -305,18 +355,25 @@ pub enum PolicyCmd {
         #[arg(long, default_value_t = 1440)]
         max_minutes: i64,
     },
+    /// Lists access policies.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     Set {
+        /// Its name or ID.
         name: String,
+        /// Approvals needed (0 = auto-approve).
         #[arg(long)]
         approvals: Option<i64>,
+        /// The longest release, in minutes.
         #[arg(long)]
         max_minutes: Option<i64>,
     },
+    /// Deletes one of the access policies.
     Delete {
+        /// Its name or ID.
         name: String,
     },
 }
@@ -325,6 +382,7 @@ pub enum PolicyCmd {
 pub enum RegistrationCmd {
     /// Creates an API registration; prints its ID, then its 128-character key (shown once).
     Create {
+        /// Name (unique, case-insensitive).
         #[arg(long)]
         name: String,
         /// IP rule: an address, FIRST-LAST, or a CIDR block (repeatable; none = any address).
@@ -337,29 +395,40 @@ pub enum RegistrationCmd {
         #[arg(long)]
         user_password_required: bool,
     },
+    /// Lists API registrations.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Changes a registration; --ip-rule replaces all rules (--clear-ip-rules removes them).
     Set {
+        /// Its name or ID.
         name: String,
+        /// Enable (true) or disable (false) the registration.
         #[arg(long)]
         active: Option<bool>,
+        /// IP rule: an address, FIRST-LAST or a CIDR block (repeatable; replaces all rules).
         #[arg(long = "ip-rule")]
         ip_rules: Vec<String>,
+        /// Remove every IP rule (any address may sign in).
         #[arg(long)]
         clear_ip_rules: bool,
+        /// Access token duration in minutes.
         #[arg(long)]
         token_minutes: Option<i64>,
+        /// Require the run-as user's password (pwd=[…]) at sign-in (true or false).
         #[arg(long)]
         user_password_required: Option<bool>,
     },
     /// Replaces the key; prints the new one (shown once).
     RotateKey {
+        /// Its name or ID.
         name: String,
     },
+    /// Deletes one of the API registrations.
     Delete {
+        /// Its name or ID.
         name: String,
     },
 }
@@ -368,14 +437,19 @@ pub enum RegistrationCmd {
 pub enum OauthCmd {
     /// Creates an OAuth client acting as a vault user; prints "CLIENT_ID CLIENT_SECRET" last.
     Create {
+        /// The vault user (name or ID).
         #[arg(long)]
         user: String,
     },
+    /// Lists OAuth clients.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
+    /// Deletes one of the OAuth clients.
     Delete {
+        /// The OAuth client ID.
         client_id: String,
     },
 }
@@ -387,6 +461,7 @@ pub enum RequestCmd {
         /// all, active, pending, denied, released, expired.
         #[arg(long)]
         status: Option<String>,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -401,6 +476,7 @@ pub struct ConnectSraArgs {
     /// The remote-access console's host.
     #[arg(long)]
     host: String,
+    /// The console's port.
     #[arg(long)]
     port: u16,
     /// The console's OAuth client ID.
@@ -420,8 +496,10 @@ pub enum AuditCmd {
     Verify,
     /// Shows the last rows.
     List {
+        /// How many of the newest rows.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
