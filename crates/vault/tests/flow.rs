@@ -122,6 +122,15 @@ async fn release_flow_and_negative_paths(store: Store) {
     let (v, clock) = vault_on(store, rotate::Registry::builtin()).await;
     let (api, hidden, key) = seed(&v).await;
     assert_eq!(key.len(), 128);
+    // connect-sra stored the broker's configuration (sealed), pointing at the new registration.
+    let broker = v.broker_config().await.unwrap().expect("broker configuration");
+    assert_eq!(
+        (broker.console_host.as_str(), broker.console_port, broker.release_minutes),
+        ("console.example", 443, 360)
+    );
+    assert_eq!(broker.api_key, key.as_str());
+    assert_eq!(broker.registration_id, v.registration(vault::admin::SRA_REGISTRATION).await.unwrap().id);
+    assert!(!format!("{broker:?}").contains(key.as_str()), "Debug hides the key");
 
     // Sign-in with the key as alice; mallory is outside the requesters group.
     let (alice, _session) =
