@@ -14,8 +14,8 @@ impl Store {
         &self.pool
     }
 
-    /// A write transaction for the vault's tables (takes SQLite's write lock up front, see
-    /// [`Store::begin_write`]).
+    /// A write transaction for the vault's tables, like the store's own: on SQLite it takes the
+    /// write lock up front (`BEGIN IMMEDIATE`).
     pub async fn vault_begin_write(&self) -> Result<Transaction<'static, Any>> {
         self.begin_write().await
     }
