@@ -1,0 +1,249 @@
+//! `portcullis sp demo`: the reference application of the SP toolkit. One SP
+//! application in its own data directory, one SAML provider from the IdP's
+//! metadata, policies and group mappings from the command line, and the `sp`
+//! crate's router (SP-initiated login, ACS, metadata, a landing page showing the
+//! signed-in user, their groups and effective permissions).
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use sp::providers::{create_provider, idp_facts, refresh_provider, MetadataSource, ProviderSettings};
+use sp::web::{ensure_keys, router, Site};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::sp::{AttributeNames, Policy, SpApp, SsoBinding, GENERAL_MEMBERS};
+use store::Store;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The binding of the AuthnRequest.
+#[derive(Clone, Copy, ValueEnum)]
+enum BindingArg {
+    Redirect,
+    Post,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Address to listen on (port 0: the system picks one; the real address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// The URL browsers reach the app at (no trailing slash); the SP entity ID is
+    /// {URL}/saml/metadata and the ACS URL {URL}/saml/acs. Default: http://ADDR.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// The IdP's metadata: a file, or an http:// URL (kept for refresh). Imported at every
+    /// start: a provider for that IdP is created, or refreshed (a certificate change is printed).
+    #[arg(long, value_name = "FILE_OR_URL")]
+    idp_metadata: String,
+    /// The application's name (the data directory can hold several).
+    #[arg(long, value_name = "NAME", default_value = "SP demo")]
+    name: String,
+    /// The provider's name, shown as "Log in with NAME".
+    #[arg(long, value_name = "NAME", default_value = "Portcullis")]
+    provider_name: String,
+    /// How the AuthnRequest travels to the IdP.
+    #[arg(long, value_enum, default_value = "redirect")]
+    sso_binding: BindingArg,
+    /// Sign AuthnRequests with the application's key (generated at first start).
+    #[arg(long)]
+    sign_requests: bool,
+    /// Accept IdP-initiated (unsolicited) Responses from this provider.
+    #[arg(long)]
+    allow_idp_initiated: bool,
+    /// An e-mail domain this IdP serves (repeatable), for discovery.
+    #[arg(long = "email-domain", value_name = "DOMAIN")]
+    email_domains: Vec<String>,
+    /// Which assertion attribute fills a user field: FIELD=ATTRIBUTE with FIELD one of
+    /// username, first-name, last-name, email, groups (repeatable). Defaults: Username,
+    /// FirstName, LastName, Email, Groups.
+    #[arg(long = "attribute", value_name = "FIELD=NAME")]
+    attributes: Vec<String>,
+    /// A group policy: NAME=PERMISSION[,PERMISSION…] (repeatable); created when missing.
+    #[arg(long = "policy", value_name = "NAME=PERMS")]
+    policies: Vec<String>,
+    /// Map an IdP group object ID to a policy: OBJECT_ID=POLICY (repeatable).
+    #[arg(long = "map-group", value_name = "OBJECT_ID=POLICY")]
+    map_groups: Vec<String>,
+    /// The policy every SAML user of this provider gets ("none" for no default policy).
+    #[arg(long, value_name = "POLICY", default_value = GENERAL_MEMBERS)]
+    default_policy: String,
+    /// An origin return URLs may point at besides this app's own (repeatable).
+    #[arg(long = "allow-return-origin", value_name = "URL")]
+    allow_return_origins: Vec<String>,
+}
+
+/// The data directory: the global `--data` (or PORTCULLIS_DATA). `sp_cmd::run` does not
+/// receive it, so it is read back from the same command line.
+fn data_dir() -> PathBuf {
+    <crate::Cli as clap::Parser>::parse().data.unwrap_or_else(|| PathBuf::from("portcullis-data"))
+}
+
+fn split_pair<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
+    match s.split_once('=') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim(), b.trim())),
+        _ => bail!("{what} {s:?} must be KEY=VALUE with both parts non-empty"),
+    }
+}
+
+fn attribute_names(args: &[String]) -> Result<AttributeNames> {
+    let mut names = AttributeNames::default();
+    for a in args {
+        let (field, name) = split_pair("--attribute", a)?;
+        let slot = match field {
+            "username" => &mut names.username,
+            "first-name" => &mut names.first_name,
+            "last-name" => &mut names.last_name,
+            "email" => &mut names.email,
+            "groups" => &mut names.groups,
+            other => bail!(
+                "--attribute {other:?}: the field must be username, first-name, last-name, email or groups"
+            ),
+        };
+        *slot = name.to_string();
+    }
+    Ok(names)
+}
+
+pub fn run(args: DemoArgs) -> Result<ExitCode> {
+    let data = data_dir();
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("creating the data directory {}", data.display()))?;
+    let attributes = attribute_names(&args.attributes)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(serve(&data, args, attributes))
+}
+
+async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}: pass another --listen ADDR:PORT", args.listen))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let base = args.base_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let base = base.trim_end_matches('/').to_string();
+
+    let store = Store::open_data_dir(data).await?;
+    let master = store::seal::MasterKey::for_data_dir(data)?;
+    let sealer = store::seal::Sealer::for_store(&store, &master).await?;
+    let now = OffsetDateTime::now_utc();
+
+    let mut app = match store.sp_app_by_name(&args.name).await? {
+        Some(mut app) => {
+            if app.base_url != base {
+                app.base_url = base.clone();
+                store.sp_update_app(&app).await?;
+            }
+            app
+        }
+        None => {
+            let app = SpApp {
+                id: Uuid::new_v4(),
+                name: args.name.clone(),
+                base_url: base.clone(),
+                entity_id: None,
+                acs_url: None,
+                signing_key_sealed: None,
+                signing_cert: None,
+                encryption_key_sealed: None,
+                encryption_cert: None,
+                created_at: now.unix_timestamp(),
+            };
+            store.sp_create_app(&app).await?;
+            app
+        }
+    };
+    ensure_keys(&store, &mut app, &sealer, now).await.map_err(site_err)?;
+
+    for p in &args.policies {
+        let (name, perms) = split_pair("--policy", p)?;
+        if store.sp_policy_by_name(app.id, name).await?.is_none() {
+            let permissions =
+                perms.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            store
+                .sp_create_policy(&Policy {
+                    id: Uuid::new_v4(),
+                    app_id: app.id,
+                    name: name.into(),
+                    permissions,
+                })
+                .await?;
+        }
+    }
+    for m in &args.map_groups {
+        let (object_id, policy) = split_pair("--map-group", m)?;
+        let Some(policy) = store.sp_policy_by_name(app.id, policy).await? else {
+            bail!("--map-group {m:?}: no policy named {policy:?} (create it with --policy)");
+        };
+        store.sp_put_group(app.id, object_id, object_id).await?;
+        store.sp_map_group(app.id, object_id, policy.id).await?;
+    }
+    let default_policy_id = match args.default_policy.as_str() {
+        "none" => None,
+        name => match store.sp_policy_by_name(app.id, name).await? {
+            Some(p) => Some(p.id),
+            None => bail!("--default-policy {name:?}: no such policy (create it with --policy)"),
+        },
+    };
+
+    let source = MetadataSource::file_or_url(&args.idp_metadata);
+    let binding = match args.sso_binding {
+        BindingArg::Redirect => SsoBinding::Redirect,
+        BindingArg::Post => SsoBinding::Post,
+    };
+    let (xml, _) = source.load().await.map_err(site_err)?;
+    let facts = idp_facts(&xml, None, binding).map_err(site_err)?;
+    let mut provider = match store.sp_provider_by_entity_id(app.id, &facts.entity_id).await? {
+        Some(existing) => {
+            let report = refresh_provider(&store, existing.id, Some(&source)).await.map_err(site_err)?;
+            if report.certificates_changed {
+                println!(
+                    "The IdP's signing certificates changed: added {:?}, removed {:?} (SHA-256)",
+                    report.added, report.removed
+                );
+            }
+            store.sp_provider(existing.id).await?
+        }
+        None => {
+            let mut settings = ProviderSettings::new(args.provider_name.clone());
+            settings.sso_binding = binding;
+            create_provider(&store, app.id, &MetadataSource::Text(xml), settings, now.unix_timestamp())
+                .await
+                .map_err(site_err)?
+        }
+    };
+    provider.name = args.provider_name.clone();
+    provider.sign_requests = args.sign_requests;
+    provider.allow_idp_initiated = args.allow_idp_initiated;
+    provider.email_domains = args.email_domains.iter().map(|d| d.trim().to_lowercase()).collect();
+    provider.attributes = attributes;
+    provider.default_policy_id = default_policy_id;
+    if let MetadataSource::Url(u) = &source {
+        provider.metadata_url = Some(u.clone());
+    }
+    store.sp_update_provider(&provider).await?;
+
+    let site = Site::load(
+        store.clone(),
+        app.id,
+        Some(&sealer),
+        Arc::new(saml::SystemClock),
+        args.allow_return_origins.clone(),
+    )
+    .await
+    .map_err(site_err)?;
+    println!("SP demo is running at {base}/");
+    println!("  application:      {} ({})", app.name, app.id);
+    println!("  provider:         {} ({})", provider.name, provider.idp_entity_id);
+    println!("  SP entity ID:     {}", site.entity_id());
+    println!("  ACS URL:          {}", site.acs_url());
+    println!("  SP metadata:      {base}/saml/metadata");
+    println!("Press Ctrl-C to stop.");
+    tracing::info!(listen = %bound, base_url = %base, "SP demo started");
+    axum::serve(listener, router(Arc::new(site))).await.context("HTTP server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn site_err(e: sp::web::SiteError) -> anyhow::Error {
+    anyhow::anyhow!("{e} ({})", e.code())
+}
