@@ -6,7 +6,8 @@
 //! everything queued meanwhile in one transaction. Under load a batch holds as many records as
 //! arrived during the previous commit, so the log keeps up with any rate the signer reaches.
 //!
-//! What that trades: a record reaches the database some 20 milliseconds after its response, not
+//! What that trades: a record reaches the database after its response (milliseconds when the
+//! server is quiet, up to 20 more under load), not
 //! before; a crash (not a clean stop) can lose the records of those last milliseconds. Readers in
 //! this process ([`Idp::flush_sign_ins`]) and a clean shutdown flush the queue first. When the
 //! queue is very long (the database stalls), a request writes synchronously instead, which
@@ -20,9 +21,12 @@ use store::Store;
 
 /// Queue length beyond which a request waits for the write itself (back-pressure).
 const MAX_QUEUED: usize = 20_000;
-/// How long a drain lets records gather before it writes: each commit costs about as much as a
-/// hundred inserts, so under load a short wait makes batches an order of magnitude larger.
+/// Under load (the previous batch held at least [`BUSY_BATCH`] records), how long a drain lets
+/// records gather before it writes: each commit costs about as much as a hundred inserts, so a
+/// short wait makes batches an order of magnitude larger. A quiet server writes at once, so a
+/// record is in the database milliseconds after its response.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+const BUSY_BATCH: usize = 4;
 
 #[derive(Default)]
 pub(crate) struct SignInWriter {
@@ -31,6 +35,8 @@ pub(crate) struct SignInWriter {
     writing: tokio::sync::Mutex<()>,
     /// Whether a drain task is scheduled or running.
     draining: AtomicBool,
+    /// The size of the last batch written (how busy the log is).
+    last_batch: std::sync::atomic::AtomicUsize,
 }
 
 impl SignInWriter {
@@ -49,7 +55,9 @@ impl SignInWriter {
 
     /// Writes until the queue is empty, then lets the next record schedule a new drain.
     async fn drain(&self, store: &Store) {
-        tokio::time::sleep(GATHER).await;
+        if self.last_batch.load(Ordering::Relaxed) >= BUSY_BATCH {
+            tokio::time::sleep(GATHER).await;
+        }
         let _writing = self.writing.lock().await;
         loop {
             let batch = self.take();
@@ -63,6 +71,7 @@ impl SignInWriter {
                 }
                 return;
             }
+            self.last_batch.store(batch.len(), Ordering::Relaxed);
             Self::write(store, &batch).await;
         }
     }
