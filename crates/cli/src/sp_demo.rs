@@ -12,10 +12,21 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use store::sp::{AttributeNames, Policy, SpApp, SsoBinding, GENERAL_MEMBERS};
+use store::sp::{AttributeNames, Policy, SpApp, SsoBinding, WantSigned, GENERAL_MEMBERS};
 use store::Store;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Which signature the ACS requires.
+#[derive(Clone, Copy, ValueEnum)]
+enum WantArg {
+    /// The samlp:Response must be signed.
+    SignedResponse,
+    /// The saml:Assertion itself must be signed.
+    SignedAssertion,
+    /// Either (SAML profiles 4.1.3.5); claims are read only from signed elements either way.
+    Either,
+}
 
 /// The binding of the AuthnRequest.
 #[derive(Clone, Copy, ValueEnum)]
@@ -49,6 +60,15 @@ pub struct DemoArgs {
     /// Sign AuthnRequests with the application's key (generated at first start).
     #[arg(long)]
     sign_requests: bool,
+    /// Which signature the ACS requires of this provider's Responses.
+    #[arg(long, value_enum, default_value = "either")]
+    want: WantArg,
+    /// Accept RSA-SHA1 signatures and SHA-1 digests (legacy IdPs only).
+    #[arg(long)]
+    allow_sha1: bool,
+    /// Clock skew allowed on every time window, in seconds.
+    #[arg(long, value_name = "N", default_value_t = saml::DEFAULT_SKEW.whole_seconds())]
+    skew_seconds: i64,
     /// Accept IdP-initiated (unsolicited) Responses from this provider.
     #[arg(long)]
     allow_idp_initiated: bool,
@@ -215,6 +235,16 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     provider.name = args.provider_name.clone();
     provider.sign_requests = args.sign_requests;
     provider.allow_idp_initiated = args.allow_idp_initiated;
+    provider.want_signed = match args.want {
+        WantArg::SignedResponse => WantSigned::Response,
+        WantArg::SignedAssertion => WantSigned::Assertion,
+        WantArg::Either => WantSigned::Either,
+    };
+    provider.allow_sha1 = args.allow_sha1;
+    if args.skew_seconds < 0 {
+        bail!("--skew-seconds must not be negative");
+    }
+    provider.skew_seconds = args.skew_seconds;
     provider.email_domains = args.email_domains.iter().map(|d| d.trim().to_lowercase()).collect();
     provider.attributes = attributes;
     provider.default_policy_id = default_policy_id;

@@ -11,7 +11,7 @@ use saml::crypto::Certificate;
 use saml::model::metadata::parse_metadata;
 use std::path::PathBuf;
 use std::time::Duration;
-use store::sp::{AttributeNames, Provider, SsoBinding};
+use store::sp::{AttributeNames, Provider, SsoBinding, WantSigned};
 use store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
@@ -115,6 +115,12 @@ pub struct ProviderSettings {
     /// The binding for the AuthnRequest; falls back to the other one when the
     /// metadata offers only that.
     pub sso_binding: SsoBinding,
+    /// Which signature the ACS requires.
+    pub want_signed: WantSigned,
+    /// Accept RSA-SHA1 (legacy IdPs only).
+    pub allow_sha1: bool,
+    /// Clock skew allowed on every time window, in seconds.
+    pub skew_seconds: i64,
     pub allow_idp_initiated: bool,
     pub sign_requests: bool,
     pub waiting_room: bool,
@@ -124,12 +130,15 @@ pub struct ProviderSettings {
 }
 
 impl ProviderSettings {
-    /// SP-initiated only over HTTP-Redirect, unsigned requests, no waiting room,
-    /// default attribute names.
+    /// SP-initiated only over HTTP-Redirect, unsigned requests, either signature
+    /// (no SHA-1), the default skew, no waiting room, default attribute names.
     pub fn new(name: impl Into<String>) -> Self {
         ProviderSettings {
             name: name.into(),
             sso_binding: SsoBinding::Redirect,
+            want_signed: WantSigned::Either,
+            allow_sha1: false,
+            skew_seconds: saml::DEFAULT_SKEW.whole_seconds(),
             allow_idp_initiated: false,
             sign_requests: false,
             waiting_room: false,
@@ -213,6 +222,9 @@ pub async fn create_provider(
         slo_url: facts.slo_url,
         signing_certs: facts.signing_certs,
         metadata_url: url,
+        want_signed: settings.want_signed,
+        allow_sha1: settings.allow_sha1,
+        skew_seconds: settings.skew_seconds,
         allow_idp_initiated: settings.allow_idp_initiated,
         sign_requests: settings.sign_requests,
         waiting_room: settings.waiting_room,

@@ -73,6 +73,34 @@ impl SsoBinding {
     }
 }
 
+/// Which signature the ACS requires of this provider's Responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WantSigned {
+    /// The Response or the Assertion (SAML profiles 4.1.3.5).
+    Either,
+    Response,
+    Assertion,
+}
+
+impl WantSigned {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WantSigned::Either => "either",
+            WantSigned::Response => "response",
+            WantSigned::Assertion => "assertion",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "either" => Ok(WantSigned::Either),
+            "response" => Ok(WantSigned::Response),
+            "assertion" => Ok(WantSigned::Assertion),
+            other => Err(corrupt("want_signed", other)),
+        }
+    }
+}
+
 /// Which assertion attribute fills which user field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeNames {
@@ -109,6 +137,11 @@ pub struct Provider {
     pub signing_certs: Vec<String>,
     /// Where the metadata came from, for refresh.
     pub metadata_url: Option<String>,
+    pub want_signed: WantSigned,
+    /// Accept RSA-SHA1 signatures and SHA-1 digests (legacy IdPs only).
+    pub allow_sha1: bool,
+    /// Clock skew allowed on every time window, in seconds.
+    pub skew_seconds: i64,
     pub allow_idp_initiated: bool,
     pub sign_requests: bool,
     pub waiting_room: bool,
@@ -219,7 +252,7 @@ fn app_from(row: &AnyRow) -> Result<SpApp> {
 }
 
 const PROVIDER_COLS: &str = "id, app_id, name, idp_entity_id, sso_url, sso_binding, slo_url, signing_certs, \
-                             metadata_url, allow_idp_initiated, sign_requests, waiting_room, email_domains, \
+                             metadata_url, want_signed, allow_sha1, skew_seconds, allow_idp_initiated, sign_requests, waiting_room, email_domains, \
                              attr_username, attr_first_name, attr_last_name, attr_email, attr_groups, \
                              default_policy_id, created_at";
 
@@ -234,6 +267,9 @@ fn provider_from(row: &AnyRow) -> Result<Provider> {
         slo_url: opt_text(row, "slo_url")?,
         signing_certs: split(&text(row, "signing_certs")?),
         metadata_url: opt_text(row, "metadata_url")?,
+        want_signed: WantSigned::parse(&text(row, "want_signed")?)?,
+        allow_sha1: boolean(row, "allow_sha1")?,
+        skew_seconds: int(row, "skew_seconds")?,
         allow_idp_initiated: boolean(row, "allow_idp_initiated")?,
         sign_requests: boolean(row, "sign_requests")?,
         waiting_room: boolean(row, "waiting_room")?,
@@ -376,7 +412,7 @@ impl Store {
         check_list("e-mail domain", &p.email_domains)?;
         let sql = format!(
             "INSERT INTO sp_providers ({PROVIDER_COLS}, name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         );
         sqlx::query(&sql)
             .bind(id(p.id))
@@ -388,6 +424,9 @@ impl Store {
             .bind(p.slo_url.as_deref())
             .bind(join(&p.signing_certs))
             .bind(p.metadata_url.as_deref())
+            .bind(p.want_signed.as_str())
+            .bind(p.allow_sha1)
+            .bind(p.skew_seconds)
             .bind(p.allow_idp_initiated)
             .bind(p.sign_requests)
             .bind(p.waiting_room)
@@ -427,7 +466,7 @@ impl Store {
              sso_binding = $6, slo_url = $7, signing_certs = $8, metadata_url = $9, allow_idp_initiated = $10, \
              sign_requests = $11, waiting_room = $12, email_domains = $13, attr_username = $14, \
              attr_first_name = $15, attr_last_name = $16, attr_email = $17, attr_groups = $18, \
-             default_policy_id = $19 WHERE id = $1",
+             default_policy_id = $19, want_signed = $20, allow_sha1 = $21, skew_seconds = $22 WHERE id = $1",
         )
         .bind(id(p.id))
         .bind(p.name.as_str())
@@ -448,6 +487,9 @@ impl Store {
         .bind(p.attributes.email.as_str())
         .bind(p.attributes.groups.as_str())
         .bind(p.default_policy_id.map(id))
+        .bind(p.want_signed.as_str())
+        .bind(p.allow_sha1)
+        .bind(p.skew_seconds)
         .execute(&self.pool)
         .await
         .map_err(|e| {

@@ -4,7 +4,7 @@ mod common;
 
 use store::sp::{
     AttributeNames, LocalUser, PendingRequest, Policy, Provider, SamlUser, SpApp, SpSession, SsoBinding,
-    GENERAL_MEMBERS, GENERAL_MEMBERS_PERMISSIONS,
+    WantSigned, GENERAL_MEMBERS, GENERAL_MEMBERS_PERMISSIONS,
 };
 use store::Store;
 use uuid::Uuid;
@@ -45,6 +45,9 @@ fn provider(app: Uuid, name: &str, entity: &str) -> Provider {
         slo_url: Some(format!("{entity}/slo")),
         signing_certs: vec!["AAAA".into(), "BBBB".into()],
         metadata_url: None,
+        want_signed: WantSigned::Either,
+        allow_sha1: false,
+        skew_seconds: 180,
         allow_idp_initiated: true,
         sign_requests: false,
         waiting_room: true,
@@ -98,6 +101,9 @@ async fn providers_round_trip_and_names_and_idps_are_unique_per_app(store: Store
     changed.sso_binding = SsoBinding::Post;
     changed.default_policy_id = Some(general.id);
     changed.attributes.email = "mail".into();
+    changed.want_signed = WantSigned::Assertion;
+    changed.allow_sha1 = true;
+    changed.skew_seconds = 0;
     store.sp_update_provider(&changed).await.expect("update");
     assert_eq!(store.sp_provider(p.id).await.expect("read"), changed);
     assert_eq!(store.sp_providers(a.id).await.expect("list"), vec![changed]);

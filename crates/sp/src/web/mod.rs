@@ -4,6 +4,8 @@
 //! signed-in landing page. Every ACS failure is a page with its code, and a log
 //! line with the same code.
 
+#[cfg(test)]
+mod corpus_tests;
 pub mod error;
 mod pages;
 
@@ -13,6 +15,7 @@ use crate::providers::trust;
 use crate::provision::provision;
 use crate::store_replay::StoreReplayCache;
 use crate::{accept_response, decode_response_input, DecryptionKey, SpConfig};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -25,7 +28,7 @@ use saml::Clock;
 use serde::Deserialize;
 use std::sync::Arc;
 use store::seal::Sealer;
-use store::sp::{Provider, SpApp, SpSession};
+use store::sp::{Provider, SpApp, SpSession, WantSigned};
 use store::Store;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -241,6 +244,13 @@ impl Site {
         };
         let mut cfg = SpConfig::new(self.entity_id(), self.acs_url(), trust(&provider)?);
         cfg.allow_unsolicited = provider.allow_idp_initiated;
+        cfg.allow_sha1 = provider.allow_sha1;
+        cfg.skew = Duration::seconds(provider.skew_seconds.max(0));
+        cfg.want = match provider.want_signed {
+            WantSigned::Either => crate::Want::Either,
+            WantSigned::Response => crate::Want::SignedResponse,
+            WantSigned::Assertion => crate::Want::SignedAssertion,
+        };
         if let Some((der, _)) = &self.decryption {
             cfg.decryption_key = Some(DecryptionKey::load(der)?);
         }
@@ -292,12 +302,28 @@ struct LoginQuery {
     r#return: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct AcsForm {
-    #[serde(rename = "SAMLResponse")]
     saml_response: Option<String>,
-    #[serde(rename = "RelayState")]
     relay_state: Option<String>,
+}
+
+impl AcsForm {
+    /// The POST binding's two fields; either given twice is refused (which one would count?).
+    fn from_fields(fields: Vec<(String, String)>) -> SiteResult<AcsForm> {
+        let mut form = AcsForm { saml_response: None, relay_state: None };
+        for (name, value) in fields {
+            let slot = match name.as_str() {
+                "SAMLResponse" => &mut form.saml_response,
+                "RelayState" => &mut form.relay_state,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(SiteError::Invalid(format!("the ACS form carries {name} more than once")));
+            }
+        }
+        Ok(form)
+    }
 }
 
 /// The router of `site`.
@@ -318,8 +344,19 @@ async fn login(State(site): State<Arc<Site>>, headers: HeaderMap, Query(q): Quer
     site.login(&headers, q).await.unwrap_or_else(|e| error_page("login", &e))
 }
 
-async fn acs(State(site): State<Arc<Site>>, headers: HeaderMap, Form(form): Form<AcsForm>) -> Response {
-    site.acs(&headers, form).await.unwrap_or_else(|e| error_page("acs", &e))
+async fn acs(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(fields)) => AcsForm::from_fields(fields),
+        Err(e) => Err(SiteError::Invalid(format!("the ACS form cannot be read ({e})"))),
+    };
+    match form {
+        Ok(form) => site.acs(&headers, form).await.unwrap_or_else(|e| error_page("acs", &e)),
+        Err(e) => error_page("acs", &e),
+    }
 }
 
 async fn metadata(State(site): State<Arc<Site>>) -> Response {
@@ -383,8 +420,9 @@ fn random_hex() -> SiteResult<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// SHA-256 hex: only hashes of cookie values are stored.
-fn hash(value: &str) -> String {
+/// SHA-256 hex: only hashes of cookie values are stored (a pending request's
+/// `browser` is this of the browser-binding cookie).
+pub fn hash(value: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

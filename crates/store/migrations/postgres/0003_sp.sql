@@ -39,6 +39,11 @@ CREATE TABLE sp_providers (
     slo_url TEXT,
     signing_certs TEXT NOT NULL,    -- base64 DER, one per line
     metadata_url TEXT,
+    -- Which signature the ACS requires ('either', 'response', 'assertion'), whether RSA-SHA1 is
+    -- accepted (legacy IdPs only) and the clock skew allowed on every time window.
+    want_signed TEXT NOT NULL CHECK (want_signed IN ('either', 'response', 'assertion')),
+    allow_sha1 BOOLEAN NOT NULL,
+    skew_seconds BIGINT NOT NULL,
     allow_idp_initiated BOOLEAN NOT NULL,
     sign_requests BOOLEAN NOT NULL,
     waiting_room BOOLEAN NOT NULL,

@@ -39,6 +39,11 @@ CREATE TABLE sp_providers (
     slo_url TEXT,
     signing_certs TEXT NOT NULL,    -- base64 DER, one per line
     metadata_url TEXT,
+    -- Which signature the ACS requires ('either', 'response', 'assertion'), whether RSA-SHA1 is
+    -- accepted (legacy IdPs only) and the clock skew allowed on every time window.
+    want_signed TEXT NOT NULL CHECK (want_signed IN ('either', 'response', 'assertion')),
+    allow_sha1 INTEGER NOT NULL,
+    skew_seconds INTEGER NOT NULL,
     allow_idp_initiated INTEGER NOT NULL,
     sign_requests INTEGER NOT NULL,
     waiting_room INTEGER NOT NULL,
