@@ -469,7 +469,29 @@ async fn concurrent_audit_events_form_one_chain(store: Store) {
     assert_eq!(actions.len(), 60);
 }
 
+async fn expiry_without_checkin_rotates_in_the_background_pass(store: Store) {
+    let (v, clock) = vault_on(store, rotate::Registry::builtin()).await;
+    let (api, _, _) = seed(&v).await;
+    let alice = v.user("alice").await.unwrap();
+    let Outcome::Created(r) = v.create_request(&alice, req(api, 2, ConflictOption::None)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(v.credential(&alice, r).await.unwrap().1.as_str(), PLANTED);
+    assert_eq!(v.rotation_pass().await.unwrap(), 0, "nothing is due while the release lasts");
+    clock.advance(2 * 60);
+    assert_eq!(v.rotation_pass().await.unwrap(), 1, "the expired release rotates the account");
+    assert_eq!(v.request(r).await.unwrap().status, vault::model::RequestStatus::Expired);
+    let Outcome::Created(r2) = v.create_request(&alice, req(api, 2, ConflictOption::None)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_ne!(v.credential(&alice, r2).await.unwrap().1.as_str(), PLANTED);
+    assert_eq!(v.rotation_pass().await.unwrap(), 0, "and only once");
+}
+
 on_both_backends!(
+    expiry_without_checkin_rotates_in_the_background_pass,
     concurrent_audit_events_form_one_chain,
     registration_requiring_the_user_password,
     concurrent_requests_open_only_one,
