@@ -16,6 +16,8 @@ pub enum IdpError {
     UnsupportedBinding(String),
     #[error("the request is addressed to {destination:?}, not to this endpoint {here:?}; import this tenant's metadata into the app")]
     WrongDestination { destination: String, here: String },
+    #[error("the request was issued at {issued}, outside the accepted window (now {now}, {minutes} minutes back, 3 minutes of skew); check the app server's clock, or the request was replayed")]
+    StaleRequest { issued: String, now: String, minutes: i64 },
     #[error("no application in this tenant has the identifier {0:?}; add it to the app's Basic SAML Configuration")]
     UnknownApp(String),
     #[error("the reply URL {url:?} in the request is not registered for app {app:?}; add it to the app's Reply URLs")]
@@ -81,6 +83,7 @@ impl IdpError {
         match self {
             MalformedRequest(_) => "PCS75005",
             WrongDestination { .. } => "PCS75006",
+            StaleRequest { .. } => "PCS75008",
             UnsupportedBinding(_) => "PCS75007",
             UnknownApp(_) => "PCS700016",
             ReplyUrlMismatch { .. } => "PCS50011",

@@ -212,6 +212,13 @@ impl Idp {
                 return self.fail(tenant, None, Some(app), ctx, e).await;
             }
         }
+        // A request is answered only while it is fresh (as Shibboleth's message lifetime does):
+        // checked when it arrives, not again when it resumes after the sign-in form.
+        if !fresh {
+            if let Err(e) = check_request_age(incoming.request.issue_instant, OffsetDateTime::now_utc()) {
+                return self.fail(tenant, None, Some(app), ctx, e).await;
+            }
+        }
         if let Some(binding) = &incoming.request.protocol_binding {
             if binding != saml::xml::BINDING_HTTP_POST {
                 let e = IdpError::UnsupportedBinding(binding.clone());
@@ -553,5 +560,41 @@ pub struct Answer<'a> {
     pub audience: Option<&'a str>,
 }
 
+/// How old an AuthnRequest may be when it arrives (plus the clock skew).
+pub const REQUEST_LIFETIME_MINUTES: i64 = 5;
+
+/// Refuses a request issued more than [`REQUEST_LIFETIME_MINUTES`] (plus skew) ago, or more
+/// than the skew in the future.
+fn check_request_age(issued: OffsetDateTime, now: OffsetDateTime) -> Result<()> {
+    let skew = saml::DEFAULT_SKEW;
+    let oldest = now - time::Duration::minutes(REQUEST_LIFETIME_MINUTES) - skew;
+    if issued < oldest || issued > now + skew {
+        return Err(IdpError::StaleRequest {
+            issued: saml::clock::format_time(issued),
+            now: saml::clock::format_time(now),
+            minutes: REQUEST_LIFETIME_MINUTES,
+        });
+    }
+    Ok(())
+}
+
 /// The cookie of the double-submit CSRF token.
 pub const CSRF_COOKIE: &str = "pcs_csrf";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_answered_while_fresh() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let minutes = |m: i64| time::Duration::minutes(m);
+        assert!(check_request_age(now, now).is_ok());
+        assert!(check_request_age(now - minutes(7), now).is_ok(), "5 minutes + 3 of skew");
+        assert!(check_request_age(now + minutes(2), now).is_ok(), "a fast app clock within the skew");
+        let old = check_request_age(now - minutes(9), now).unwrap_err();
+        assert_eq!(old.code(), "PCS75008");
+        assert!(old.to_string().contains("clock"), "{old}");
+        assert_eq!(check_request_age(now + minutes(4), now).unwrap_err().code(), "PCS75008");
+    }
+}
