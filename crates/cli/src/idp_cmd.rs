@@ -18,10 +18,10 @@ use zeroize::Zeroizing;
 
 #[derive(Subcommand)]
 pub enum IdpCommand {
-    /// Users: create, change, list.
+    /// Users: create, change, delete, list.
     #[command(subcommand)]
     User(UserCommand),
-    /// Security groups: create, add members, list.
+    /// Security groups: create, add and remove members, delete, list.
     #[command(subcommand)]
     Group(GroupCommand),
     /// Enterprise applications.
@@ -192,6 +192,13 @@ pub enum UserCommand {
         #[arg(long)]
         user: String,
     },
+    /// Delete a user with their memberships, assignments, roles, API tokens and sessions
+    /// (sign-in records stay). The last enabled Global Administrator cannot be deleted.
+    Delete {
+        /// UPN or object ID.
+        #[arg(long)]
+        user: String,
+    },
     /// List users.
     List {
         #[arg(long)]
@@ -219,6 +226,25 @@ pub enum GroupCommand {
         /// A group to nest (object ID or name).
         #[arg(long)]
         member_group: Option<String>,
+    },
+    /// Remove a user (or a nested group) from a group; its members lose what they had only
+    /// through that membership.
+    RemoveMember {
+        /// Group object ID or name.
+        #[arg(long)]
+        group: String,
+        /// User UPN or object ID.
+        #[arg(long, required_unless_present = "member_group", conflicts_with = "member_group")]
+        user: Option<String>,
+        /// A nested group to take out (object ID or name).
+        #[arg(long)]
+        member_group: Option<String>,
+    },
+    /// Delete a group with its memberships and app assignments.
+    Delete {
+        /// Group object ID or name.
+        #[arg(long)]
+        group: String,
     },
     /// List groups.
     List {
@@ -302,6 +328,23 @@ pub enum AppCommand {
         group: Option<String>,
         #[arg(long)]
         role: Option<String>,
+    },
+    /// Remove the assignment of a user or a group.
+    Unassign {
+        #[arg(long)]
+        app: String,
+        /// User UPN or object ID.
+        #[arg(long, required_unless_present = "group", conflicts_with = "group")]
+        user: Option<String>,
+        /// Group object ID or name.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Delete an app with its identifiers, signing certificates and assignments.
+    Delete {
+        /// App ID or name.
+        #[arg(long)]
+        app: String,
     },
     /// The federation metadata XML, on standard output.
     Metadata {
@@ -564,6 +607,10 @@ async fn user(idp: &Idp, tenant: uuid::Uuid, c: UserCommand) -> Result<()> {
         }
         UserCommand::TotpEnroll { user } => println!("{}", idp.enroll_totp(tenant, &user).await?.as_str()),
         UserCommand::TotpRemove { user } => idp.remove_totp(tenant, &user).await?,
+        UserCommand::Delete { user } => {
+            let u = idp.delete_user(tenant, &user).await?;
+            println!("user {} ({}) deleted", u.upn, u.id);
+        }
         UserCommand::List { json } => {
             let users = idp.store.list_users(tenant).await?;
             if json {
@@ -599,6 +646,15 @@ async fn group(idp: &Idp, tenant: uuid::Uuid, c: GroupCommand) -> Result<()> {
             (None, Some(g)) => idp.add_group_member(tenant, &group, &g, PrincipalKind::Group).await?,
             (None, None) => bail!("give --user or --member-group"),
         },
+        GroupCommand::RemoveMember { group, user, member_group } => match (user, member_group) {
+            (Some(u), _) => idp.remove_group_member(tenant, &group, &u, PrincipalKind::User).await?,
+            (None, Some(g)) => idp.remove_group_member(tenant, &group, &g, PrincipalKind::Group).await?,
+            (None, None) => bail!("give --user or --member-group"),
+        },
+        GroupCommand::Delete { group } => {
+            let g = idp.delete_group(tenant, &group).await?;
+            println!("group {} ({}) deleted", g.name, g.id);
+        }
         GroupCommand::List { json } => {
             let groups = idp.store.list_groups(tenant).await?;
             if json {
@@ -779,6 +835,15 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
             }
             (None, None) => bail!("give --user or --group"),
         },
+        AppCommand::Unassign { app, user, group } => match (user, group) {
+            (Some(u), _) => idp.unassign(tenant, &app, &u, PrincipalKind::User).await?,
+            (None, Some(g)) => idp.unassign(tenant, &app, &g, PrincipalKind::Group).await?,
+            (None, None) => bail!("give --user or --group"),
+        },
+        AppCommand::Delete { app } => {
+            let a = idp.delete_app(tenant, &app).await?;
+            println!("app {} ({}) deleted", a.name, a.id);
+        }
         AppCommand::Metadata { app } => print!("{}", idp.app_metadata(tenant, &app).await?),
         AppCommand::Cert(c) => cert(idp, tenant, c).await?,
     }

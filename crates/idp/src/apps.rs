@@ -563,6 +563,40 @@ impl Idp {
             config.name_id.format.uri(),
         )?)
     }
+
+    /// Deletes an app (ID or name) with its identifiers, signing certificates and assignments.
+    /// Its SAML endpoint answers "unknown app identifier" from the next request on.
+    pub async fn delete_app(&self, tenant: Uuid, app_ref: &str) -> Result<App> {
+        let (app, _) = self.app(tenant, app_ref).await?;
+        self.store.delete_app(tenant, app.id).await?;
+        Ok(app)
+    }
+
+    /// Removes the assignment of a user (UPN or ID) or group (ID or name) from an app; NotFound
+    /// when it had none.
+    pub async fn unassign(
+        &self,
+        tenant: Uuid,
+        app_ref: &str,
+        principal: &str,
+        kind: PrincipalKind,
+    ) -> Result<()> {
+        let (app, _) = self.app(tenant, app_ref).await?;
+        let (principal_id, label) = match kind {
+            PrincipalKind::User => {
+                let u = self.find_user(tenant, principal).await?;
+                (u.id, format!("user {}", u.upn))
+            }
+            PrincipalKind::Group => {
+                let g = self.find_group(tenant, principal).await?;
+                (g.id, format!("group {}", g.name))
+            }
+        };
+        if !self.store.unassign(app.id, principal_id).await? {
+            return Err(IdpError::NotFound { what: format!("an assignment of {label} to app {}", app.name) });
+        }
+        Ok(())
+    }
 }
 
 /// An app's configuration, read from its record.

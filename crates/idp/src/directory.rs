@@ -129,6 +129,9 @@ impl Idp {
     /// persistent NameIDs.
     pub async fn set_user(&self, tenant: Uuid, upn_or_id: &str, c: UserChanges) -> Result<User> {
         let mut u = self.find_user(tenant, upn_or_id).await?;
+        if c.enabled == Some(false) {
+            self.refuse_last_global_admin(tenant, &u, "disabled").await?;
+        }
         if let Some(upn) = c.upn {
             let upn = upn.trim().to_string();
             validate_upn(&upn)?;
@@ -299,6 +302,77 @@ impl Idp {
             PrincipalKind::Group => self.find_group(tenant, member).await?.id,
         };
         self.store.add_member(g.id, member_id, kind).await?;
+        Ok(())
+    }
+
+    /// Deletes a user (UPN or object ID) with their memberships, assignments, roles, API tokens
+    /// and sessions (the sessions are ended first, explicitly, so no sign-in outlives the
+    /// account). Sign-in records stay. Refuses to delete the last enabled Global Administrator,
+    /// as [`Idp::revoke_role`] refuses to take the role from them.
+    pub async fn delete_user(&self, tenant: Uuid, upn_or_id: &str) -> Result<User> {
+        let u = self.find_user(tenant, upn_or_id).await?;
+        self.refuse_last_global_admin(tenant, &u, "deleted").await?;
+        self.store.delete_sessions_of_user(tenant, u.id).await?;
+        self.store.delete_user(tenant, u.id).await?;
+        Ok(u)
+    }
+
+    /// Conflict when `u` is the tenant's last enabled Global Administrator: the directory always
+    /// keeps one (disabling or deleting them would lock every administrator out).
+    async fn refuse_last_global_admin(&self, tenant: Uuid, u: &User, doing: &str) -> Result<()> {
+        let global = crate::roles::DirectoryRole::GlobalAdministrator;
+        if !u.enabled || !self.roles_of(tenant, u.id).await?.contains(&global) {
+            return Ok(());
+        }
+        for g in self.store.list_role_grants(tenant).await? {
+            if g.role == global.as_str() && g.user_id != u.id {
+                if let Some(other) = self.store.get_user(tenant, g.user_id).await? {
+                    if other.enabled {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(IdpError::Conflict(format!(
+            "{} is the last enabled Global Administrator and cannot be {doing}; grant the role to \
+             someone else first",
+            u.upn
+        )))
+    }
+
+    /// Deletes a group (object ID or name) with its memberships (as container and as member) and
+    /// its app assignments; its members lose what they had only through it.
+    pub async fn delete_group(&self, tenant: Uuid, name_or_id: &str) -> Result<Group> {
+        let g = self.find_group(tenant, name_or_id).await?;
+        self.store.delete_group(tenant, g.id).await?;
+        Ok(g)
+    }
+
+    /// Removes a user (UPN or ID) or a nested group (ID or name) from a group; NotFound when it
+    /// was not a direct member.
+    pub async fn remove_group_member(
+        &self,
+        tenant: Uuid,
+        group: &str,
+        member: &str,
+        kind: PrincipalKind,
+    ) -> Result<()> {
+        let g = self.find_group(tenant, group).await?;
+        let (member_id, label) = match kind {
+            PrincipalKind::User => {
+                let u = self.find_user(tenant, member).await?;
+                (u.id, format!("user {}", u.upn))
+            }
+            PrincipalKind::Group => {
+                let m = self.find_group(tenant, member).await?;
+                (m.id, format!("group {}", m.name))
+            }
+        };
+        if !self.store.remove_member(g.id, member_id, kind).await? {
+            return Err(IdpError::NotFound {
+                what: format!("{label} as a direct member of group {}", g.name),
+            });
+        }
         Ok(())
     }
 }

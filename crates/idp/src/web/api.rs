@@ -14,7 +14,7 @@ use crate::roles::{DirectoryRole, Permission, Principal};
 use crate::service::Idp;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, put};
 use axum::Router;
@@ -35,25 +35,33 @@ pub fn router(idp: Idp) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
         .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}", get(get_user).patch(patch_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(patch_user).delete(delete_user))
         .route("/api/v1/users/{id}/groups", get(user_groups))
+        .route("/api/v1/users/{id}/totp", post(enroll_totp).delete(remove_totp))
         .route("/api/v1/groups", get(list_groups).post(create_group))
+        .route("/api/v1/groups/{id}", delete(delete_group))
         .route("/api/v1/groups/{id}/members", post(add_member))
+        .route("/api/v1/groups/{id}/members/{member}", delete(remove_member))
         .route("/api/v1/roles", get(list_roles).post(grant_role))
         .route("/api/v1/roles/{role}/users/{user}", delete(revoke_role))
         .route("/api/v1/apps", get(list_apps).post(create_app))
         .route("/api/v1/apps/templates", get(templates))
-        .route("/api/v1/apps/{id}", get(get_app).patch(patch_app))
+        .route("/api/v1/apps/{id}", get(get_app).patch(patch_app).delete(delete_app))
         .route("/api/v1/apps/{id}/saml", put(put_saml))
         .route("/api/v1/apps/{id}/sp-metadata", post(import_sp_metadata))
         .route("/api/v1/apps/{id}/claims/{name}", put(set_claim).delete(remove_claim))
         .route("/api/v1/apps/{id}/groups-claim", put(groups_claim))
         .route("/api/v1/apps/{id}/assignments", get(list_assignments).post(assign))
+        .route("/api/v1/apps/{id}/assignments/{principal}", delete(unassign))
         .route("/api/v1/apps/{id}/metadata", get(app_metadata))
         .route("/api/v1/apps/{id}/certs", get(list_certs).post(new_cert))
         .route("/api/v1/apps/{id}/certs/{cert}", get(download_cert))
         .route("/api/v1/apps/{id}/certs/{cert}/activate", post(activate_cert))
         .route("/api/v1/signins", get(signins))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/notify", post(notify))
         .route("/api/v1/{*rest}", any(unknown))
         .with_state(idp)
 }
@@ -303,9 +311,10 @@ async fn user_groups(
     State(idp): State<Idp>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<GroupsQuery>,
+    uri: Uri,
 ) -> ApiResult {
     let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    let q: GroupsQuery = query(&uri)?;
     let u = idp.find_user(who.tenant, &id).await?;
     let groups = idp.store.groups_of_user(who.tenant, u.id, q.transitive.unwrap_or(true)).await?;
     ok(Value::Array(groups.iter().map(group_json).collect()))
@@ -650,9 +659,10 @@ async fn download_cert(
     State(idp): State<Idp>,
     headers: HeaderMap,
     Path((id, cert)): Path<(String, String)>,
-    Query(q): Query<CertQuery>,
+    uri: Uri,
 ) -> ApiResult {
     let who = principal(&idp, &headers, Some(Permission::ManageApps)).await?;
+    let q: CertQuery = query(&uri)?;
     let (format, content_type) = match q.format.as_deref().unwrap_or("pem") {
         "pem" => (CertFormat::Pem, "application/x-pem-file"),
         "base64" => (CertFormat::Base64, "text/plain; charset=utf-8"),
@@ -686,8 +696,9 @@ struct SignInQuery {
     limit: Option<u32>,
 }
 
-async fn signins(State(idp): State<Idp>, headers: HeaderMap, Query(q): Query<SignInQuery>) -> ApiResult {
+async fn signins(State(idp): State<Idp>, headers: HeaderMap, uri: Uri) -> ApiResult {
     let who = principal(&idp, &headers, Some(Permission::ReadSignIns)).await?;
+    let q: SignInQuery = query(&uri)?;
     let mut filter = store::SignInFilter::tenant(who.tenant);
     if let Some(app) = &q.app {
         filter.app_id = Some(idp.app(who.tenant, app).await?.0.id);
@@ -703,6 +714,219 @@ async fn signins(State(idp): State<Idp>, headers: HeaderMap, Query(q): Query<Sig
     filter.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
     idp.flush_sign_ins().await;
     ok(Value::Array(idp.store.list_sign_ins(&filter).await?.iter().map(sign_in_json).collect()))
+}
+
+// ---------------------------------------------------------------------------- deletions
+
+async fn delete_user(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    idp.delete_user(who.tenant, &id).await?;
+    no_content()
+}
+
+async fn delete_group(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    idp.delete_group(who.tenant, &id).await?;
+    no_content()
+}
+
+/// `?type=user|group` for the paths that name a user or a group (default: user).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl KindQuery {
+    fn kind(&self) -> Result<PrincipalKind, ApiError> {
+        match self.kind.as_deref().map(str::trim) {
+            None | Some("user") => Ok(PrincipalKind::User),
+            Some("group") => Ok(PrincipalKind::Group),
+            Some(other) => Err(ApiError(IdpError::Invalid(format!(
+                "unknown type {other:?}; use type=user or type=group"
+            )))),
+        }
+    }
+}
+
+/// Query strings are checked like bodies: a malformed one is a 400 with our error shape.
+fn query<T: DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
+    Query::<T>::try_from_uri(uri).map(|q| q.0).map_err(|e| {
+        ApiError(IdpError::Invalid(format!(
+            "the query string is not valid for this endpoint ({e}); see /api/v1/openapi.json"
+        )))
+    })
+}
+
+async fn remove_member(
+    State(idp): State<Idp>,
+    headers: HeaderMap,
+    Path((id, member)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    let kind = query::<KindQuery>(&uri)?.kind()?;
+    idp.remove_group_member(who.tenant, &id, &member, kind).await?;
+    no_content()
+}
+
+async fn delete_app(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageApps)).await?;
+    idp.delete_app(who.tenant, &id).await?;
+    no_content()
+}
+
+async fn unassign(
+    State(idp): State<Idp>,
+    headers: HeaderMap,
+    Path((id, target)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageApps)).await?;
+    let kind = query::<KindQuery>(&uri)?.kind()?;
+    idp.unassign(who.tenant, &id, &target, kind).await?;
+    no_content()
+}
+
+// ---------------------------------------------------------------------------- TOTP, tokens, mail
+
+async fn enroll_totp(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    let u = idp.find_user(who.tenant, &id).await?;
+    let uri = idp.enroll_totp(who.tenant, &u.id.to_string()).await?;
+    // The secret is in this answer once (no-store); it cannot be read back.
+    ok(json!({"user_id": u.id, "upn": u.upn, "otpauth_uri": uri.as_str()}))
+}
+
+async fn remove_totp(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageDirectory)).await?;
+    idp.remove_totp(who.tenant, &id).await?;
+    no_content()
+}
+
+/// Only a Global Administrator may read the outbox or run the expiry check (there is no finer
+/// permission for the server's own housekeeping).
+fn require_global(who: &Principal, what: &str) -> Result<(), ApiError> {
+    if who.roles.contains(&DirectoryRole::GlobalAdministrator) {
+        return Ok(());
+    }
+    Err(ApiError(IdpError::Forbidden(format!(
+        "{} may not {what} (Global Administrator); a Global Administrator can grant the role with \
+         `portcullis idp role grant`",
+        who.user.upn
+    ))))
+}
+
+fn token_json(t: &store::admin::ApiToken, upn: Option<&str>) -> Value {
+    json!({"id": t.id, "name": t.name, "user_id": t.user_id, "upn": upn, "created_at": t.created_at,
+        "expires_at": t.expires_at, "last_used_at": t.last_used_at, "revoked": t.revoked_at.is_some(),
+        "revoked_at": t.revoked_at})
+}
+
+async fn list_tokens(State(idp): State<Idp>, headers: HeaderMap) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageRoles)).await?;
+    let owners: BTreeMap<Uuid, String> =
+        idp.store.list_users(who.tenant).await?.into_iter().map(|u| (u.id, u.upn)).collect();
+    let v: Vec<Value> = idp
+        .list_api_tokens(who.tenant)
+        .await?
+        .iter()
+        .map(|t| token_json(t, owners.get(&t.user_id).map(String::as_str)))
+        .collect();
+    ok(Value::Array(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateToken {
+    /// The owner (UPN or object ID); the caller when absent.
+    user: Option<String>,
+    name: Option<String>,
+    days: Option<u32>,
+}
+
+async fn create_token(State(idp): State<Idp>, headers: HeaderMap, raw: Bytes) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageRoles)).await?;
+    let b: CreateToken = body(&raw)?;
+    let owner = b.user.unwrap_or_else(|| who.user.id.to_string());
+    let t = idp.create_api_token(who.tenant, &owner, b.name.as_deref(), b.days).await?;
+    let upn = idp.find_user(who.tenant, &t.record.user_id.to_string()).await?.upn;
+    let mut v = token_json(&t.record, Some(&upn));
+    // Shown once: only its SHA-256 is kept.
+    v["token"] = json!(t.secret.as_str());
+    created(format!("/api/v1/tokens/{}", t.record.id), v)
+}
+
+async fn revoke_token(State(idp): State<Idp>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let who = principal(&idp, &headers, Some(Permission::ManageRoles)).await?;
+    let wanted = Uuid::parse_str(id.trim()).ok();
+    let tokens = idp.list_api_tokens(who.tenant).await?;
+    if !tokens.iter().any(|t| Some(t.id) == wanted) {
+        return Err(ApiError(IdpError::NotFound {
+            what: format!("API token {id:?} (see GET /api/v1/tokens)"),
+        }));
+    }
+    idp.revoke_api_token(who.tenant, &id).await?;
+    no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    limit: Option<u32>,
+}
+
+async fn outbox(State(idp): State<Idp>, headers: HeaderMap, uri: Uri) -> ApiResult {
+    let who = principal(&idp, &headers, None).await?;
+    require_global(&who, "read the e-mail outbox")?;
+    let q: OutboxQuery = query(&uri)?;
+    let v: Vec<Value> = idp
+        .store
+        .list_mail(q.limit.unwrap_or(100).clamp(1, 1000))
+        .await?
+        .iter()
+        .map(|m| {
+            json!({"id": m.id, "created_at": m.created_at, "recipient": m.recipient, "subject": m.subject,
+                "body": m.body, "status": if m.sent_at.is_some() { "sent" } else { "queued" },
+                "sent_at": m.sent_at, "attempts": m.attempts, "last_error": m.last_error})
+        })
+        .collect();
+    ok(Value::Array(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyBody {
+    /// Check as of this instant (RFC 3339) instead of now, as `idp notify --now` does.
+    now: Option<String>,
+}
+
+async fn notify(State(idp): State<Idp>, headers: HeaderMap, raw: Bytes) -> ApiResult {
+    let who = principal(&idp, &headers, None).await?;
+    require_global(&who, "run the certificate-expiry check")?;
+    let b: NotifyBody = body(&raw)?;
+    let at = match b.now.as_deref() {
+        Some(t) => saml::clock::parse_time("now", t).map_err(|e| {
+            ApiError(IdpError::Invalid(format!(
+                "\"now\" {t:?}: {e} (use RFC 3339 in UTC, e.g. 2029-01-01T00:00:00Z)"
+            )))
+        })?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let queued = idp.queue_certificate_notices(at).await?;
+    // The check runs for every tenant (as the hourly one does); the answer shows this tenant's.
+    let mine: std::collections::BTreeSet<Uuid> =
+        idp.store.list_apps(who.tenant).await?.iter().map(|a| a.id).collect();
+    let v: Vec<Value> = queued
+        .iter()
+        .filter(|q| mine.contains(&q.app_id))
+        .map(|q| {
+            json!({"app_id": q.app_id, "cert_id": q.cert_id, "recipient": q.recipient,
+                "days_left": q.days_left})
+        })
+        .collect();
+    ok(Value::Array(v))
 }
 
 #[cfg(test)]
