@@ -153,12 +153,21 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let migrator = Migrator::new(Embedded(migrations)).await?;
-        match migrator.run(&self.pool).await {
-            // Two processes opening a new SQLite file at once both see "not applied"; the second
-            // one's CREATE TABLE then fails after waiting for the first. Running again sees the
-            // migration applied (PostgreSQL takes an advisory lock instead).
-            Err(_) if self.backend == Backend::Sqlite => Ok(migrator.run(&self.pool).await?),
-            other => Ok(other?),
+        if self.backend == Backend::Postgres {
+            // PostgreSQL: sqlx takes an advisory lock, so concurrent processes queue.
+            return Ok(migrator.run(&self.pool).await?);
+        }
+        // SQLite has no such lock: two processes opening a new file at once both see a
+        // migration "not applied", and the second one's CREATE TABLE fails after waiting for the
+        // first. Each such failure means the other process applied that migration, so running
+        // again makes progress; at most once per migration, then the error is real.
+        let mut attempts = 0;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempts >= migrations.len() => return Err(e.into()),
+                Err(_) => attempts += 1,
+            }
         }
     }
 

@@ -80,7 +80,7 @@ async fn an_in_memory_database_keeps_its_data_across_calls() {
 /// and migrate the same file, and both end up with a working store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_handles_creating_a_new_database_at_once_both_succeed() {
-    for _ in 0..5 {
+    for _ in 0..20 {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = tokio::join!(Store::open_data_dir(dir.path()), Store::open_data_dir(dir.path()));
         let (a, b) = (a.unwrap(), b.unwrap());
