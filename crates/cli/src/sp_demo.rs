@@ -69,6 +69,10 @@ pub struct DemoArgs {
     /// Clock skew allowed on every time window, in seconds.
     #[arg(long, value_name = "N", default_value_t = saml::DEFAULT_SKEW.whole_seconds())]
     skew_seconds: i64,
+    /// Put users created at their first login in the waiting room until an access request
+    /// (filed by a user with `users:request`, decided by one with `users:approve`) admits them.
+    #[arg(long)]
+    waiting_room: bool,
     /// Accept IdP-initiated (unsolicited) Responses from this provider.
     #[arg(long)]
     allow_idp_initiated: bool,
@@ -235,6 +239,7 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     provider.name = args.provider_name.clone();
     provider.sign_requests = args.sign_requests;
     provider.allow_idp_initiated = args.allow_idp_initiated;
+    provider.waiting_room = args.waiting_room;
     provider.want_signed = match args.want {
         WantArg::SignedResponse => WantSigned::Response,
         WantArg::SignedAssertion => WantSigned::Assertion,

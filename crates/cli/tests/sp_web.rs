@@ -383,3 +383,158 @@ fn sp_metadata_is_served_and_imported_by_the_idp() {
     assert!(!out.status.success(), "{}", describe(&out));
     assert!(describe(&out).contains(&format!("{}/saml/metadata", demo.base)), "{}", describe(&out));
 }
+
+/// The SAML users of the demo by username: (waiting, SAML user ID).
+fn waiting_flags(data: &Path) -> Vec<(String, bool, Uuid)> {
+    saml_users(data).into_iter().map(|(name, _, s)| (name, s.waiting, s.id)).collect()
+}
+
+fn has_session_cookie(page: &Page) -> bool {
+    page.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("sp_session="))
+}
+
+/// Proves the waiting room over HTTP: with a waiting-room provider, users created at
+/// their first login see the waiting page and get no session (listed as waiting);
+/// a pre-provisioned administrator is let in; a user with `users:request` files
+/// "new user" access requests (access level and sites; a forged form is refused
+/// with SPW_CSRF, a signed-out browser with SPW_NOT_SIGNED_IN); one with
+/// `users:approve` approves one and rejects the other; each user is notified
+/// through the outbox; the approved user's next login lets them in with exactly the
+/// granted policy and sites, the rejected one still waits.
+#[test]
+fn waiting_room_blocks_then_admits_after_approval() {
+    let setup = setup();
+    let carol = "carol@contoso.test";
+    setup.server.create_user(carol, "Carol", "Diaz", &["--mail", "carol@mail.contoso.test"]);
+    setup.server.cli(&["idp", "app", "assign", "--app", &setup.app, "--user", carol]);
+    let map = format!("{}=Approvers", setup.operators);
+    let demo = Demo::start(
+        &setup.demo_dir.path().join("data"),
+        setup.port,
+        &setup.metadata,
+        &[
+            "--waiting-room",
+            "--policy",
+            "Approvers=users:request,users:approve",
+            "--policy",
+            "Support=sessions:start",
+            "--map-group",
+            &map,
+            "--default-policy",
+            "none",
+        ],
+    );
+    // Alice was already let into the application (pre-provisioned by her e-mail).
+    block_on(async {
+        let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
+        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
+        let alice = store::sp::LocalUser {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            username: "alice".into(),
+            first_name: "Alice".into(),
+            last_name: "Smith".into(),
+            email: "alice@mail.contoso.test".into(),
+            created_at: 1,
+        };
+        store.sp_create_local_user(&alice).await.expect("pre-provision alice");
+        store.close().await;
+    });
+
+    for upn in [BOB, carol] {
+        let mut browser = Browser::new();
+        let (_, page) = sp_login(&setup, &demo, &mut browser, upn, "/");
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("id=\"waiting\""), "the waiting page:\n{}", page.body);
+        assert!(!has_session_cookie(&page), "no session while waiting");
+        let landing = browser.get(&format!("{}/", demo.base));
+        assert!(landing.body.contains("not signed in"), "{}", landing.body);
+    }
+    let flags = waiting_flags(&demo.data);
+    let id_of = |name: &str| flags.iter().find(|f| f.0 == name).map(|f| f.2).expect("listed");
+    assert!(flags.iter().filter(|f| f.0 != ALICE).all(|f| f.1), "bob and carol wait: {flags:?}");
+    let (bob_id, carol_id) = (id_of(BOB), id_of(carol));
+
+    // A signed-out browser cannot see the waiting room.
+    let page = Browser::new().get(&format!("{}/admin/waiting-room", demo.base));
+    assert_sp_error(&page, "SPW_NOT_SIGNED_IN");
+
+    let mut admin = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut admin, ALICE, "/");
+    assert_eq!(acs.status, 303, "alice is let in:\n{}", acs.body);
+    let landing = admin.get(&format!("{}/", demo.base));
+    assert_eq!(list(&landing, "permissions"), ["users:approve", "users:request"], "{}", landing.body);
+
+    let room = admin.get(&format!("{}/admin/waiting-room", demo.base));
+    assert_eq!(room.status, 200, "{}", room.body);
+    assert!(
+        room.body.contains(&bob_id.to_string()) && room.body.contains(&carol_id.to_string()),
+        "{}",
+        room.body
+    );
+    let csrf = room.field("csrf").expect("csrf field");
+    let requests = format!("{}/admin/access-requests", demo.base);
+    let forged = admin.post_form(
+        &requests,
+        &[("csrf", "forged"), ("user", &bob_id.to_string()), ("policy", "Support"), ("sites", "x")],
+    );
+    assert_sp_error(&forged, "SPW_CSRF");
+    for (user, sites) in [(bob_id, "site-a, site-b"), (carol_id, "site-c")] {
+        let filed = admin.post_form(
+            &requests,
+            &[("csrf", &csrf), ("user", &user.to_string()), ("policy", "Support"), ("sites", sites)],
+        );
+        assert_eq!(filed.status, 303, "{}", filed.body);
+    }
+    let pending = admin.get(&requests);
+    assert_eq!(pending.body.matches("class=\"access-request\"").count(), 2, "{}", pending.body);
+    let ids: Vec<(Uuid, Uuid)> = block_on(async {
+        let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
+        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
+        let rs = store.sp_access_requests(app.id, None).await.expect("requests");
+        store.close().await;
+        rs.into_iter().map(|r| (r.id, r.saml_user_id)).collect()
+    });
+    let request_of =
+        |user: Uuid| ids.iter().find(|(_, u)| *u == user).map(|(r, _)| r.to_string()).expect("filed");
+    let csrf = pending.field("csrf").expect("csrf");
+    let decide = format!("{}/admin/access-requests/decide", demo.base);
+    for (user, decision) in [(bob_id, "approve"), (carol_id, "reject")] {
+        let page =
+            admin.post_form(&decide, &[("csrf", &csrf), ("id", &request_of(user)), ("decision", decision)]);
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    let twice =
+        admin.post_form(&decide, &[("csrf", &csrf), ("id", &request_of(bob_id)), ("decision", "reject")]);
+    assert_sp_error(&twice, "STORE_CONFLICT");
+
+    let mail = block_on(async {
+        let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
+        let mail = store.list_mail(10).await.expect("outbox");
+        store.close().await;
+        mail
+    });
+    let to =
+        |who: &str| mail.iter().find(|m| m.recipient == who).map(|m| m.subject.clone()).unwrap_or_default();
+    assert!(to("bob@mail.contoso.test").contains("approved"), "{mail:?}");
+    assert!(to("carol@mail.contoso.test").contains("rejected"), "{mail:?}");
+
+    let mut browser = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut browser, BOB, "/");
+    assert_eq!(acs.status, 303, "bob is let in now:\n{}", acs.body);
+    let landing = browser.get(&format!("{}/", demo.base));
+    assert_eq!(
+        list(&landing, "permissions"),
+        ["sessions:start"],
+        "exactly the granted access:\n{}",
+        landing.body
+    );
+    assert_eq!(list(&landing, "sites"), ["site-a", "site-b"]);
+    let mut browser = Browser::new();
+    let (_, page) = sp_login(&setup, &demo, &mut browser, carol, "/");
+    assert!(
+        page.body.contains("id=\"waiting\"") && !has_session_cookie(&page),
+        "carol still waits:\n{}",
+        page.body
+    );
+}

@@ -28,16 +28,24 @@ pub fn effective_permissions(
 }
 
 /// [`effective_permissions`] with the provider's default policy and the
-/// application's mappings read from the store.
+/// application's mappings read from the store, plus the policy an approved
+/// access request granted (`granted`, waiting-room users).
 pub async fn permissions_for(
     store: &Store,
     provider: &Provider,
     groups: &[String],
+    granted: Option<uuid::Uuid>,
 ) -> SiteResult<Vec<String>> {
     let policies = store.sp_policies(provider.app_id).await?;
     let default = provider.default_policy_id.and_then(|id| policies.iter().find(|p| p.id == id));
     let mappings = store.sp_group_policies(provider.app_id).await?;
-    Ok(effective_permissions(default, &mappings, groups))
+    let mut perms = effective_permissions(default, &mappings, groups);
+    if let Some(p) = granted.and_then(|id| policies.iter().find(|p| p.id == id)) {
+        perms.extend(p.permissions.iter().cloned());
+        perms.sort();
+        perms.dedup();
+    }
+    Ok(perms)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! NameID): the first successful login creates the user (or links a
 //! pre-provisioned local user whose e-mail matches, instead of duplicating it),
 //! later logins update the attributes that changed. A SAML user exists only after
-//! a first successful login, since nothing else creates one.
+//! a first successful login, since nothing else creates one. With a waiting-room
+//! provider, a user created here waits (no permissions, no session) until an
+//! access request for them is approved.
 
 use crate::policy::permissions_for;
 use crate::web::error::{SiteError, SiteResult};
@@ -70,8 +72,12 @@ pub async fn provision(
     now: i64,
 ) -> SiteResult<Provisioned> {
     let profile = profile(provider, login)?;
-    let permissions = permissions_for(store, provider, &profile.groups).await?;
     if let Some(mut saml_user) = store.sp_saml_user(provider.id, &login.name_id).await? {
+        let permissions = if saml_user.waiting {
+            Vec::new()
+        } else {
+            permissions_for(store, provider, &profile.groups, saml_user.granted_policy_id).await?
+        };
         let mut local = store.sp_local_user(saml_user.local_user_id).await?;
         if apply(&mut local, &profile) {
             store.sp_update_local_user(&local).await?;
@@ -108,6 +114,11 @@ pub async fn provision(
             (local, false)
         }
     };
+    // The waiting room holds users this login creates; a pre-provisioned user someone already
+    // let into the application is linked and let in.
+    let waiting = provider.waiting_room && !linked_existing;
+    let permissions =
+        if waiting { Vec::new() } else { permissions_for(store, provider, &profile.groups, None).await? };
     let saml_user = SamlUser {
         id: Uuid::new_v4(),
         provider_id: provider.id,
@@ -115,6 +126,9 @@ pub async fn provision(
         local_user_id: local.id,
         groups: profile.groups,
         permissions,
+        waiting,
+        granted_policy_id: None,
+        granted_sites: Vec::new(),
         created_at: now,
         last_login_at: now,
     };

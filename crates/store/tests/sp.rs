@@ -3,8 +3,8 @@
 mod common;
 
 use store::sp::{
-    AttributeNames, LocalUser, PendingRequest, Policy, Provider, SamlUser, SpApp, SpSession, SsoBinding,
-    WantSigned, GENERAL_MEMBERS, GENERAL_MEMBERS_PERMISSIONS,
+    AccessRequest, AttributeNames, LocalUser, PendingRequest, Policy, Provider, RequestStatus, SamlUser,
+    SpApp, SpSession, SsoBinding, WantSigned, GENERAL_MEMBERS, GENERAL_MEMBERS_PERMISSIONS,
 };
 use store::Store;
 use uuid::Uuid;
@@ -17,6 +17,7 @@ on_both_backends!(
     saml_users_link_local_users_and_record_logins,
     groups_map_to_policies_and_unmap,
     sessions_expire,
+    access_requests_admit_waiting_users_once,
 );
 
 fn app(name: &str) -> SpApp {
@@ -165,6 +166,9 @@ async fn saml_users_link_local_users_and_record_logins(store: Store) {
         local_user_id: local.id,
         groups: vec!["g1".into()],
         permissions: vec!["x".into()],
+        waiting: false,
+        granted_policy_id: None,
+        granted_sites: vec![],
         created_at: 5,
         last_login_at: 5,
     };
@@ -235,6 +239,9 @@ async fn sessions_expire(store: Store) {
         local_user_id: local.id,
         groups: vec![],
         permissions: vec![],
+        waiting: false,
+        granted_policy_id: None,
+        granted_sites: vec![],
         created_at: 1,
         last_login_at: 1,
     };
@@ -245,4 +252,77 @@ async fn sessions_expire(store: Store) {
     assert_eq!(store.sp_session("h", 49).await.expect("read"), Some(session));
     assert_eq!(store.sp_session("h", 50).await.expect("read"), None);
     assert!(store.sp_delete_session("h").await.expect("delete"));
+}
+
+async fn access_requests_admit_waiting_users_once(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    store.sp_create_provider(&p).await.expect("provider");
+    let mut users = Vec::new();
+    for (name, waiting) in [("admin", false), ("carol", true)] {
+        let local = LocalUser {
+            id: Uuid::new_v4(),
+            app_id: a.id,
+            username: name.into(),
+            first_name: name.into(),
+            last_name: "X".into(),
+            email: format!("{name}@contoso.test"),
+            created_at: 1,
+        };
+        store.sp_create_local_user(&local).await.expect("local");
+        let s = SamlUser {
+            id: Uuid::new_v4(),
+            provider_id: p.id,
+            name_id: name.into(),
+            local_user_id: local.id,
+            groups: vec![],
+            permissions: vec![],
+            waiting,
+            granted_policy_id: None,
+            granted_sites: vec![],
+            created_at: 1,
+            last_login_at: 1,
+        };
+        store.sp_create_saml_user(&s).await.expect("saml");
+        users.push(s);
+    }
+    let (admin, carol) = (&users[0], &users[1]);
+    let support =
+        Policy { id: Uuid::new_v4(), app_id: a.id, name: "Support".into(), permissions: vec!["s".into()] };
+    store.sp_create_policy(&support).await.expect("policy");
+    let request = |subject: Uuid| AccessRequest {
+        id: Uuid::new_v4(),
+        app_id: a.id,
+        saml_user_id: subject,
+        requested_by: admin.id,
+        policy_id: support.id,
+        sites: vec!["site-a".into(), "site-b".into()],
+        status: RequestStatus::Pending,
+        created_at: 10,
+        decided_by: None,
+        decided_at: None,
+    };
+    let not_waiting = store.sp_create_access_request(&request(admin.id)).await;
+    assert_eq!(not_waiting.map_err(|e| e.code()), Err("STORE_CONFLICT"), "only waiting users");
+    let r = request(carol.id);
+    store.sp_create_access_request(&r).await.expect("request");
+    let second = store.sp_create_access_request(&request(carol.id)).await;
+    assert_eq!(second.map_err(|e| e.code()), Err("STORE_CONFLICT"), "one pending request per user");
+    assert_eq!(
+        store.sp_access_requests(a.id, Some(RequestStatus::Pending)).await.expect("list"),
+        vec![r.clone()]
+    );
+    let decided = store.sp_decide_access_request(r.id, true, admin.id, 20).await.expect("approve");
+    assert_eq!(
+        (decided.status, decided.decided_by, decided.decided_at),
+        (RequestStatus::Approved, Some(admin.id), Some(20))
+    );
+    let again = store.sp_decide_access_request(r.id, false, admin.id, 21).await;
+    assert_eq!(again.map_err(|e| e.code()), Err("STORE_CONFLICT"), "decided once");
+    let carol = store.sp_saml_user_by_id(carol.id).await.expect("carol");
+    assert!(!carol.waiting);
+    assert_eq!(carol.granted_policy_id, Some(support.id));
+    assert_eq!(carol.granted_sites, ["site-a", "site-b"]);
+    assert!(store.sp_access_requests(a.id, Some(RequestStatus::Pending)).await.expect("list").is_empty());
+    assert_eq!(store.sp_access_requests(a.id, None).await.expect("list").len(), 1);
 }

@@ -36,6 +36,14 @@ pub enum SiteError {
     KeyUnusable(String),
     #[error("the settings are invalid: {0}")]
     Invalid(String),
+    #[error("you are not signed in to this application: sign in first")]
+    NotSignedIn,
+    #[error("this needs the permission {0:?}, which your policies do not grant: ask an administrator")]
+    Forbidden(String),
+    #[error(
+        "the form is stale or was not sent by this site (CSRF token mismatch): reload the page and retry"
+    )]
+    Csrf,
 }
 
 impl SiteError {
@@ -54,6 +62,9 @@ impl SiteError {
             SiteError::AttributeMissing(_) => "SPW_ATTRIBUTE_MISSING",
             SiteError::KeyUnusable(_) => "SPW_KEY_UNUSABLE",
             SiteError::Invalid(_) => "SPW_INVALID",
+            SiteError::NotSignedIn => "SPW_NOT_SIGNED_IN",
+            SiteError::Forbidden(_) => "SPW_FORBIDDEN",
+            SiteError::Csrf => "SPW_CSRF",
         }
     }
 }

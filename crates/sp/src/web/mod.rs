@@ -28,7 +28,7 @@ use saml::Clock;
 use serde::Deserialize;
 use std::sync::Arc;
 use store::seal::Sealer;
-use store::sp::{Provider, SpApp, SpSession, WantSigned};
+use store::sp::{AccessRequest, LocalUser, Provider, RequestStatus, SamlUser, SpApp, SpSession, WantSigned};
 use store::Store;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -37,6 +37,10 @@ use zeroize::Zeroizing;
 pub const BROWSER_COOKIE: &str = "sp_browser";
 /// The local session cookie.
 pub const SESSION_COOKIE: &str = "sp_session";
+/// The permission to file a "new user" access request for a user in the waiting room.
+pub const PERMISSION_REQUEST: &str = "users:request";
+/// The permission to approve or reject access requests.
+pub const PERMISSION_APPROVE: &str = "users:approve";
 /// How long a local session lasts at most (the IdP's SessionNotOnOrAfter can shorten it).
 pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 
@@ -257,6 +261,12 @@ impl Site {
         let cache = StoreReplayCache::new(self.store.clone());
         let login = accept_response(&xml, &cfg, request_id.as_deref(), self.clock.as_ref(), &cache).await?;
         let user = provision(&self.store, &provider, &login, now.unix_timestamp()).await?;
+        if user.saml_user.waiting {
+            tracing::info!(provider = %provider.name, user = %user.local_user.username, "SAML user in the waiting room");
+            let mut resp = Html(pages::waiting(&self.app.name, &user.local_user)).into_response();
+            no_store(&mut resp);
+            return Ok(resp);
+        }
         let token = random_hex()?;
         let mut expires = now + SESSION_LIFETIME;
         if let Some(t) = login.session_not_on_or_after {
@@ -275,6 +285,160 @@ impl Site {
         let mut resp = redirect(&return_url);
         set_cookie(&mut resp, &self.cookie(SESSION_COOKIE, &token, "Lax"));
         Ok(resp)
+    }
+
+    /// The signed-in user of this request (session token, SAML user, local user).
+    async fn current(&self, headers: &HeaderMap) -> SiteResult<(String, SamlUser, LocalUser)> {
+        let now = self.clock.now().unix_timestamp();
+        let token = cookie_value(headers, SESSION_COOKIE).ok_or(SiteError::NotSignedIn)?;
+        let session = self.store.sp_session(&hash(&token), now).await?.ok_or(SiteError::NotSignedIn)?;
+        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
+        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
+        Ok((token, saml_user, local))
+    }
+
+    /// The signed-in user, who must hold `permission`, and the CSRF token of their forms.
+    async fn authorized(
+        &self,
+        headers: &HeaderMap,
+        permission: &str,
+    ) -> SiteResult<(String, SamlUser, LocalUser)> {
+        let (token, saml_user, local) = self.current(headers).await?;
+        if !saml_user.permissions.iter().any(|p| p == permission) {
+            return Err(SiteError::Forbidden(permission.into()));
+        }
+        Ok((csrf_token(&token), saml_user, local))
+    }
+
+    async fn waiting_room(&self, headers: &HeaderMap) -> SiteResult<Response> {
+        let (csrf, _, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
+        let users: Vec<_> =
+            self.store.sp_saml_users(self.app.id).await?.into_iter().filter(|(s, _)| s.waiting).collect();
+        let policies = self.store.sp_policies(self.app.id).await?;
+        Ok(Html(pages::waiting_room(&self.app.name, &users, &policies, &csrf)).into_response())
+    }
+
+    async fn request_access(&self, headers: &HeaderMap, form: Vec<(String, String)>) -> SiteResult<Response> {
+        let (csrf, requester, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
+        let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_string());
+        if field("csrf").as_deref() != Some(csrf.as_str()) {
+            return Err(SiteError::Csrf);
+        }
+        let user = field("user")
+            .and_then(|u| uuid::Uuid::parse_str(&u).ok())
+            .ok_or_else(|| SiteError::Invalid("the request names no user".into()))?;
+        let subject = self.store.sp_saml_user_by_id(user).await?;
+        let provider = self.store.sp_provider(subject.provider_id).await?;
+        if provider.app_id != self.app.id {
+            return Err(SiteError::Invalid("the user belongs to another application".into()));
+        }
+        let policy_name = field("policy").unwrap_or_default();
+        let policy =
+            self.store.sp_policy_by_name(self.app.id, &policy_name).await?.ok_or_else(|| {
+                SiteError::Invalid(format!("no access level (policy) named {policy_name:?}"))
+            })?;
+        let sites: Vec<String> = field("sites")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let request = AccessRequest {
+            id: uuid::Uuid::new_v4(),
+            app_id: self.app.id,
+            saml_user_id: subject.id,
+            requested_by: requester.id,
+            policy_id: policy.id,
+            sites,
+            status: RequestStatus::Pending,
+            created_at: self.clock.now().unix_timestamp(),
+            decided_by: None,
+            decided_at: None,
+        };
+        self.store.sp_create_access_request(&request).await?;
+        tracing::info!(request = %request.id, user = %subject.id, policy = %policy.name, "access request filed");
+        Ok(redirect("/admin/waiting-room"))
+    }
+
+    async fn access_requests(&self, headers: &HeaderMap) -> SiteResult<Response> {
+        let (csrf, _, _) = self.authorized(headers, PERMISSION_APPROVE).await?;
+        let policies = self.store.sp_policies(self.app.id).await?;
+        let users = self.store.sp_saml_users(self.app.id).await?;
+        let rows = self
+            .store
+            .sp_access_requests(self.app.id, Some(RequestStatus::Pending))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let user =
+                    users.iter().find(|(s, _)| s.id == r.saml_user_id).map(|(_, u)| u.username.clone());
+                let policy = policies.iter().find(|p| p.id == r.policy_id).map(|p| p.name.clone());
+                (r, user.unwrap_or_default(), policy.unwrap_or_default())
+            })
+            .collect::<Vec<_>>();
+        Ok(Html(pages::access_requests(&self.app.name, &rows, &csrf)).into_response())
+    }
+
+    async fn decide(&self, headers: &HeaderMap, form: Vec<(String, String)>) -> SiteResult<Response> {
+        let (csrf, admin, _) = self.authorized(headers, PERMISSION_APPROVE).await?;
+        let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_string());
+        if field("csrf").as_deref() != Some(csrf.as_str()) {
+            return Err(SiteError::Csrf);
+        }
+        let id = field("id")
+            .and_then(|u| uuid::Uuid::parse_str(&u).ok())
+            .ok_or_else(|| SiteError::Invalid("the decision names no request".into()))?;
+        let approve = match field("decision").as_deref() {
+            Some("approve") => true,
+            Some("reject") => false,
+            _ => return Err(SiteError::Invalid("the decision must be approve or reject".into())),
+        };
+        let now = self.clock.now().unix_timestamp();
+        // Only this application's requests.
+        let mine = self.store.sp_access_requests(self.app.id, None).await?.into_iter().any(|r| r.id == id);
+        if !mine {
+            return Err(SiteError::Invalid(format!("access request {id} is not one of this application's")));
+        }
+        let decided = self.store.sp_decide_access_request(id, approve, admin.id, now).await?;
+        let user = self.store.sp_saml_user_by_id(decided.saml_user_id).await?;
+        let local = self.store.sp_local_user(user.local_user_id).await?;
+        let verdict = if approve { "approved" } else { "rejected" };
+        let body = if approve {
+            let policy =
+                self.store.sp_policies(self.app.id).await?.into_iter().find(|p| p.id == decided.policy_id);
+            format!(
+                "Hello {},\n\nYour access request for {} was approved: access level {}, sites {}.\n\
+                 Sign in again to use it: {}/\n",
+                local.first_name,
+                self.app.name,
+                policy.map(|p| p.name).unwrap_or_default(),
+                decided.sites.join(", "),
+                self.app.base_url
+            )
+        } else {
+            format!(
+                "Hello {},\n\nYour access request for {} was rejected. Ask your administrator if you \
+                 think this is a mistake.\n",
+                local.first_name, self.app.name
+            )
+        };
+        if !local.email.is_empty() {
+            self.store
+                .enqueue_mail(&store::model::Mail {
+                    id: uuid::Uuid::new_v4(),
+                    created_at: now,
+                    recipient: local.email.clone(),
+                    subject: format!("Your access request for {} was {verdict}", self.app.name),
+                    body,
+                    dedup_key: Some(format!("sp/access-request/{id}")),
+                    sent_at: None,
+                    attempts: 0,
+                    last_error: None,
+                })
+                .await?;
+        }
+        tracing::info!(request = %id, user = %local.username, verdict, "access request decided");
+        Ok(redirect("/admin/access-requests"))
     }
 
     async fn landing(&self, headers: &HeaderMap) -> SiteResult<Response> {
@@ -333,6 +497,9 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/saml/login", get(login))
         .route("/saml/acs", post(acs))
         .route("/saml/metadata", get(metadata))
+        .route("/admin/waiting-room", get(waiting_room))
+        .route("/admin/access-requests", get(access_requests).post(request_access))
+        .route("/admin/access-requests/decide", post(decide))
         .with_state(site)
 }
 
@@ -359,6 +526,38 @@ async fn acs(
     }
 }
 
+async fn waiting_room(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    site.waiting_room(&headers).await.unwrap_or_else(|e| error_page("waiting-room", &e))
+}
+
+async fn access_requests(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    site.access_requests(&headers).await.unwrap_or_else(|e| error_page("access-requests", &e))
+}
+
+async fn request_access(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let result = match form {
+        Ok(Form(fields)) => site.request_access(&headers, fields).await,
+        Err(e) => Err(SiteError::Invalid(format!("the form cannot be read ({e})"))),
+    };
+    result.unwrap_or_else(|e| error_page("request-access", &e))
+}
+
+async fn decide(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let result = match form {
+        Ok(Form(fields)) => site.decide(&headers, fields).await,
+        Err(e) => Err(SiteError::Invalid(format!("the form cannot be read ({e})"))),
+    };
+    result.unwrap_or_else(|e| error_page("decide", &e))
+}
+
 async fn metadata(State(site): State<Arc<Site>>) -> Response {
     let mut resp = site.metadata_xml().into_response();
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
@@ -371,9 +570,11 @@ fn error_page(step: &str, e: &SiteError) -> Response {
         SiteError::Store(store::StoreError::Database(_) | store::StoreError::Sealed(_)) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }
-        SiteError::FormMissingResponse | SiteError::ReturnUrlRefused(_) | SiteError::ProviderUnknown(_) => {
-            StatusCode::BAD_REQUEST
-        }
+        SiteError::FormMissingResponse
+        | SiteError::ReturnUrlRefused(_)
+        | SiteError::ProviderUnknown(_)
+        | SiteError::Invalid(_) => StatusCode::BAD_REQUEST,
+        SiteError::NotSignedIn => StatusCode::UNAUTHORIZED,
         _ => StatusCode::FORBIDDEN,
     };
     tracing::warn!(step, code = e.code(), error = %e, "SP request refused");
@@ -418,6 +619,12 @@ fn random_hex() -> SiteResult<String> {
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| SiteError::KeyUnusable("no randomness available".into()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The CSRF token of a session's forms: derived from the session token, which
+/// only this browser holds (HttpOnly), so another site cannot know it.
+fn csrf_token(session_token: &str) -> String {
+    hash(&format!("csrf:{session_token}"))
 }
 
 /// SHA-256 hex: only hashes of cookie values are stored (a pending request's

@@ -1,6 +1,6 @@
 //! The few HTML pages of the SP site (no templates, everything escaped).
 
-use store::sp::{LocalUser, Provider, SamlUser};
+use store::sp::{AccessRequest, LocalUser, Policy, Provider, SamlUser};
 
 /// HTML-escapes text for element content and double-quoted attributes.
 pub(crate) fn esc(s: &str) -> String {
@@ -69,7 +69,7 @@ pub(crate) fn signed_in(app: &str, provider: Option<&Provider>, s: &SamlUser, u:
             "<h1>{}</h1>\n<p>Signed in as <span id=\"username\">{}</span> through <span id=\"provider\">{}</span>.</p>\n\
              <dl>\n<dt>First name</dt><dd id=\"first-name\">{}</dd>\n<dt>Last name</dt><dd id=\"last-name\">{}</dd>\n\
              <dt>E-mail</dt><dd id=\"email\">{}</dd>\n<dt>NameID</dt><dd id=\"name-id\">{}</dd>\n</dl>\n\
-             <h2>Groups</h2>\n{}\n<h2>Effective permissions</h2>\n{}",
+             <h2>Groups</h2>\n{}\n<h2>Effective permissions</h2>\n{}\n<h2>Sites</h2>\n{}",
             esc(app),
             esc(&u.username),
             esc(provider.map(|p| p.name.as_str()).unwrap_or("")),
@@ -79,6 +79,78 @@ pub(crate) fn signed_in(app: &str, provider: Option<&Provider>, s: &SamlUser, u:
             esc(&s.name_id),
             list("groups", &s.groups),
             list("permissions", &s.permissions),
+            list("sites", &s.granted_sites),
         ),
     )
+}
+
+pub(crate) fn waiting(app: &str, u: &LocalUser) -> String {
+    page(
+        app,
+        &format!(
+            "<h1>Waiting room</h1>\n<p id=\"waiting\">Welcome, {}. Your account is in the waiting room: someone \
+             with access must request access for you and an administrator must approve it. You will get an \
+             e-mail at {} when that is decided; then sign in again.</p>",
+            esc(&u.username),
+            esc(&u.email)
+        ),
+    )
+}
+
+/// The waiting users, each with a "new user" access request form.
+pub(crate) fn waiting_room(
+    app: &str,
+    users: &[(SamlUser, LocalUser)],
+    policies: &[Policy],
+    csrf: &str,
+) -> String {
+    let options: String = policies
+        .iter()
+        .map(|p| format!("<option value=\"{}\">{}</option>", esc(&p.name), esc(&p.name)))
+        .collect();
+    let rows: String = users
+        .iter()
+        .map(|(s, u)| {
+            format!(
+                "<li class=\"waiting-user\" data-user=\"{id}\">{} ({})\n<form method=\"post\" \
+                 action=\"/admin/access-requests\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"user\" value=\"{id}\"><label>Access level <select \
+                 name=\"policy\">{options}</select></label> <label>Sites <input name=\"sites\" \
+                 placeholder=\"site-a, site-b\"></label> <button>Request access</button></form></li>\n",
+                esc(&u.username),
+                esc(&u.email),
+                id = s.id,
+                csrf = esc(csrf),
+            )
+        })
+        .collect();
+    page(app, &format!("<h1>Waiting room</h1>\n<ul id=\"waiting-users\">\n{rows}</ul>"))
+}
+
+/// Pending access requests with approve/reject forms.
+pub(crate) fn access_requests(app: &str, requests: &[(AccessRequest, String, String)], csrf: &str) -> String {
+    let rows: String = requests
+        .iter()
+        .map(|(r, user, policy)| {
+            let form = |decision: &str, label: &str| {
+                format!(
+                    "<form method=\"post\" action=\"/admin/access-requests/decide\"><input type=\"hidden\" \
+                     name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><input \
+                     type=\"hidden\" name=\"decision\" value=\"{decision}\"><button>{label}</button></form>",
+                    esc(csrf),
+                    r.id
+                )
+            };
+            format!(
+                "<li class=\"access-request\" data-request=\"{}\">{} — {} — {}\n{}{}</li>\n",
+                r.id,
+                esc(user),
+                esc(policy),
+                esc(&r.sites.join(", ")),
+                form("approve", "Approve"),
+                form("reject", "Reject")
+            )
+        })
+        .collect();
+    page(app, &format!("<h1>Access requests</h1>\n<ul id=\"access-requests\">\n{rows}</ul>"))
 }

@@ -98,10 +98,30 @@ CREATE TABLE sp_saml_users (
     local_user_id TEXT NOT NULL REFERENCES sp_local_users (id) ON DELETE CASCADE,
     groups TEXT NOT NULL,           -- IdP group object IDs at the last login
     permissions TEXT NOT NULL,      -- effective permissions, recomputed at every login
+    -- Waiting room: a JIT-created user of a waiting-room provider is not let in until an
+    -- administrator approves an access request, which grants a policy and sites.
+    waiting INTEGER NOT NULL,
+    granted_policy_id TEXT REFERENCES sp_policies (id) ON DELETE SET NULL,
+    granted_sites TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     last_login_at INTEGER NOT NULL,
     UNIQUE (provider_id, name_id)
 );
+
+-- "New user" access requests for users in the waiting room.
+CREATE TABLE sp_access_requests (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES sp_apps (id) ON DELETE CASCADE,
+    saml_user_id TEXT NOT NULL REFERENCES sp_saml_users (id) ON DELETE CASCADE,
+    requested_by TEXT NOT NULL REFERENCES sp_saml_users (id) ON DELETE CASCADE,
+    policy_id TEXT NOT NULL REFERENCES sp_policies (id) ON DELETE CASCADE,
+    sites TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    created_at INTEGER NOT NULL,
+    decided_by TEXT REFERENCES sp_saml_users (id) ON DELETE SET NULL,
+    decided_at INTEGER
+);
+CREATE INDEX sp_access_requests_app ON sp_access_requests (app_id, status);
 
 -- Available groups: IdP group object IDs an administrator maps to policies.
 CREATE TABLE sp_groups (
