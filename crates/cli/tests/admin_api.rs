@@ -495,3 +495,337 @@ fn admin_api_over_http() {
         assert!(!body.contains("$argon2"), "a password hash leaked: {body}");
     }
 }
+
+// ============================================================================ deletions and the
+// endpoints added after the first API: TOTP, tokens, outbox, certificate-expiry check.
+
+/// Proves, over real HTTP: every deletion/removal endpoint succeeds for a Global Administrator
+/// (and changes what the API shows next), answers 404 for an unknown ID and 401 without a
+/// token; an Application Administrator may delete apps and assignments but not users, groups,
+/// memberships, TOTP, tokens, the outbox or the expiry check (403); the last enabled Global
+/// Administrator can be neither deleted nor disabled (409); TOTP enrol answers the otpauth URI
+/// once and flips `mfa_enabled`; a token made over the API works until it is revoked over the
+/// API; the expiry check queues a notice once and the outbox shows it.
+#[test]
+fn deletions_tokens_totp_outbox_and_notify_over_http() {
+    let server = start();
+    let data = server.data.clone();
+    let c = Client { server: &server, seen: Default::default() };
+    let (_, ga) = new_token(&data, "admin@portcullis.local");
+    cli(
+        &data,
+        &["user", "create", "--upn", "appadmin@contoso.com", "--given-name", "App", "--surname", "Admin"],
+    );
+    cli(&data, &["role", "grant", "--user", "appadmin@contoso.com", "--role", "application-administrator"]);
+    let (_, aa) = new_token(&data, "appadmin@contoso.com");
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let no_token = |method: &str, path: &str| {
+        let r = c.raw(method, path, &[], "");
+        assert_eq!((r.status, r.json()["code"].clone()), (401, json!("PCS90401")), "{method} {path}");
+    };
+
+    // ---- fixtures: two users, a group with both, an app assigned to the group and to bob.
+    let user = |upn: &str| {
+        c.ok("POST", "/api/v1/users", &ga, Some(json!({"upn": upn, "given_name": "T"})), 201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let bob = user("bob@contoso.com");
+    let carol = user("carol@contoso.com");
+    let group = c.ok("POST", "/api/v1/groups", &ga, Some(json!({"name": "Staff"})), 201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inner = c.ok("POST", "/api/v1/groups", &ga, Some(json!({"name": "Inner"})), 201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (m, kind) in [(&bob, "user"), (&carol, "user"), (&inner, "group")] {
+        let body = if kind == "user" { json!({"user": m}) } else { json!({"group": m}) };
+        c.ok("POST", &format!("/api/v1/groups/{group}/members"), &ga, Some(body), 204);
+    }
+    let app = c.ok(
+        "POST",
+        "/api/v1/apps",
+        &ga,
+        Some(json!({"template": "generic-saml", "name": "Doomed",
+            "params": {"IDENTIFIER": "https://doomed.test/e", "REPLY_URL": "https://doomed.test/acs"}})),
+        201,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.ok("POST", &format!("/api/v1/apps/{app}/assignments"), &ga, Some(json!({"group": group})), 201);
+    c.ok("POST", &format!("/api/v1/apps/{app}/assignments"), &ga, Some(json!({"user": bob})), 201);
+
+    // ---- remove a member (user by UPN, nested group with type=group).
+    let members = format!("/api/v1/groups/{group}/members");
+    c.err("DELETE", &format!("{members}/bob@contoso.com"), &aa, None, 403, "PCS90403");
+    no_token("DELETE", &format!("{members}/bob@contoso.com"));
+    c.ok("DELETE", &format!("{members}/bob@contoso.com"), &ga, None, 204);
+    assert_eq!(c.ok("GET", &format!("/api/v1/users/{bob}/groups"), &ga, None, 200), json!([]));
+    c.err("DELETE", &format!("{members}/bob@contoso.com"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("{members}/{unknown}"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("/api/v1/groups/{unknown}/members/{carol}"), &ga, None, 404, "PCS90002");
+    c.ok("DELETE", &format!("{members}/{inner}?type=group"), &ga, None, 204);
+    c.err("DELETE", &format!("{members}/{inner}?type=group"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("{members}/{carol}?type=robot"), &ga, None, 400, "PCS90001");
+
+    // ---- unassign (Application Administrators may).
+    let assignments = format!("/api/v1/apps/{app}/assignments");
+    no_token("DELETE", &format!("{assignments}/{bob}"));
+    c.ok("DELETE", &format!("{assignments}/{bob}"), &aa, None, 204);
+    c.err("DELETE", &format!("{assignments}/{bob}"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("{assignments}/{unknown}"), &ga, None, 404, "PCS90002");
+    let left = c.ok("GET", &assignments, &ga, None, 200);
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["principal_id"], group.as_str());
+    c.ok("DELETE", &format!("{assignments}/Staff?type=group"), &ga, None, 204);
+    assert_eq!(c.ok("GET", &assignments, &ga, None, 200), json!([]));
+
+    // ---- delete a group: gone from the list and from its members' groups.
+    c.err("DELETE", &format!("/api/v1/groups/{group}"), &aa, None, 403, "PCS90403");
+    no_token("DELETE", &format!("/api/v1/groups/{group}"));
+    c.ok("DELETE", &format!("/api/v1/groups/{group}"), &ga, None, 204);
+    c.err("DELETE", &format!("/api/v1/groups/{group}"), &ga, None, 404, "PCS90002");
+    let names: Vec<Value> = c
+        .ok("GET", "/api/v1/groups", &ga, None, 200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("Inner")]);
+    assert_eq!(c.ok("GET", &format!("/api/v1/users/{carol}/groups"), &ga, None, 200), json!([]));
+
+    // ---- delete a user.
+    c.err("DELETE", &format!("/api/v1/users/{carol}"), &aa, None, 403, "PCS90403");
+    no_token("DELETE", &format!("/api/v1/users/{carol}"));
+    c.ok("DELETE", "/api/v1/users/carol@contoso.com", &ga, None, 204);
+    c.err("GET", &format!("/api/v1/users/{carol}"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("/api/v1/users/{carol}"), &ga, None, 404, "PCS90002");
+    // The last enabled Global Administrator: neither deleted nor disabled, by the API or the CLI.
+    c.err("DELETE", "/api/v1/users/admin@portcullis.local", &ga, None, 409, "PCS90003");
+    c.err(
+        "PATCH",
+        "/api/v1/users/admin@portcullis.local",
+        &ga,
+        Some(json!({"enabled": false})),
+        409,
+        "PCS90003",
+    );
+    assert_eq!(c.ok("GET", "/api/v1/users/admin@portcullis.local", &ga, None, 200)["enabled"], true);
+    // With a second one, the first may go; the deleted owner's token stops at once.
+    let (_, doomed) = {
+        user("second@contoso.com");
+        cli(&data, &["role", "grant", "--user", "second@contoso.com", "--role", "global-administrator"]);
+        new_token(&data, "second@contoso.com")
+    };
+    c.ok("GET", "/api/v1/me", &doomed, None, 200);
+    c.ok("DELETE", "/api/v1/users/second@contoso.com", &ga, None, 204);
+    c.err("GET", "/api/v1/me", &doomed, None, 401, "PCS90401");
+
+    // ---- delete an app (Application Administrators may).
+    no_token("DELETE", &format!("/api/v1/apps/{app}"));
+    c.ok("DELETE", &format!("/api/v1/apps/{app}"), &aa, None, 204);
+    c.err("GET", &format!("/api/v1/apps/{app}"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("/api/v1/apps/{app}"), &ga, None, 404, "PCS90002");
+    assert_eq!(c.ok("GET", "/api/v1/apps", &ga, None, 200), json!([]));
+
+    // ---- TOTP enrol / remove.
+    let totp = format!("/api/v1/users/{bob}/totp");
+    c.err("POST", &totp, &aa, None, 403, "PCS90403");
+    no_token("POST", &totp);
+    let r = c.call("POST", &totp, &ga, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.head.to_ascii_lowercase().contains("cache-control: no-store"), "{}", r.head);
+    let uri = r.json()["otpauth_uri"].as_str().unwrap().to_string();
+    assert!(uri.starts_with("otpauth://totp/Portcullis:bob@contoso.com?secret="), "{uri}");
+    let secret = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    assert_eq!(c.ok("GET", &format!("/api/v1/users/{bob}"), &ga, None, 200)["mfa_enabled"], true);
+    let everything = c.ok("GET", "/api/v1/users", &ga, None, 200).to_string();
+    assert!(!everything.contains(&secret), "the TOTP secret can be read back: {everything}");
+    c.err("DELETE", &totp, &aa, None, 403, "PCS90403");
+    no_token("DELETE", &totp);
+    c.ok("DELETE", &totp, &ga, None, 204);
+    assert_eq!(c.ok("GET", &format!("/api/v1/users/{bob}"), &ga, None, 200)["mfa_enabled"], false);
+    c.err("POST", &format!("/api/v1/users/{unknown}/totp"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", &format!("/api/v1/users/{unknown}/totp"), &ga, None, 404, "PCS90002");
+
+    // ---- tokens: create (shown once), list (no secrets), use, revoke.
+    c.err("GET", "/api/v1/tokens", &aa, None, 403, "PCS90403");
+    c.err("POST", "/api/v1/tokens", &aa, Some(json!({})), 403, "PCS90403");
+    no_token("GET", "/api/v1/tokens");
+    no_token("POST", "/api/v1/tokens");
+    let made = c.ok(
+        "POST",
+        "/api/v1/tokens",
+        &ga,
+        Some(json!({"user": "bob@contoso.com", "name": "ci", "days": 2})),
+        201,
+    );
+    let (tid, secret) =
+        (made["id"].as_str().unwrap().to_string(), made["token"].as_str().unwrap().to_string());
+    assert!(secret.starts_with("pat_") && secret.len() == 47, "{made}");
+    assert_eq!((made["upn"].clone(), made["revoked"].clone()), (json!("bob@contoso.com"), json!(false)));
+    assert_eq!(made["expires_at"].as_i64().unwrap() - made["created_at"].as_i64().unwrap(), 2 * 86_400);
+    assert_eq!(c.ok("GET", "/api/v1/me", &secret, None, 200)["user"]["upn"], "bob@contoso.com");
+    let own = c.ok("POST", "/api/v1/tokens", &ga, None, 201);
+    assert_eq!(own["upn"], "admin@portcullis.local", "no body: a token for the caller");
+    c.err("POST", "/api/v1/tokens", &ga, Some(json!({"days": 0})), 400, "PCS90001");
+    c.err("POST", "/api/v1/tokens", &ga, Some(json!({"user": unknown})), 404, "PCS90002");
+    let list = c.ok("GET", "/api/v1/tokens", &ga, None, 200);
+    assert!(!list.to_string().contains("pat_") && !list.to_string().contains("hash"), "{list}");
+    assert!(list.as_array().unwrap().iter().any(|t| t["id"] == tid.as_str() && t["revoked"] == false));
+    c.err("DELETE", &format!("/api/v1/tokens/{tid}"), &aa, None, 403, "PCS90403");
+    no_token("DELETE", &format!("/api/v1/tokens/{tid}"));
+    c.ok("DELETE", &format!("/api/v1/tokens/{tid}"), &ga, None, 204);
+    c.err("GET", "/api/v1/me", &secret, None, 401, "PCS90401");
+    c.err("DELETE", &format!("/api/v1/tokens/{unknown}"), &ga, None, 404, "PCS90002");
+    c.err("DELETE", "/api/v1/tokens/not-a-token", &ga, None, 404, "PCS90002");
+    let list = c.ok("GET", "/api/v1/tokens", &ga, None, 200);
+    assert!(list.as_array().unwrap().iter().any(|t| t["id"] == tid.as_str() && t["revoked"] == true));
+
+    // ---- certificate-expiry check and outbox (Global Administrator only).
+    no_token("POST", "/api/v1/notify");
+    no_token("GET", "/api/v1/outbox");
+    c.err("POST", "/api/v1/notify", &aa, None, 403, "PCS90403");
+    c.err("GET", "/api/v1/outbox", &aa, None, 403, "PCS90403");
+    let app = c.ok(
+        "POST",
+        "/api/v1/apps",
+        &ga,
+        Some(json!({"template": "generic-saml", "name": "Expiring",
+            "params": {"IDENTIFIER": "https://exp.test/e", "REPLY_URL": "https://exp.test/acs"}})),
+        201,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.ok(
+        "PUT",
+        &format!("/api/v1/apps/{app}/saml"),
+        &ga,
+        Some(json!({"notification_email": "ops@contoso.com"})),
+        200,
+    );
+    assert_eq!(c.ok("POST", "/api/v1/notify", &ga, None, 200), json!([]), "a new certificate is not due");
+    assert_eq!(c.ok("GET", "/api/v1/outbox", &ga, None, 200), json!([]));
+    // Three years minus a few days on: the 7-day notice is due, once.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(3 * 365 - 5);
+    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let queued = c.ok("POST", "/api/v1/notify", &ga, Some(json!({"now": later})), 200);
+    assert_eq!(queued.as_array().unwrap().len(), 1, "{queued}");
+    assert_eq!(
+        (queued[0]["app_id"].clone(), queued[0]["recipient"].clone()),
+        (json!(app), json!("ops@contoso.com"))
+    );
+    assert!((3..=7).contains(&queued[0]["days_left"].as_i64().unwrap()), "{queued}");
+    assert_eq!(c.ok("POST", "/api/v1/notify", &ga, Some(json!({"now": later})), 200), json!([]));
+    c.err("POST", "/api/v1/notify", &ga, Some(json!({"now": "next tuesday"})), 400, "PCS90001");
+    let outbox = c.ok("GET", "/api/v1/outbox?limit=10", &ga, None, 200);
+    assert_eq!(outbox.as_array().unwrap().len(), 1, "{outbox}");
+    assert_eq!(
+        (outbox[0]["recipient"].clone(), outbox[0]["status"].clone()),
+        (json!("ops@contoso.com"), json!("queued"))
+    );
+    assert!(outbox[0]["subject"].as_str().unwrap().contains("Expiring"), "{outbox}");
+    c.err("GET", "/api/v1/outbox?limit=lots", &ga, None, 400, "PCS90001");
+}
+
+/// A JSON request to a server started by [`support::Server`] (the SSO kit), for the effect tests.
+fn api(base: &str, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let addr = base.trim_start_matches("http://");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).to_string();
+    let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+    let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (head[9..12].parse().unwrap(), serde_json::from_str(&rest).unwrap_or(Value::Null))
+}
+
+#[allow(dead_code)]
+mod support;
+
+/// Proves the effects of the API's deletions on single sign-on, with python3-saml as the SP and
+/// browsers that already hold sessions: after `DELETE /users/{id}` the user's session no longer
+/// signs in to the app (the sign-in form comes back, and their password no longer works); after
+/// `DELETE /groups/{id}/members/{member}` a user who had the app only through that group gets
+/// PCS50105; after `DELETE /apps/{id}/assignments/{principal}` so does a directly assigned user.
+/// Each is first shown to sign in, so the refusal is the deletion's doing.
+#[test]
+fn api_deletions_take_effect_on_single_sign_on() {
+    use support::{Browser, Peer, PostForm, Sp, PASSWORD};
+    let server = support::Server::start();
+    let out = server.cli(&["idp", "token", "create", "--user", "admin@portcullis.local"]);
+    let ga = out.lines().last().unwrap().trim().to_string();
+    let (entity, acs) = ("https://crm.sp.test/saml", "https://crm.sp.test/saml/acs");
+    let app = server.create_app(
+        "generic-saml",
+        "CRM",
+        &[&format!("IDENTIFIER={entity}"), &format!("REPLY_URL={acs}")],
+    );
+    let sp = Sp::new(Peer::Python3Saml, entity, acs, &server.metadata(&app));
+    let call = |m: &str, p: &str, b: Option<Value>, status: u16| {
+        let (got, v) = api(&server.base, m, p, &ga, b);
+        assert_eq!(got, status, "{m} {p}: {v}");
+        v
+    };
+    for upn in ["alice@contoso.test", "bob@contoso.test", "dave@contoso.test"] {
+        server.create_user(upn, "T", "User", &[]);
+    }
+    let group = call("POST", "/api/v1/groups", Some(json!({"name": "CRM users"})), 201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call("POST", &format!("/api/v1/groups/{group}/members"), Some(json!({"user": "bob@contoso.test"})), 204);
+    call("POST", &format!("/api/v1/apps/{app}/assignments"), Some(json!({"group": group})), 201);
+    for upn in ["alice@contoso.test", "dave@contoso.test"] {
+        call("POST", &format!("/api/v1/apps/{app}/assignments"), Some(json!({"user": upn})), 201);
+    }
+    // Each signs in once through the SP: the app works for all three.
+    let mut browsers: Vec<Browser> = Vec::new();
+    for upn in ["alice@contoso.test", "bob@contoso.test", "dave@contoso.test"] {
+        let mut b = Browser::new();
+        let page = b.get(&sp.login(None, None).url);
+        let page = b.sign_in(&page, upn, PASSWORD, &server.base);
+        let form = PostForm::from_page(&page);
+        assert_eq!(form.action, acs, "{upn}");
+        browsers.push(b);
+    }
+    let [alice, bob, dave] = &mut browsers[..] else { unreachable!() };
+
+    // Deleted user: the session is gone (the sign-in form, no Response) and so is the account.
+    call("DELETE", "/api/v1/users/alice@contoso.test", None, 204);
+    let from = alice.history.len();
+    let page = alice.get(&sp.login(None, None).url);
+    assert!(page.is_sign_in(), "a deleted user's session still works: {} {}", page.status, page.body);
+    let page = alice.sign_in(&page, "alice@contoso.test", PASSWORD, &server.base);
+    assert!(page.error_code().is_some() || page.is_sign_in(), "{} {}", page.status, page.body);
+    assert!(alice.history[from..].iter().all(|p| !p.body.contains("SAMLResponse")));
+
+    // Removed member: bob had the app only through the group.
+    call("DELETE", &format!("/api/v1/groups/{group}/members/bob@contoso.test"), None, 204);
+    let page = bob.get(&sp.login(None, None).url);
+    assert_eq!(page.error_code().as_deref(), Some("PCS50105"), "{} {}", page.status, page.body);
+    assert!(!page.body.contains("SAMLResponse"));
+
+    // Unassigned user.
+    call("DELETE", &format!("/api/v1/apps/{app}/assignments/dave@contoso.test"), None, 204);
+    let page = dave.get(&sp.login(None, None).url);
+    assert_eq!(page.error_code().as_deref(), Some("PCS50105"), "{} {}", page.status, page.body);
+    assert!(!page.body.contains("SAMLResponse"));
+}
