@@ -44,16 +44,18 @@ pub struct DemoArgs {
     /// {URL}/saml/metadata and the ACS URL {URL}/saml/acs. Default: http://ADDR.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// The IdP's metadata: a file, or an http:// URL (kept for refresh). Imported at every
-    /// start: a provider for that IdP is created, or refreshed (a certificate change is printed).
-    #[arg(long, value_name = "FILE_OR_URL")]
-    idp_metadata: String,
+    /// An IdP's metadata: a file, or an http:// URL (kept for refresh); repeat for several
+    /// providers. Imported at every start: a provider for that IdP is created, or refreshed (a
+    /// certificate change is printed).
+    #[arg(long, value_name = "FILE_OR_URL", required = true)]
+    idp_metadata: Vec<String>,
     /// The application's name (the data directory can hold several).
     #[arg(long, value_name = "NAME", default_value = "SP demo")]
     name: String,
-    /// The provider's name, shown as "Log in with NAME".
-    #[arg(long, value_name = "NAME", default_value = "Portcullis")]
-    provider_name: String,
+    /// The providers' names, shown as "Log in with NAME", in the order of --idp-metadata
+    /// (default: "Portcullis", then "Portcullis 2", …).
+    #[arg(long = "provider-name", value_name = "NAME")]
+    provider_names: Vec<String>,
     /// How the AuthnRequest travels to the IdP.
     #[arg(long, value_enum, default_value = "redirect")]
     sso_binding: BindingArg,
@@ -76,9 +78,13 @@ pub struct DemoArgs {
     /// Accept IdP-initiated (unsolicited) Responses from this provider.
     #[arg(long)]
     allow_idp_initiated: bool,
-    /// An e-mail domain this IdP serves (repeatable), for discovery.
-    #[arg(long = "email-domain", value_name = "DOMAIN")]
+    /// An e-mail domain a provider serves, for discovery (/login): DOMAIN for the first
+    /// provider or PROVIDER_NAME=DOMAIN (repeatable).
+    #[arg(long = "email-domain", value_name = "[PROVIDER=]DOMAIN")]
     email_domains: Vec<String>,
+    /// Offered on the sign-on page when no provider serves the e-mail's domain.
+    #[arg(long, value_name = "URL")]
+    local_sign_in_url: Option<String>,
     /// Which assertion attribute fills a user field: FIELD=ATTRIBUTE with FIELD one of
     /// username, first-name, last-name, email, groups (repeatable). Defaults: Username,
     /// FirstName, LastName, Email, Groups.
@@ -210,53 +216,75 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
         },
     };
 
-    let source = MetadataSource::file_or_url(&args.idp_metadata);
     let binding = match args.sso_binding {
         BindingArg::Redirect => SsoBinding::Redirect,
         BindingArg::Post => SsoBinding::Post,
     };
-    let (xml, _) = source.load().await.map_err(site_err)?;
-    let facts = idp_facts(&xml, None, binding).map_err(site_err)?;
-    let mut provider = match store.sp_provider_by_entity_id(app.id, &facts.entity_id).await? {
-        Some(existing) => {
-            let report = refresh_provider(&store, existing.id, Some(&source)).await.map_err(site_err)?;
-            if report.certificates_changed {
-                println!(
-                    "The IdP's signing certificates changed: added {:?}, removed {:?} (SHA-256)",
-                    report.added, report.removed
-                );
-            }
-            store.sp_provider(existing.id).await?
-        }
-        None => {
-            let mut settings = ProviderSettings::new(args.provider_name.clone());
-            settings.sso_binding = binding;
-            create_provider(&store, app.id, &MetadataSource::Text(xml), settings, now.unix_timestamp())
-                .await
-                .map_err(site_err)?
-        }
-    };
-    provider.name = args.provider_name.clone();
-    provider.sign_requests = args.sign_requests;
-    provider.allow_idp_initiated = args.allow_idp_initiated;
-    provider.waiting_room = args.waiting_room;
-    provider.want_signed = match args.want {
-        WantArg::SignedResponse => WantSigned::Response,
-        WantArg::SignedAssertion => WantSigned::Assertion,
-        WantArg::Either => WantSigned::Either,
-    };
-    provider.allow_sha1 = args.allow_sha1;
     if args.skew_seconds < 0 {
         bail!("--skew-seconds must not be negative");
     }
-    provider.skew_seconds = args.skew_seconds;
-    provider.email_domains = args.email_domains.iter().map(|d| d.trim().to_lowercase()).collect();
-    provider.attributes = attributes;
-    provider.default_policy_id = default_policy_id;
-    if let MetadataSource::Url(u) = &source {
-        provider.metadata_url = Some(u.clone());
+    let names: Vec<String> = (0..args.idp_metadata.len())
+        .map(|i| match (args.provider_names.get(i), i) {
+            (Some(n), _) => n.clone(),
+            (None, 0) => "Portcullis".to_string(),
+            (None, i) => format!("Portcullis {}", i + 1),
+        })
+        .collect();
+    let mut domains: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+    for d in &args.email_domains {
+        let (index, domain) = match d.split_once('=') {
+            Some((name, domain)) => match names.iter().position(|n| n == name.trim()) {
+                Some(i) => (i, domain),
+                None => bail!("--email-domain {d:?}: no provider is named {:?}", name.trim()),
+            },
+            None => (0, d.as_str()),
+        };
+        domains[index].push(domain.trim().to_lowercase());
     }
-    store.sp_update_provider(&provider).await?;
+    let mut providers = Vec::new();
+    for (i, metadata) in args.idp_metadata.iter().enumerate() {
+        let source = MetadataSource::file_or_url(metadata);
+        let (xml, _) = source.load().await.map_err(site_err)?;
+        let facts = idp_facts(&xml, None, binding).map_err(site_err)?;
+        let mut provider = match store.sp_provider_by_entity_id(app.id, &facts.entity_id).await? {
+            Some(existing) => {
+                let report = refresh_provider(&store, existing.id, Some(&source)).await.map_err(site_err)?;
+                if report.certificates_changed {
+                    println!(
+                        "The signing certificates of {} changed: added {:?}, removed {:?} (SHA-256)",
+                        facts.entity_id, report.added, report.removed
+                    );
+                }
+                store.sp_provider(existing.id).await?
+            }
+            None => {
+                let mut settings = ProviderSettings::new(names[i].clone());
+                settings.sso_binding = binding;
+                create_provider(&store, app.id, &MetadataSource::Text(xml), settings, now.unix_timestamp())
+                    .await
+                    .map_err(site_err)?
+            }
+        };
+        provider.name = names[i].clone();
+        provider.sign_requests = args.sign_requests;
+        provider.allow_idp_initiated = args.allow_idp_initiated;
+        provider.waiting_room = args.waiting_room;
+        provider.want_signed = match args.want {
+            WantArg::SignedResponse => WantSigned::Response,
+            WantArg::SignedAssertion => WantSigned::Assertion,
+            WantArg::Either => WantSigned::Either,
+        };
+        provider.allow_sha1 = args.allow_sha1;
+        provider.skew_seconds = args.skew_seconds;
+        provider.email_domains = domains[i].clone();
+        provider.attributes = attributes.clone();
+        provider.default_policy_id = default_policy_id;
+        if let MetadataSource::Url(u) = &source {
+            provider.metadata_url = Some(u.clone());
+        }
+        store.sp_update_provider(&provider).await?;
+        providers.push(provider);
+    }
 
     let site = Site::load(
         store.clone(),
@@ -266,10 +294,13 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
         args.allow_return_origins.clone(),
     )
     .await
-    .map_err(site_err)?;
+    .map_err(site_err)?
+    .with_local_sign_in(args.local_sign_in_url.clone());
     println!("SP demo is running at {base}/");
     println!("  application:      {} ({})", app.name, app.id);
-    println!("  provider:         {} ({})", provider.name, provider.idp_entity_id);
+    for provider in &providers {
+        println!("  provider:         {} ({})", provider.name, provider.idp_entity_id);
+    }
     println!("  SP entity ID:     {}", site.entity_id());
     println!("  ACS URL:          {}", site.acs_url());
     println!("  SP metadata:      {base}/saml/metadata");

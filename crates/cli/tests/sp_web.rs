@@ -538,3 +538,93 @@ fn waiting_room_blocks_then_admits_after_approval() {
         page.body
     );
 }
+
+/// Registers the demo (on `port`) as a custom SAML app at `server` with the demo's
+/// attribute names, assigns `upn`, and returns the IdP metadata file.
+fn register_demo_at(server: &Server, port: u16, upn: &str) -> PathBuf {
+    let base = format!("http://127.0.0.1:{port}");
+    let app = server.create_app(
+        "generic-saml",
+        "SP demo",
+        &[&format!("IDENTIFIER={base}/saml/metadata"), &format!("REPLY_URL={base}/saml/acs")],
+    );
+    server.cli(&["idp", "app", "set-saml", "--app", &app, "--nameid-format", "persistent"]);
+    for (name, source) in [("Username", "user.userprincipalname"), ("Email", "user.mail")] {
+        server.cli(&["idp", "app", "claim", "set", "--app", &app, "--name", name, "--source", source]);
+    }
+    server.cli(&["idp", "app", "assign", "--app", &app, "--user", upn]);
+    server.metadata(&app)
+}
+
+/// Follows discovery for `email` to the provider's login link, signs in at `idp`, and
+/// posts the Response; returns the landing page.
+fn discover_and_login(demo: &Demo, idp: &Server, email: &str, provider: &str) -> Page {
+    let mut browser = Browser::new();
+    let page = browser.get(&format!("{}/login?email={}", demo.base, percent(email)));
+    let (href, text) = page
+        .links()
+        .into_iter()
+        .find(|(h, _)| h.starts_with("/saml/login"))
+        .unwrap_or_else(|| panic!("no provider link for {email}:\n{}", page.body));
+    assert_eq!(text, format!("Log in with {provider}"));
+    let start = browser.get(&format!("{}{href}", demo.base));
+    let location =
+        start.header("location").unwrap_or_else(|| panic!("no redirect:\n{}", start.body)).to_string();
+    assert!(location.starts_with(&idp.sso_url()), "{email} must be sent to {}: {location}", idp.sso_url());
+    let page = browser.get(&location);
+    let page = browser.sign_in(&page, email, PASSWORD, &idp.base);
+    let acs = post(&mut browser, &PostForm::from_page(&page));
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    browser.get(&format!("{}/", demo.base))
+}
+
+/// Proves discovery over HTTP: the sign-on page asks for an e-mail address and routes
+/// two domains to two IdPs (two `portcullis up` servers), each login completing
+/// through its own IdP; an unknown domain gets a clear message and the local
+/// sign-in link.
+#[test]
+fn discovery_routes_two_domains_to_two_idps() {
+    let setup = setup();
+    let fabrikam = Server::start();
+    let dana = "dana@fabrikam.test";
+    fabrikam.create_user(dana, "Dana", "Lee", &["--mail", "dana@fabrikam.test"]);
+    let fabrikam_md = register_demo_at(&fabrikam, setup.port, dana);
+    let demo = Demo::start(
+        &setup.demo_dir.path().join("data"),
+        setup.port,
+        &setup.metadata,
+        &[
+            "--idp-metadata",
+            fabrikam_md.to_str().expect("utf-8 path"),
+            "--provider-name",
+            "Contoso",
+            "--provider-name",
+            "Fabrikam",
+            "--email-domain",
+            "Contoso=contoso.test",
+            "--email-domain",
+            "Fabrikam=fabrikam.test",
+            "--local-sign-in-url",
+            "https://accounts.example.test/local",
+        ],
+    );
+    let ask = Browser::new().get(&format!("{}/login", demo.base));
+    assert!(ask.body.contains("name=\"email\""), "{}", ask.body);
+
+    let landing = discover_and_login(&demo, &setup.server, ALICE, "Contoso");
+    assert_eq!(by_id(&landing, "provider").as_deref(), Some("Contoso"), "{}", landing.body);
+    assert_eq!(by_id(&landing, "username").as_deref(), Some(ALICE));
+    let landing = discover_and_login(&demo, &fabrikam, dana, "Fabrikam");
+    assert_eq!(by_id(&landing, "provider").as_deref(), Some("Fabrikam"), "{}", landing.body);
+    assert_eq!(by_id(&landing, "username").as_deref(), Some(dana));
+
+    let unknown = Browser::new().get(&format!("{}/login?email={}", demo.base, percent("eve@unknown.test")));
+    assert!(unknown.body.contains("id=\"unknown-domain\""), "{}", unknown.body);
+    assert!(unknown.body.contains("unknown.test"), "the message names the domain:\n{}", unknown.body);
+    assert!(!unknown.links().iter().any(|(h, _)| h.starts_with("/saml/login")), "no provider is offered");
+    assert!(
+        unknown.links().iter().any(|(h, _)| h == "https://accounts.example.test/local"),
+        "{}",
+        unknown.body
+    );
+}

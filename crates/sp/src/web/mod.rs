@@ -88,6 +88,8 @@ pub struct Site {
     clock: Arc<dyn Clock>,
     allowed_return_origins: Vec<String>,
     secure_cookies: bool,
+    /// Offered on the discovery page when no provider serves the e-mail's domain.
+    local_sign_in_url: Option<String>,
 }
 
 impl std::fmt::Debug for Site {
@@ -128,7 +130,22 @@ impl Site {
         };
         let decryption = open("encryption", &app.encryption_key_sealed, &app.encryption_cert)?;
         let secure_cookies = app.base_url.starts_with("https://");
-        Ok(Site { store, app, signing, decryption, clock, allowed_return_origins, secure_cookies })
+        Ok(Site {
+            store,
+            app,
+            signing,
+            decryption,
+            clock,
+            allowed_return_origins,
+            secure_cookies,
+            local_sign_in_url: None,
+        })
+    }
+
+    /// Where users whose e-mail domain no provider serves can sign in locally.
+    pub fn with_local_sign_in(mut self, url: Option<String>) -> Self {
+        self.local_sign_in_url = url;
+        self
     }
 
     pub fn app(&self) -> &SpApp {
@@ -285,6 +302,31 @@ impl Site {
         let mut resp = redirect(&return_url);
         set_cookie(&mut resp, &self.cookie(SESSION_COOKIE, &token, "Lax"));
         Ok(resp)
+    }
+
+    /// The sign-on page: asks for an e-mail address, finds the provider that serves
+    /// its domain and offers "Log in with <provider>"; an unknown domain gets a clear
+    /// message (and local sign-in when configured).
+    async fn discovery(&self, q: DiscoveryQuery) -> SiteResult<Response> {
+        let return_url = check_return_url(
+            q.r#return.as_deref().unwrap_or(""),
+            &self.app.base_url,
+            &self.allowed_return_origins,
+        )?;
+        let email = q.email.unwrap_or_default().trim().to_string();
+        let found = if email.is_empty() {
+            pages::Discovery::Ask
+        } else {
+            let domain = email.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).unwrap_or_default();
+            let providers = self.store.sp_providers(self.app.id).await?;
+            match providers.into_iter().find(|p| !domain.is_empty() && p.email_domains.contains(&domain)) {
+                Some(p) => pages::Discovery::Found(p),
+                None => pages::Discovery::Unknown(domain),
+            }
+        };
+        let html =
+            pages::discovery(&self.app.name, &email, &return_url, found, self.local_sign_in_url.as_deref());
+        Ok(Html(html).into_response())
     }
 
     /// The signed-in user of this request (session token, SAML user, local user).
@@ -461,6 +503,12 @@ impl Site {
 }
 
 #[derive(Debug, Deserialize)]
+struct DiscoveryQuery {
+    email: Option<String>,
+    r#return: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct LoginQuery {
     provider: Option<String>,
     r#return: Option<String>,
@@ -494,6 +542,7 @@ impl AcsForm {
 pub fn router(site: Arc<Site>) -> Router {
     Router::new()
         .route("/", get(landing))
+        .route("/login", get(discovery))
         .route("/saml/login", get(login))
         .route("/saml/acs", post(acs))
         .route("/saml/metadata", get(metadata))
@@ -524,6 +573,10 @@ async fn acs(
         Ok(form) => site.acs(&headers, form).await.unwrap_or_else(|e| error_page("acs", &e)),
         Err(e) => error_page("acs", &e),
     }
+}
+
+async fn discovery(State(site): State<Arc<Site>>, Query(q): Query<DiscoveryQuery>) -> Response {
+    site.discovery(q).await.unwrap_or_else(|e| error_page("discovery", &e))
 }
 
 async fn waiting_room(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {

@@ -154,3 +154,39 @@ pub(crate) fn access_requests(app: &str, requests: &[(AccessRequest, String, Str
         .collect();
     page(app, &format!("<h1>Access requests</h1>\n<ul id=\"access-requests\">\n{rows}</ul>"))
 }
+
+/// What the discovery page found.
+pub(crate) enum Discovery {
+    Ask,
+    Found(Provider),
+    Unknown(String),
+}
+
+pub(crate) fn discovery(app: &str, email: &str, ret: &str, found: Discovery, local: Option<&str>) -> String {
+    let form = format!(
+        "<form method=\"get\" action=\"/login\"><label>E-mail address <input type=\"email\" name=\"email\" \
+         value=\"{}\"></label><input type=\"hidden\" name=\"return\" value=\"{}\"> <button>Continue</button></form>",
+        esc(email),
+        esc(ret)
+    );
+    let answer = match found {
+        Discovery::Ask => String::new(),
+        Discovery::Found(p) => format!(
+            "<p><a id=\"provider-login\" href=\"/saml/login?provider={}&amp;return={}\">Log in with {}</a></p>",
+            q(&p.name),
+            q(ret),
+            esc(&p.name)
+        ),
+        Discovery::Unknown(domain) => {
+            let local = local
+                .map(|u| format!(" <a id=\"local-sign-in\" href=\"{}\">Sign in with a local account</a>", esc(u)))
+                .unwrap_or_default();
+            format!(
+                "<p id=\"unknown-domain\">No identity provider is set up for the domain {:?}: check the address, \
+                 or ask your administrator to register the domain with your organisation's provider.{local}</p>",
+                esc(&domain)
+            )
+        }
+    };
+    page(app, &format!("<h1>Sign in to {}</h1>\n{form}\n{answer}", esc(app)))
+}
