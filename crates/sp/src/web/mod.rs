@@ -320,7 +320,7 @@ impl Site {
             let domain = email.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).unwrap_or_default();
             let providers = self.store.sp_providers(self.app.id).await?;
             match providers.into_iter().find(|p| !domain.is_empty() && p.email_domains.contains(&domain)) {
-                Some(p) => pages::Discovery::Found(p),
+                Some(p) => pages::Discovery::Found(p.name),
                 None => pages::Discovery::Unknown(domain),
             }
         };

@@ -158,7 +158,8 @@ pub(crate) fn access_requests(app: &str, requests: &[(AccessRequest, String, Str
 /// What the discovery page found.
 pub(crate) enum Discovery {
     Ask,
-    Found(Provider),
+    /// The provider's name.
+    Found(String),
     Unknown(String),
 }
 
@@ -171,11 +172,11 @@ pub(crate) fn discovery(app: &str, email: &str, ret: &str, found: Discovery, loc
     );
     let answer = match found {
         Discovery::Ask => String::new(),
-        Discovery::Found(p) => format!(
+        Discovery::Found(name) => format!(
             "<p><a id=\"provider-login\" href=\"/saml/login?provider={}&amp;return={}\">Log in with {}</a></p>",
-            q(&p.name),
+            q(&name),
             q(ret),
-            esc(&p.name)
+            esc(&name)
         ),
         Discovery::Unknown(domain) => {
             let local = local
