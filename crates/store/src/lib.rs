@@ -21,6 +21,8 @@ mod settings;
 mod signins;
 pub mod sp;
 mod tenants;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod throttle;
 mod users;
 pub mod vault;

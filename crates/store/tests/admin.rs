@@ -8,7 +8,7 @@ use store::admin::ApiToken;
 use store::{Store, StoreError};
 use uuid::Uuid;
 
-on_both_backends!(
+store::on_both_backends!(
     roles_grant_list_revoke_and_are_idempotent,
     roles_are_scoped_by_tenant_and_need_a_user_of_the_tenant,
     deleting_a_user_removes_their_roles_and_tokens,

@@ -8,8 +8,8 @@ use store::Backend;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_and_postgres_schemas_have_the_same_tables_columns_and_indexes() {
-    let lite = common::sqlite().await;
-    let pg = common::postgres().await;
+    let lite = store::testkit::sqlite().await;
+    let pg = store::testkit::postgres().await;
     assert_eq!(lite.store.backend(), Backend::Sqlite);
     assert_eq!(pg.store.backend(), Backend::Postgres);
 

@@ -9,7 +9,7 @@ use store::sp::{
 use store::Store;
 use uuid::Uuid;
 
-on_both_backends!(
+store::on_both_backends!(
     a_new_app_ships_the_general_members_policy,
     providers_round_trip_and_names_and_idps_are_unique_per_app,
     requests_are_taken_once_and_not_after_expiry,

@@ -8,7 +8,7 @@ use store::model::{Assignment, Mail, PrincipalKind, Session, SigningCert};
 use store::{SignInFilter, Store, StoreError};
 use uuid::Uuid;
 
-on_both_backends!(
+store::on_both_backends!(
     portable_placeholders_bind_by_number_and_repeat,
     migrate_is_idempotent,
     tenants_keep_creation_order_and_the_first_is_the_default,

@@ -2,9 +2,6 @@
 //! requests with their negative paths, check-in with rotation (and a failing rotation that keeps
 //! the stored password), sign-in rules, Secrets Safe, and the audit chain against tampering.
 
-#[macro_use]
-mod common;
-
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -490,7 +487,7 @@ async fn expiry_without_checkin_rotates_in_the_background_pass(store: Store) {
     assert_eq!(v.rotation_pass().await.unwrap(), 0, "and only once");
 }
 
-on_both_backends!(
+store::on_both_backends!(
     expiry_without_checkin_rotates_in_the_background_pass,
     concurrent_audit_events_form_one_chain,
     registration_requiring_the_user_password,

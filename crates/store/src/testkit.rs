@@ -1,14 +1,16 @@
-//! Test kit (after crates/store/tests/common): a fresh database per test on SQLite (temp dir) or
+//! Test kit for crates whose tests run on both backends (feature `testkit`, for
+//! dev-dependencies only): a fresh, migrated database per test on SQLite (temp dir) or
 //! PostgreSQL (one database per test on a server started once per test run by
-//! scripts/pg-test-server, or on the server named by PORTCULLIS_TEST_PG_URL), and a vault on it.
-#![allow(dead_code)]
+//! scripts/pg-test-server, or on the server named by PORTCULLIS_TEST_PG_URL), and
+//! [`on_both_backends!`](crate::on_both_backends) to run each test body on both.
 
 use std::process::Command;
 use std::sync::OnceLock;
 
 use sqlx::Connection;
-use store::Store;
 use uuid::Uuid;
+
+use crate::Store;
 
 /// A store on a fresh, migrated database; the temp dir (SQLite) lives as long as this.
 pub struct TestDb {
@@ -148,8 +150,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = $crate::common::sqlite().await;
-                    assert_eq!(db.store.backend(), store::Backend::Sqlite);
+                    let db = $crate::testkit::sqlite().await;
+                    assert_eq!(db.store.backend(), $crate::Backend::Sqlite);
                     super::$name(db.store.clone()).await;
                     db.store.close().await;
                 }
@@ -159,8 +161,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let db = $crate::common::postgres().await;
-                    assert_eq!(db.store.backend(), store::Backend::Postgres);
+                    let db = $crate::testkit::postgres().await;
+                    assert_eq!(db.store.backend(), $crate::Backend::Postgres);
                     super::$name(db.store.clone()).await;
                     db.store.close().await;
                 }
@@ -168,5 +170,3 @@ macro_rules! on_both_backends {
         }
     };
 }
-
-// ---------------------------------------------------------------------- record builders
