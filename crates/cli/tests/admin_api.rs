@@ -757,7 +757,6 @@ fn api(base: &str, method: &str, path: &str, token: &str, body: Option<Value>) -
     (head[9..12].parse().unwrap(), serde_json::from_str(&rest).unwrap_or(Value::Null))
 }
 
-#[allow(dead_code)]
 mod support;
 
 /// Proves the effects of the API's deletions on single sign-on, with python3-saml as the SP and
