@@ -151,7 +151,11 @@ fn setup() -> Setup {
     let app = server.create_app(
         "generic-saml",
         "SP demo",
-        &[&format!("IDENTIFIER={base}/saml/metadata"), &format!("REPLY_URL={base}/saml/acs")],
+        &[
+            &format!("IDENTIFIER={base}/saml/metadata"),
+            &format!("REPLY_URL={base}/saml/acs"),
+            &format!("LOGOUT_URL={base}/saml/slo"),
+        ],
     );
     server.cli(&["idp", "app", "set-saml", "--app", &app, "--nameid-format", "persistent"]);
     for (name, source) in [
@@ -618,4 +622,44 @@ fn discovery_routes_two_domains_to_two_idps() {
         "{}",
         unknown.body
     );
+}
+
+/// Proves SP-initiated single logout over HTTP with our IdP: /saml/logout ends the
+/// local session and sends a LogoutRequest to the IdP's SLO endpoint; the IdP ends
+/// its session and redirects its signed LogoutResponse to /saml/slo, which the demo
+/// verifies (signature, issuer, InResponseTo of the request this browser started)
+/// before saying the user is signed out; the same LogoutResponse a second time is
+/// refused (SPW_LOGOUT_INVALID). Afterwards neither the demo nor the IdP has a
+/// session: the next login asks for the password again.
+#[test]
+fn sp_initiated_single_logout_ends_both_sessions() {
+    let setup = setup();
+    let demo = setup.start_demo();
+    let mut browser = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut browser, ALICE, "/");
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    assert_eq!(by_id(&browser.get(&format!("{}/", demo.base)), "username").as_deref(), Some(ALICE));
+
+    let out = browser.get(&format!("{}/saml/logout", demo.base));
+    assert_eq!(out.status, 303, "{}\n{}", out.body, demo.log());
+    let to_idp = out.header("location").expect("Location").to_string();
+    assert!(to_idp.starts_with(&setup.server.sso_url()) && to_idp.contains("SAMLRequest="), "{to_idp}");
+    let back = browser.get(&to_idp);
+    let to_sp =
+        back.header("location").unwrap_or_else(|| panic!("the IdP answers:\n{}", back.body)).to_string();
+    assert!(
+        to_sp.starts_with(&format!("{}/saml/slo?", demo.base)) && to_sp.contains("Signature="),
+        "{to_sp}"
+    );
+    let done = browser.get(&to_sp);
+    assert!(done.body.contains("id=\"signed-out\""), "{}\n{}", done.body, demo.log());
+    assert_sp_error(&browser.get(&to_sp), "SPW_LOGOUT_INVALID");
+    // A tampered response (another InResponseTo would need the IdP's key): the signature fails.
+    let tampered = to_sp.replacen("SAMLResponse=", "SAMLResponse=A", 1);
+    assert!(browser.get(&tampered).status >= 400);
+
+    assert!(browser.get(&format!("{}/", demo.base)).body.contains("not signed in"));
+    let again = browser.get(&format!("{}/saml/login", demo.base));
+    let page = browser.get(again.header("location").expect("to the IdP"));
+    assert!(page.is_sign_in(), "the IdP session ended too:\n{}", page.body);
 }

@@ -1136,6 +1136,19 @@ impl Store {
         .transpose()
     }
 
+    /// Ends the sessions of a SAML user (only the one with `session_index` when given), as an
+    /// IdP's LogoutRequest asks. Returns how many.
+    pub async fn sp_delete_sessions_of(&self, saml_user: Uuid, session_index: Option<&str>) -> Result<u64> {
+        let r = sqlx::query(
+            "DELETE FROM sp_sessions WHERE saml_user_id = $1 AND ($2 = '' OR session_index = $2)",
+        )
+        .bind(id(saml_user))
+        .bind(session_index.unwrap_or(""))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     pub async fn sp_delete_session(&self, token_hash: &str) -> Result<bool> {
         let r = sqlx::query("DELETE FROM sp_sessions WHERE token_hash = $1")
             .bind(token_hash)

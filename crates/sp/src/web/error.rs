@@ -44,6 +44,8 @@ pub enum SiteError {
         "the form is stale or was not sent by this site (CSRF token mismatch): reload the page and retry"
     )]
     Csrf,
+    #[error("the logout message is not acceptable: {0}")]
+    Logout(String),
 }
 
 impl SiteError {
@@ -65,6 +67,7 @@ impl SiteError {
             SiteError::NotSignedIn => "SPW_NOT_SIGNED_IN",
             SiteError::Forbidden(_) => "SPW_FORBIDDEN",
             SiteError::Csrf => "SPW_CSRF",
+            SiteError::Logout(_) => "SPW_LOGOUT_INVALID",
         }
     }
 }

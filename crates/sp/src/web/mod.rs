@@ -8,6 +8,9 @@
 mod corpus_tests;
 pub mod error;
 mod pages;
+mod slo;
+#[cfg(test)]
+mod slo_tests;
 
 use crate::login::{check_return_url, start_login, LoginStep, RequestSigner, SpEndpoints};
 use crate::metadata::{sp_metadata_xml, SpDescription};
@@ -167,7 +170,7 @@ impl Site {
         sp_metadata_xml(&SpDescription {
             entity_id: self.entity_id(),
             acs_url: self.acs_url(),
-            slo_url: None,
+            slo_url: Some(self.slo_url()),
             signing_cert: self.signing.as_ref().map(|(_, c)| c.clone()),
             encryption_cert: self.decryption.as_ref().map(|(_, c)| c.clone()),
             want_assertions_signed: true,
@@ -546,6 +549,8 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/saml/login", get(login))
         .route("/saml/acs", post(acs))
         .route("/saml/metadata", get(metadata))
+        .route("/saml/logout", get(logout))
+        .route("/saml/slo", get(slo))
         .route("/admin/waiting-room", get(waiting_room))
         .route("/admin/access-requests", get(access_requests).post(request_access))
         .route("/admin/access-requests/decide", post(decide))
@@ -577,6 +582,15 @@ async fn acs(
 
 async fn discovery(State(site): State<Arc<Site>>, Query(q): Query<DiscoveryQuery>) -> Response {
     site.discovery(q).await.unwrap_or_else(|e| error_page("discovery", &e))
+}
+
+async fn logout(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    site.logout(&headers).await.unwrap_or_else(|e| error_page("logout", &e))
+}
+
+async fn slo(State(site): State<Arc<Site>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let query = uri.query().unwrap_or("");
+    site.slo(&headers, query).await.unwrap_or_else(|e| error_page("slo", &e))
 }
 
 async fn waiting_room(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {

@@ -191,3 +191,14 @@ pub(crate) fn discovery(app: &str, email: &str, ret: &str, found: Discovery, loc
     };
     page(app, &format!("<h1>Sign in to {}</h1>\n{form}\n{answer}", esc(app)))
 }
+
+pub(crate) fn signed_out_complete(app: &str, provider: &str) -> String {
+    page(
+        app,
+        &format!(
+            "<h1>Signed out</h1>\n<p id=\"signed-out\">You are signed out of {} and of {}.</p>\n<p><a href=\"/\">Home</a></p>",
+            esc(app),
+            esc(provider)
+        ),
+    )
+}
