@@ -19,6 +19,8 @@ const APP_NAME: &str = "SP demo";
 /// A running `portcullis sp demo`, killed when dropped.
 struct Demo {
     child: Child,
+    /// What the demo printed before it was ready.
+    startup: String,
     data: PathBuf,
     log: PathBuf,
     base: String,
@@ -27,6 +29,11 @@ struct Demo {
 impl Demo {
     /// Starts the demo on `port` with its own data directory `data`.
     fn start(data: &Path, port: u16, metadata: &Path, extra: &[&str]) -> Demo {
+        Demo::start_from(data, port, metadata.to_str().expect("utf-8 path"), extra)
+    }
+
+    /// [`Demo::start`] with the metadata as a file path or an http:// URL.
+    fn start_from(data: &Path, port: u16, metadata: &str, extra: &[&str]) -> Demo {
         let base = format!("http://127.0.0.1:{port}");
         let log = data.with_extension("log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
@@ -50,7 +57,7 @@ impl Demo {
             seen.push_str(&line);
             seen.push('\n');
             if line.starts_with("Press Ctrl-C") {
-                return Demo { child, data: data.to_path_buf(), log, base };
+                return Demo { child, startup: seen, data: data.to_path_buf(), log, base };
             }
         }
         let _ = child.kill();
@@ -662,4 +669,38 @@ fn sp_initiated_single_logout_ends_both_sessions() {
     let again = browser.get(&format!("{}/saml/login", demo.base));
     let page = browser.get(again.header("location").expect("to the IdP"));
     assert!(page.is_sign_in(), "the IdP session ended too:\n{}", page.body);
+}
+
+/// Proves metadata by URL and refresh: the demo imports the IdP's published
+/// metadata URL; after a certificate rollover at the IdP, the restarted demo
+/// refreshes the provider from the same URL and reports the changed certificate
+/// (the new one added; the old one is still published), and the login signed with the new key is accepted.
+#[test]
+fn metadata_from_url_is_refreshed_and_a_certificate_change_reported() {
+    let setup = setup();
+    let url = format!(
+        "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={}",
+        setup.server.base, setup.server.tenant, setup.app
+    );
+    let data = setup.demo_dir.path().join("data");
+    let demo = Demo::start_from(&data, setup.port, &url, &[]);
+    assert!(!demo.startup.contains("changed"), "{}", demo.startup);
+    demo.stop();
+
+    let new_cert = setup.server.cli(&["idp", "app", "cert", "new", "--app", &setup.app]);
+    setup.server.cli(&["idp", "app", "cert", "activate", "--app", &setup.app, "--cert", &new_cert]);
+    let demo = Demo::start_from(&data, setup.port, &url, &[]);
+    assert!(
+        demo.startup.contains("signing certificates of"),
+        "a changed certificate is reported:\n{}",
+        demo.startup
+    );
+    let report = demo.startup.lines().find(|l| l.contains("changed")).expect("report line");
+    // The IdP publishes the new certificate beside the old one during rollover: one added, none removed.
+    assert_eq!(report.matches("\"").count(), 2, "one added thumbprint: {report}");
+    assert!(report.contains("removed []"), "{report}");
+
+    let mut browser = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut browser, ALICE, "/");
+    assert_eq!(acs.status, 303, "signed with the new key and accepted:\n{}\n{}", acs.body, demo.log());
 }
