@@ -402,7 +402,8 @@ fn has_session_cookie(page: &Page) -> bool {
 /// with SPW_CSRF, a signed-out browser with SPW_NOT_SIGNED_IN); one with
 /// `users:approve` approves one and rejects the other; each user is notified
 /// through the outbox; the approved user's next login lets them in with exactly the
-/// granted policy and sites, the rejected one still waits.
+/// granted policy and sites, the rejected one still waits. The settings page lists
+/// the SAML users (waiting ones marked) to holders of `settings:view` only.
 #[test]
 fn waiting_room_blocks_then_admits_after_approval() {
     let setup = setup();
@@ -417,7 +418,7 @@ fn waiting_room_blocks_then_admits_after_approval() {
         &[
             "--waiting-room",
             "--policy",
-            "Approvers=users:request,users:approve",
+            "Approvers=users:request,users:approve,settings:view",
             "--policy",
             "Support=sessions:start",
             "--map-group",
@@ -465,7 +466,18 @@ fn waiting_room_blocks_then_admits_after_approval() {
     let (_, acs) = sp_login(&setup, &demo, &mut admin, ALICE, "/");
     assert_eq!(acs.status, 303, "alice is let in:\n{}", acs.body);
     let landing = admin.get(&format!("{}/", demo.base));
-    assert_eq!(list(&landing, "permissions"), ["users:approve", "users:request"], "{}", landing.body);
+    assert_eq!(
+        list(&landing, "permissions"),
+        ["settings:view", "users:approve", "users:request"],
+        "{}",
+        landing.body
+    );
+    // The settings page lists the SAML users (the waiting ones marked) and the providers.
+    let settings = admin.get(&format!("{}/admin", demo.base));
+    assert_eq!(settings.status, 200, "{}", settings.body);
+    assert_eq!(settings.body.matches("class=\"saml-user\"").count(), 3, "{}", settings.body);
+    assert_eq!(settings.body.matches(">waiting<").count(), 2, "{}", settings.body);
+    assert!(settings.body.contains(&setup.server.entity_id()), "{}", settings.body);
 
     let room = admin.get(&format!("{}/admin/waiting-room", demo.base));
     assert_eq!(room.status, 200, "{}", room.body);
@@ -532,6 +544,7 @@ fn waiting_room_blocks_then_admits_after_approval() {
         landing.body
     );
     assert_eq!(list(&landing, "sites"), ["site-a", "site-b"]);
+    assert_sp_error(&browser.get(&format!("{}/admin", demo.base)), "SPW_FORBIDDEN");
     let mut browser = Browser::new();
     let (_, page) = sp_login(&setup, &demo, &mut browser, carol, "/");
     assert!(

@@ -42,6 +42,8 @@ pub const BROWSER_COOKIE: &str = "sp_browser";
 pub const SESSION_COOKIE: &str = "sp_session";
 /// The permission to file a "new user" access request for a user in the waiting room.
 pub const PERMISSION_REQUEST: &str = "users:request";
+/// The permission to see the application's settings and its SAML users.
+pub const PERMISSION_SETTINGS: &str = "settings:view";
 /// The permission to approve or reject access requests.
 pub const PERMISSION_APPROVE: &str = "users:approve";
 /// How long a local session lasts at most (the IdP's SessionNotOnOrAfter can shorten it).
@@ -355,6 +357,24 @@ impl Site {
         Ok((csrf_token(&token), saml_user, local))
     }
 
+    /// The settings page: SP endpoints, providers, policies, group mappings and the
+    /// SAML users (who appear only after their first successful login).
+    async fn settings(&self, headers: &HeaderMap) -> SiteResult<Response> {
+        self.authorized(headers, PERMISSION_SETTINGS).await?;
+        let view = pages::SettingsView {
+            entity_id: self.entity_id(),
+            acs_url: self.acs_url(),
+            slo_url: self.slo_url(),
+            providers: self.store.sp_providers(self.app.id).await?,
+            policies: self.store.sp_policies(self.app.id).await?,
+            mappings: self.store.sp_group_policies(self.app.id).await?,
+            users: self.store.sp_saml_users(self.app.id).await?,
+        };
+        let mut resp = Html(pages::settings(&self.app.name, &view)).into_response();
+        no_store(&mut resp);
+        Ok(resp)
+    }
+
     async fn waiting_room(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let (csrf, _, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
         let users: Vec<_> =
@@ -551,6 +571,7 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/saml/metadata", get(metadata))
         .route("/saml/logout", get(logout))
         .route("/saml/slo", get(slo))
+        .route("/admin", get(settings))
         .route("/admin/waiting-room", get(waiting_room))
         .route("/admin/access-requests", get(access_requests).post(request_access))
         .route("/admin/access-requests/decide", post(decide))
@@ -591,6 +612,10 @@ async fn logout(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 async fn slo(State(site): State<Arc<Site>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let query = uri.query().unwrap_or("");
     site.slo(&headers, query).await.unwrap_or_else(|e| error_page("slo", &e))
+}
+
+async fn settings(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    site.settings(&headers).await.unwrap_or_else(|e| error_page("settings", &e))
 }
 
 async fn waiting_room(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
@@ -642,6 +667,7 @@ fn error_page(step: &str, e: &SiteError) -> Response {
         | SiteError::ProviderUnknown(_)
         | SiteError::Invalid(_) => StatusCode::BAD_REQUEST,
         SiteError::NotSignedIn => StatusCode::UNAUTHORIZED,
+        SiteError::Forbidden(_) => StatusCode::FORBIDDEN,
         _ => StatusCode::FORBIDDEN,
     };
     tracing::warn!(step, code = e.code(), error = %e, "SP request refused");

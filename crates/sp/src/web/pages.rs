@@ -202,3 +202,77 @@ pub(crate) fn signed_out_complete(app: &str, provider: &str) -> String {
         ),
     )
 }
+
+/// What the settings page shows.
+pub(crate) struct SettingsView {
+    pub entity_id: String,
+    pub acs_url: String,
+    pub slo_url: String,
+    pub providers: Vec<Provider>,
+    pub policies: Vec<Policy>,
+    pub mappings: Vec<(String, Policy)>,
+    pub users: Vec<(SamlUser, LocalUser)>,
+}
+
+pub(crate) fn settings(app: &str, v: &SettingsView) -> String {
+    let providers: String = v
+        .providers
+        .iter()
+        .map(|p| {
+            format!(
+                "<tr class=\"provider\"><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td></tr>\n",
+                esc(&p.name),
+                esc(&p.idp_entity_id),
+                esc(&p.sso_url),
+                p.sso_binding.as_str(),
+                esc(p.slo_url.as_deref().unwrap_or("")),
+                p.signing_certs.len(),
+                esc(&p.email_domains.join(", ")),
+                if p.allow_idp_initiated { "yes" } else { "no" },
+                if p.waiting_room { "yes" } else { "no" },
+            )
+        })
+        .collect();
+    let policies: String = v
+        .policies
+        .iter()
+        .map(|p| format!("<li class=\"policy\">{}: {}</li>\n", esc(&p.name), esc(&p.permissions.join(", "))))
+        .collect();
+    let mappings: String = v
+        .mappings
+        .iter()
+        .map(|(g, p)| format!("<li class=\"mapping\">{} → {}</li>\n", esc(g), esc(&p.name)))
+        .collect();
+    let users: String = v
+        .users
+        .iter()
+        .map(|(s, u)| {
+            format!(
+                "<tr class=\"saml-user\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&u.username),
+                esc(&u.email),
+                esc(&s.name_id),
+                if s.waiting { "waiting" } else { "active" },
+                esc(&s.permissions.join(", "))
+            )
+        })
+        .collect();
+    page(
+        app,
+        &format!(
+            "<h1>{} settings</h1>\n<h2>Service provider</h2>\n<dl><dt>Entity ID</dt><dd id=\"sp-entity-id\">{}</dd>\
+             <dt>ACS URL</dt><dd id=\"sp-acs-url\">{}</dd><dt>SLO URL</dt><dd>{}</dd></dl>\n\
+             <p><a href=\"/saml/metadata\">SP metadata</a></p>\n<h2>SAML providers</h2>\n<table id=\"providers\">\
+             <tr><th>Name</th><th>IdP entity ID</th><th>SSO URL</th><th>SLO URL</th><th>Certificates</th>\
+             <th>Domains</th><th>IdP-initiated</th><th>Waiting room</th></tr>\n{providers}</table>\n\
+             <h2>Group policies</h2>\n<ul id=\"policies\">{policies}</ul>\n<h2>Available groups</h2>\n\
+             <ul id=\"mappings\">{mappings}</ul>\n<h2>SAML users</h2>\n<table id=\"saml-users\"><tr><th>User</th>\
+             <th>E-mail</th><th>NameID</th><th>Status</th><th>Permissions</th></tr>\n{users}</table>",
+            esc(app),
+            esc(&v.entity_id),
+            esc(&v.acs_url),
+            esc(&v.slo_url),
+        ),
+    )
+}
