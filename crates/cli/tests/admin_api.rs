@@ -828,3 +828,30 @@ fn api_deletions_take_effect_on_single_sign_on() {
     assert_eq!(page.error_code().as_deref(), Some("PCS50105"), "{} {}", page.status, page.body);
     assert!(!page.body.contains("SAMLResponse"));
 }
+
+/// Proves (a schemathesis finding): an Identifier whose fourth byte falls inside a multi-byte
+/// character is refused with a 400 and the app is unchanged, where the URN check used to panic
+/// and drop the connection.
+#[test]
+fn an_identifier_with_a_multibyte_character_is_a_clear_400() {
+    let server = start();
+    let c = Client { server: &server, seen: Default::default() };
+    let (_, ga) = new_token(&server.data, "admin@portcullis.local");
+    let app = c.ok(
+        "POST",
+        "/api/v1/apps",
+        &ga,
+        Some(json!({"template": "generic-saml",
+            "params": {"IDENTIFIER": "https://mb.test/e", "REPLY_URL": "https://mb.test/acs"}})),
+        201,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for bad in ["\u{a1}\u{800}", "ur\u{e9}:x", "abc\u{2248}def"] {
+        let body = json!({"identifier": bad});
+        c.err("PUT", &format!("/api/v1/apps/{app}/saml"), &ga, Some(body), 400, "PCS90001");
+    }
+    let got = c.ok("GET", &format!("/api/v1/apps/{app}"), &ga, None, 200);
+    assert_eq!(got["config"]["identifiers"], json!([{"value": "https://mb.test/e", "is_default": true}]));
+}

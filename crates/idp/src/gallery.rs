@@ -323,8 +323,9 @@ impl UrlError {
 pub fn validate_identifier(value: &str) -> Result<(), UrlError> {
     let fail = |reason: &str| Err(err(UrlKind::Identifier, value, reason));
     common_checks(UrlKind::Identifier, value, MAX_URL_LEN)?;
-    if value.len() >= 4 && value[..4].eq_ignore_ascii_case("urn:") {
-        let rest = &value[4..];
+    // `get`, not slicing: the fourth byte may be inside a multi-byte character (a panic, found
+    // by schemathesis through PUT /api/v1/apps/{id}/saml).
+    if let Some(rest) = value.get(..4).filter(|p| p.eq_ignore_ascii_case("urn:")).map(|_| &value[4..]) {
         let Some((nid, nss)) = rest.split_once(':') else {
             return fail("a URN looks like urn:NAMESPACE:VALUE");
         };

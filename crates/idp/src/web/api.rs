@@ -165,6 +165,14 @@ fn parse<T: std::str::FromStr<Err = String>>(v: Option<String>) -> Result<Option
     v.map(|s| s.parse::<T>().map_err(|e| ApiError(IdpError::Invalid(e)))).transpose()
 }
 
+/// A list's `limit`: 1 to 1000, 100 when absent (out of range is refused, not clamped).
+fn limit(v: Option<u32>) -> Result<u32, ApiError> {
+    match v.unwrap_or(100) {
+        n @ 1..=1000 => Ok(n),
+        n => Err(ApiError(IdpError::Invalid(format!("limit {n} is out of range; use 1 to 1000")))),
+    }
+}
+
 async fn unknown() -> Response {
     ApiError(IdpError::NotFound { what: "this API path (see /api/v1/openapi.json)".into() }).into_response()
 }
@@ -711,7 +719,7 @@ async fn signins(State(idp): State<Idp>, headers: HeaderMap, uri: Uri) -> ApiRes
     }
     filter.result_code = q.result;
     filter.since = q.since;
-    filter.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
+    filter.limit = Some(limit(q.limit)?);
     idp.flush_sign_ins().await;
     ok(Value::Array(idp.store.list_sign_ins(&filter).await?.iter().map(sign_in_json).collect()))
 }
@@ -883,7 +891,7 @@ async fn outbox(State(idp): State<Idp>, headers: HeaderMap, uri: Uri) -> ApiResu
     let q: OutboxQuery = query(&uri)?;
     let v: Vec<Value> = idp
         .store
-        .list_mail(q.limit.unwrap_or(100).clamp(1, 1000))
+        .list_mail(limit(q.limit)?)
         .await?
         .iter()
         .map(|m| {
