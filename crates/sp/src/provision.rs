@@ -64,7 +64,9 @@ pub struct Provisioned {
 }
 
 /// Creates, links or updates the user of this login and records the login with
-/// its groups and the permissions recomputed from them.
+/// its groups and the permissions recomputed from them. Two concurrent first
+/// logins of one user cannot create two: the first login is one transaction, and
+/// the one that loses the race takes the update path.
 pub async fn provision(
     store: &Store,
     provider: &Provider,
@@ -72,47 +74,73 @@ pub async fn provision(
     now: i64,
 ) -> SiteResult<Provisioned> {
     let profile = profile(provider, login)?;
-    if let Some(mut saml_user) = store.sp_saml_user(provider.id, &login.name_id).await? {
-        let permissions = if saml_user.waiting {
-            Vec::new()
-        } else {
-            permissions_for(store, provider, &profile.groups, saml_user.granted_policy_id).await?
-        };
-        let mut local = store.sp_local_user(saml_user.local_user_id).await?;
-        if apply(&mut local, &profile) {
-            store.sp_update_local_user(&local).await?;
+    for _ in 0..2 {
+        if let Some(saml_user) = store.sp_saml_user(provider.id, &login.name_id).await? {
+            return later_login(store, provider, saml_user, profile, now).await;
         }
-        store.sp_record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
-        saml_user.groups = profile.groups;
-        saml_user.permissions = permissions;
-        saml_user.last_login_at = now;
-        return Ok(Provisioned { saml_user, local_user: local, first_login: false, linked_existing: false });
+        match first_login(store, provider, login, &profile, now).await {
+            Err(SiteError::Store(store::StoreError::Conflict { .. })) => continue,
+            other => return other,
+        }
     }
+    Err(SiteError::Invalid(format!(
+        "the first login of {:?} kept conflicting: retry the login",
+        login.name_id
+    )))
+}
+
+async fn later_login(
+    store: &Store,
+    provider: &Provider,
+    mut saml_user: SamlUser,
+    profile: Profile,
+    now: i64,
+) -> SiteResult<Provisioned> {
+    let permissions = if saml_user.waiting {
+        Vec::new()
+    } else {
+        permissions_for(store, provider, &profile.groups, saml_user.granted_policy_id).await?
+    };
+    let mut local = store.sp_local_user(saml_user.local_user_id).await?;
+    if apply(&mut local, &profile) {
+        store.sp_update_local_user(&local).await?;
+    }
+    store.sp_record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
+    saml_user.groups = profile.groups;
+    saml_user.permissions = permissions;
+    saml_user.last_login_at = now;
+    Ok(Provisioned { saml_user, local_user: local, first_login: false, linked_existing: false })
+}
+
+async fn first_login(
+    store: &Store,
+    provider: &Provider,
+    login: &Login,
+    profile: &Profile,
+    now: i64,
+) -> SiteResult<Provisioned> {
     let candidate = if profile.email.is_empty() {
         None
     } else {
         store.sp_unlinked_local_users_by_email(provider.app_id, &profile.email).await?.into_iter().next()
     };
-    let (local, linked_existing) = match candidate {
+    let linked_existing = candidate.is_some();
+    let local = match candidate {
         Some(mut local) => {
-            if apply(&mut local, &profile) {
+            if apply(&mut local, profile) {
                 store.sp_update_local_user(&local).await?;
             }
-            (local, true)
+            local
         }
-        None => {
-            let local = LocalUser {
-                id: Uuid::new_v4(),
-                app_id: provider.app_id,
-                username: profile.username.clone(),
-                first_name: profile.first_name.clone(),
-                last_name: profile.last_name.clone(),
-                email: profile.email.clone(),
-                created_at: now,
-            };
-            store.sp_create_local_user(&local).await?;
-            (local, false)
-        }
+        None => LocalUser {
+            id: Uuid::new_v4(),
+            app_id: provider.app_id,
+            username: profile.username.clone(),
+            first_name: profile.first_name.clone(),
+            last_name: profile.last_name.clone(),
+            email: profile.email.clone(),
+            created_at: now,
+        },
     };
     // The waiting room holds users this login creates; a pre-provisioned user someone already
     // let into the application is linked and let in.
@@ -124,7 +152,7 @@ pub async fn provision(
         provider_id: provider.id,
         name_id: login.name_id.clone(),
         local_user_id: local.id,
-        groups: profile.groups,
+        groups: profile.groups.clone(),
         permissions,
         waiting,
         granted_policy_id: None,
@@ -132,8 +160,10 @@ pub async fn provision(
         created_at: now,
         last_login_at: now,
     };
-    store.sp_create_saml_user(&saml_user).await?;
-    tracing::info!(provider = %provider.name, user = %local.username, linked_existing, "SAML user created at first login");
+    let new_local = if linked_existing { None } else { Some(&local) };
+    store.sp_create_first_login(new_local, &saml_user).await?;
+    tracing::info!(provider = %provider.name, user = %local.username, linked_existing,
+        "SAML user created at first login");
     Ok(Provisioned { saml_user, local_user: local, first_login: true, linked_existing })
 }
 
@@ -152,4 +182,102 @@ fn apply(local: &mut LocalUser, p: &Profile) -> bool {
         }
     }
     *local != before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::sp::{AttributeNames, SpApp, SsoBinding, WantSigned};
+
+    async fn fixture(store: &Store) -> Provider {
+        let app = SpApp {
+            id: Uuid::new_v4(),
+            name: "app".into(),
+            base_url: "https://app.test".into(),
+            entity_id: None,
+            acs_url: None,
+            signing_key_sealed: None,
+            signing_cert: None,
+            encryption_key_sealed: None,
+            encryption_cert: None,
+            created_at: 0,
+        };
+        store.sp_create_app(&app).await.expect("app");
+        let p = Provider {
+            id: Uuid::new_v4(),
+            app_id: app.id,
+            name: "IdP".into(),
+            idp_entity_id: "https://idp.test".into(),
+            sso_url: "https://idp.test/sso".into(),
+            sso_binding: SsoBinding::Redirect,
+            slo_url: None,
+            signing_certs: vec![],
+            metadata_url: None,
+            want_signed: WantSigned::Either,
+            allow_sha1: false,
+            skew_seconds: 180,
+            allow_idp_initiated: false,
+            sign_requests: false,
+            waiting_room: false,
+            email_domains: vec![],
+            attributes: AttributeNames::default(),
+            default_policy_id: None,
+            created_at: 0,
+        };
+        store.sp_create_provider(&p).await.expect("provider");
+        p
+    }
+
+    fn login() -> Login {
+        Login {
+            name_id: "nid-1".into(),
+            name_id_format: None,
+            attributes: vec![
+                ("Username".into(), vec!["alice".into()]),
+                ("Email".into(), vec!["alice@contoso.test".into()]),
+            ],
+            session_not_on_or_after: None,
+            session_index: None,
+            assertion_id: "_a".into(),
+            issuer: "https://idp.test".into(),
+            remember_until: time::OffsetDateTime::UNIX_EPOCH,
+            response_signed: true,
+            assertion_signed: false,
+            encrypted: false,
+        }
+    }
+
+    /// A first login that loses the race writes nothing (no orphan local user).
+    #[tokio::test]
+    async fn a_losing_first_login_writes_nothing() {
+        let store = Store::open("sqlite::memory:").await.expect("store");
+        let p = fixture(&store).await;
+        let l = login();
+        let won = provision(&store, &p, &l, 1).await.expect("first login");
+        assert!(won.first_login);
+        let profile = profile(&p, &l).expect("profile");
+        let lost =
+            first_login(&store, &p, &l, &profile, 2).await.expect_err("a second first login conflicts");
+        assert_eq!(lost.code(), "STORE_CONFLICT");
+        let orphans =
+            store.sp_unlinked_local_users_by_email(p.app_id, "alice@contoso.test").await.expect("read");
+        assert!(orphans.is_empty(), "the losing transaction left a local user: {orphans:?}");
+        let again = provision(&store, &p, &l, 3).await.expect("later login");
+        assert!(!again.first_login);
+        assert_eq!(again.saml_user.id, won.saml_user.id);
+    }
+
+    /// Concurrent first logins of one user (a file database, several connections)
+    /// (interleaved at every await) end with one SAML user, both logins succeeding.
+    #[tokio::test]
+    async fn concurrent_first_logins_make_one_user() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open_data_dir(dir.path()).await.expect("store");
+        let p = fixture(&store).await;
+        let l = login();
+        let (a, b) = tokio::join!(provision(&store, &p, &l, 1), provision(&store, &p, &l, 1));
+        let (a, b) = (a.expect("login a"), b.expect("login b"));
+        assert_eq!(a.saml_user.id, b.saml_user.id);
+        assert_eq!(store.sp_saml_users(p.app_id).await.expect("list").len(), 1);
+    }
 }

@@ -813,24 +813,8 @@ impl Store {
     // ------------------------------------------------------------ users
 
     pub async fn sp_create_local_user(&self, u: &LocalUser) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sp_local_users (id, app_id, username, first_name, last_name, email, email_key, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id(u.id))
-        .bind(id(u.app_id))
-        .bind(u.username.as_str())
-        .bind(u.first_name.as_str())
-        .bind(u.last_name.as_str())
-        .bind(u.email.as_str())
-        .bind(fold(&u.email))
-        .bind(u.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            classify(e, || format!("local user {} exists", u.id), || format!("SP application {}", u.app_id))
-        })?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_local_user(&mut conn, u).await
     }
 
     /// Replaces a local user's username, names and e-mail.
@@ -901,32 +885,20 @@ impl Store {
 
     /// Creates a SAML user. A second one for the same (provider, NameID) is a Conflict.
     pub async fn sp_create_saml_user(&self, u: &SamlUser) -> Result<()> {
-        check_list("group", &u.groups)?;
-        check_list("permission", &u.permissions)?;
-        check_list("site", &u.granted_sites)?;
-        let sql =
-            format!("INSERT INTO sp_saml_users ({SAML_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
-        sqlx::query(&sql)
-            .bind(id(u.id))
-            .bind(id(u.provider_id))
-            .bind(u.name_id.as_str())
-            .bind(id(u.local_user_id))
-            .bind(join(&u.groups))
-            .bind(join(&u.permissions))
-            .bind(u.waiting)
-            .bind(u.granted_policy_id.map(id))
-            .bind(join(&u.granted_sites))
-            .bind(u.created_at)
-            .bind(u.last_login_at)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    || format!("the provider already has a SAML user with NameID {:?}", u.name_id),
-                    || "provider or local user".into(),
-                )
-            })?;
+        let mut conn = self.pool.acquire().await?;
+        insert_saml_user(&mut conn, u).await
+    }
+
+    /// A first login in one transaction: the new local user (unless an existing one is being
+    /// linked) and the SAML user. When a concurrent first login of the same (provider, NameID)
+    /// won, this is a Conflict and nothing is written.
+    pub async fn sp_create_first_login(&self, new_local: Option<&LocalUser>, u: &SamlUser) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(l) = new_local {
+            insert_local_user(&mut tx, l).await?;
+        }
+        insert_saml_user(&mut tx, u).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1156,4 +1128,56 @@ impl Store {
             .await?;
         Ok(touched(&r))
     }
+}
+
+async fn insert_local_user(conn: &mut sqlx::AnyConnection, u: &LocalUser) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sp_local_users (id, app_id, username, first_name, last_name, email, email_key, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id(u.id))
+    .bind(id(u.app_id))
+    .bind(u.username.as_str())
+    .bind(u.first_name.as_str())
+    .bind(u.last_name.as_str())
+    .bind(u.email.as_str())
+    .bind(fold(&u.email))
+    .bind(u.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        classify(e, || format!("local user {} exists", u.id), || format!("SP application {}", u.app_id))
+    })?;
+    Ok(())
+}
+
+async fn insert_saml_user(conn: &mut sqlx::AnyConnection, u: &SamlUser) -> Result<()> {
+    check_list("group", &u.groups)?;
+    check_list("permission", &u.permissions)?;
+    check_list("site", &u.granted_sites)?;
+    let sql = format!(
+        "INSERT INTO sp_saml_users ({SAML_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
+    sqlx::query(&sql)
+        .bind(id(u.id))
+        .bind(id(u.provider_id))
+        .bind(u.name_id.as_str())
+        .bind(id(u.local_user_id))
+        .bind(join(&u.groups))
+        .bind(join(&u.permissions))
+        .bind(u.waiting)
+        .bind(u.granted_policy_id.map(id))
+        .bind(join(&u.granted_sites))
+        .bind(u.created_at)
+        .bind(u.last_login_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| {
+            classify(
+                e,
+                || format!("the provider already has a SAML user with NameID {:?}", u.name_id),
+                || "provider or local user".into(),
+            )
+        })?;
+    Ok(())
 }
