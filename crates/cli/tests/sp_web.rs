@@ -773,3 +773,20 @@ fn signed_authn_requests_over_post_are_verified_by_the_idp() {
     assert!(page.field("SAMLResponse").is_none(), "a request signed by another key gets no Response");
     assert!(page.error_code().is_some(), "the IdP shows its error page:\n{}", page.body);
 }
+
+/// Proves IdP-initiated responses are accepted only when the provider allows it:
+/// without `--allow-idp-initiated`, the Response posted from the IdP's My Apps tile
+/// is refused with SP_UNSOLICITED_NOT_ALLOWED and nobody is provisioned.
+#[test]
+fn idp_initiated_is_refused_unless_the_provider_allows_it() {
+    let setup = setup();
+    let demo = Demo::start(&setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &[]);
+    let mut browser = Browser::new();
+    let page = browser.get(&setup.server.my_apps_url());
+    browser.sign_in(&page, ALICE, PASSWORD, &setup.server.base);
+    let launch =
+        browser.get(&format!("{}/{}/myapps/launch/{}", setup.server.base, setup.server.tenant, setup.app));
+    let form = PostForm::from_page(&launch);
+    assert_sp_error(&post(&mut browser, &form), "SP_UNSOLICITED_NOT_ALLOWED");
+    assert!(saml_users(&demo.data).is_empty(), "nobody was provisioned");
+}
