@@ -855,3 +855,23 @@ fn an_identifier_with_a_multibyte_character_is_a_clear_400() {
     let got = c.ok("GET", &format!("/api/v1/apps/{app}"), &ga, None, 200);
     assert_eq!(got["config"]["identifiers"], json!([{"value": "https://mb.test/e", "is_default": true}]));
 }
+
+/// Proves (schemathesis findings): a body of whitespace alone is not JSON (400, nothing
+/// changed), while a missing body is `{}`; a `limit` outside 1 to 1000 is refused, not clamped.
+#[test]
+fn whitespace_bodies_and_out_of_range_limits_are_refused() {
+    let server = start();
+    let c = Client { server: &server, seen: Default::default() };
+    let (_, ga) = new_token(&server.data, "admin@portcullis.local");
+    let auth = format!("Bearer {ga}");
+    let r = c.raw("PATCH", "/api/v1/users/admin@portcullis.local", &[("Authorization", &auth)], "\t");
+    assert_eq!((r.status, r.json()["code"].clone()), (400, json!("PCS90001")), "{}", r.body);
+    let r = c.raw("PATCH", "/api/v1/users/admin@portcullis.local", &[("Authorization", &auth)], "");
+    assert_eq!(r.status, 200, "a missing body is {{}}: {}", r.body);
+    for path in ["/api/v1/signins", "/api/v1/outbox"] {
+        for bad in ["0", "1001", "-1", "x"] {
+            c.err("GET", &format!("{path}?limit={bad}"), &ga, None, 400, "PCS90001");
+        }
+        c.ok("GET", &format!("{path}?limit=1000"), &ga, None, 200);
+    }
+}

@@ -153,7 +153,8 @@ async fn principal(idp: &Idp, headers: &HeaderMap, p: Option<Permission>) -> Res
 
 /// Parses a JSON body (an empty body is `{}`); unknown fields are refused.
 fn body<T: DeserializeOwned>(raw: &Bytes) -> Result<T, ApiError> {
-    let raw: &[u8] = if raw.iter().all(u8::is_ascii_whitespace) { b"{}" } else { raw };
+    // Only a missing body is `{}`; whitespace alone is not JSON (schemathesis sent a lone tab).
+    let raw: &[u8] = if raw.is_empty() { b"{}" } else { raw };
     serde_json::from_slice(raw).map_err(|e| {
         ApiError(IdpError::Invalid(format!(
             "the request body is not valid JSON for this endpoint ({e}); see /api/v1/openapi.json"
