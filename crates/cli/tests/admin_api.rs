@@ -763,7 +763,8 @@ mod support;
 /// browsers that already hold sessions: after `DELETE /users/{id}` the user's session no longer
 /// signs in to the app (the sign-in form comes back, and their password no longer works); after
 /// `DELETE /groups/{id}/members/{member}` a user who had the app only through that group gets
-/// PCS50105; after `DELETE /apps/{id}/assignments/{principal}` so does a directly assigned user.
+/// PCS50105; after `DELETE /apps/{id}/assignments/{principal}` so does a directly assigned user;
+/// after `DELETE /apps/{id}` the app's identifier is unknown (PCS700016).
 /// Each is first shown to sign in, so the refusal is the deletion's doing.
 #[test]
 fn api_deletions_take_effect_on_single_sign_on() {
@@ -826,6 +827,16 @@ fn api_deletions_take_effect_on_single_sign_on() {
     call("DELETE", &format!("/api/v1/apps/{app}/assignments/dave@contoso.test"), None, 204);
     let page = dave.get(&sp.login(None, None).url);
     assert_eq!(page.error_code().as_deref(), Some("PCS50105"), "{} {}", page.status, page.body);
+    assert!(!page.body.contains("SAMLResponse"));
+
+    // Deleted app: its identifier is unknown from the next request on, even for a signed-in user
+    // who had it through the group.
+    call("POST", &format!("/api/v1/apps/{app}/assignments"), Some(json!({"user": "dave@contoso.test"})), 201);
+    let page = dave.get(&sp.login(None, None).url);
+    assert!(page.body.contains("SAMLResponse"), "reassigned, dave signs in again: {}", page.body);
+    call("DELETE", &format!("/api/v1/apps/{app}"), None, 204);
+    let page = dave.get(&sp.login(None, None).url);
+    assert_eq!(page.error_code().as_deref(), Some("PCS700016"), "{} {}", page.status, page.body);
     assert!(!page.body.contains("SAMLResponse"));
 }
 
