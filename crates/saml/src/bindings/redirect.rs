@@ -549,12 +549,14 @@ mod tests {
         let m = decode_query(&q).unwrap();
         assert_eq!(code(m.verify_signature(&certs, false)), "SIG_SHA1_NOT_ALLOWED");
         assert_eq!(code(m.verify_signature(&certs, true)), "BINDING_QUERY_SIGNATURE_INVALID");
-        // We never sign with SHA-1.
+        // SHA-1 signing happens only when a caller asks for it (a legacy peer), and what it
+        // signs verifies only where SHA-1 is allowed.
         let sha1_signer = QuerySigner { key, algorithm: SignatureAlgorithm::RsaSha1 };
-        assert_eq!(
-            code(redirect_query(MessageParam::Request, XML, None, Some(sha1_signer))),
-            "SIG_SHA1_NOT_ALLOWED"
-        );
+        let legacy =
+            decode_query(&redirect_query(MessageParam::Request, XML, None, Some(sha1_signer)).unwrap())
+                .unwrap();
+        assert_eq!(code(legacy.verify_signature(&certs, false)), "SIG_SHA1_NOT_ALLOWED");
+        legacy.verify_signature(&certs, true).unwrap();
     }
 
     #[test]
