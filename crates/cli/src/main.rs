@@ -111,7 +111,7 @@ fn main() -> ExitCode {
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
-        Command::Sp(cmd) => sp_cmd::run(cmd),
+        Command::Sp(cmd) => sp_cmd::run(&data, cmd),
     };
     match result {
         Ok(code) => code,

@@ -83,10 +83,10 @@ pub struct CheckArgs {
     response_file: PathBuf,
 }
 
-pub fn run(cmd: SpCommand) -> Result<ExitCode> {
+pub fn run(data: &std::path::Path, cmd: SpCommand) -> Result<ExitCode> {
     match cmd {
         SpCommand::CheckResponse(args) => check_response(args),
-        SpCommand::Demo(args) => sp_demo::run(args),
+        SpCommand::Demo(args) => sp_demo::run(data, args),
     }
 }
 

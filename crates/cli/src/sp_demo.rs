@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use sp::providers::{create_provider, idp_facts, refresh_provider, MetadataSource, ProviderSettings};
 use sp::web::{ensure_keys, router, Site};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use store::sp::{AttributeNames, Policy, SpApp, SsoBinding, WantSigned, GENERAL_MEMBERS};
@@ -104,12 +104,6 @@ pub struct DemoArgs {
     allow_return_origins: Vec<String>,
 }
 
-/// The data directory: the global `--data` (or PORTCULLIS_DATA). `sp_cmd::run` does not
-/// receive it, so it is read back from the same command line.
-fn data_dir() -> PathBuf {
-    <crate::Cli as clap::Parser>::parse().data.unwrap_or_else(|| PathBuf::from("portcullis-data"))
-}
-
 fn split_pair<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
     match s.split_once('=') {
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim(), b.trim())),
@@ -136,13 +130,13 @@ fn attribute_names(args: &[String]) -> Result<AttributeNames> {
     Ok(names)
 }
 
-pub fn run(args: DemoArgs) -> Result<ExitCode> {
-    let data = data_dir();
-    std::fs::create_dir_all(&data)
+/// Runs the demo on `data` (the global `--data`, PORTCULLIS_DATA or the configuration file's).
+pub fn run(data: &Path, args: DemoArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(data)
         .with_context(|| format!("creating the data directory {}", data.display()))?;
     let attributes = attribute_names(&args.attributes)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(serve(&data, args, attributes))
+    rt.block_on(serve(data, args, attributes))
 }
 
 async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Result<ExitCode> {
