@@ -72,6 +72,10 @@ enum Command {
     /// Service-provider tools: check a SAMLResponse exactly as the ACS would.
     #[command(subcommand)]
     Sp(sp_cmd::SpCommand),
+    /// The SP toolkit's reference application (same as `sp demo`): SP-initiated login, ACS,
+    /// JIT users, group policies, waiting room, discovery. `portcullis sp-demo --data DIR
+    /// --listen ADDR --base-url URL [--idp-metadata FILE_OR_URL]…`
+    SpDemo(sp_cmd::sp_demo::DemoArgs),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Sp(cmd) => sp_cmd::run(&data, cmd),
+        Command::SpDemo(args) => sp_cmd::sp_demo::run(&data, args),
     };
     match result {
         Ok(code) => code,

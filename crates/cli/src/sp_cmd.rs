@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 #[path = "sp_demo.rs"]
-mod sp_demo;
+pub mod sp_demo;
 
 #[derive(Subcommand)]
 pub enum SpCommand {

@@ -47,7 +47,8 @@ pub struct DemoArgs {
     /// An IdP's metadata: a file, or an http:// URL (kept for refresh); repeat for several
     /// providers. Imported at every start: a provider for that IdP is created, or refreshed (a
     /// certificate change is printed).
-    #[arg(long, value_name = "FILE_OR_URL", required = true)]
+    /// Providers imported before are kept (the data directory remembers them).
+    #[arg(long, value_name = "FILE_OR_URL")]
     idp_metadata: Vec<String>,
     /// The application's name (the data directory can hold several).
     #[arg(long, value_name = "NAME", default_value = "SP demo")]
@@ -290,10 +291,18 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     .await
     .map_err(site_err)?
     .with_local_sign_in(args.local_sign_in_url.clone());
+    if providers.is_empty() {
+        providers = store.sp_providers(app.id).await?;
+    }
     println!("SP demo is running at {base}/");
     println!("  application:      {} ({})", app.name, app.id);
     for provider in &providers {
         println!("  provider:         {} ({})", provider.name, provider.idp_entity_id);
+    }
+    if providers.is_empty() {
+        println!(
+            "  provider:         none yet: restart with --idp-metadata FILE_OR_URL (the IdP's metadata)"
+        );
     }
     println!("  SP entity ID:     {}", site.entity_id());
     println!("  ACS URL:          {}", site.acs_url());

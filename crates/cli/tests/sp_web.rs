@@ -41,9 +41,9 @@ impl Demo {
             .env("PORTCULLIS_LOG", "info")
             .arg("--data")
             .arg(data)
-            .args(["sp", "demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
-            .arg("--idp-metadata")
-            .arg(metadata)
+            // The contract: `portcullis sp-demo --data DIR --listen ADDR --base-url URL`.
+            .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
+            .args(if metadata.is_empty() { vec![] } else { vec!["--idp-metadata", metadata] })
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -789,4 +789,21 @@ fn idp_initiated_is_refused_unless_the_provider_allows_it() {
     let form = PostForm::from_page(&launch);
     assert_sp_error(&post(&mut browser, &form), "SP_UNSOLICITED_NOT_ALLOWED");
     assert!(saml_users(&demo.data).is_empty(), "nobody was provisioned");
+}
+
+/// Proves: `portcullis sp-demo --data DIR --listen ADDR --base-url URL` (the exact contract, no
+/// provider given) starts, serves its SP metadata, and tells a visitor that no identity
+/// provider is configured yet and how to add one.
+#[test]
+fn sp_demo_starts_on_the_bare_contract_and_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = Demo::start_from(&dir.path().join("demo"), free_port(), "", &[]);
+    assert!(demo.startup.contains("none yet"), "{}", demo.startup);
+    let mut browser = Browser::new();
+    let page = browser.get(&format!("{}/", demo.base));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("--idp-metadata"), "{}", page.body);
+    let metadata = browser.get(&format!("{}/saml/metadata", demo.base));
+    assert!(metadata.body.contains("AssertionConsumerService"), "{}", metadata.body);
+    demo.stop();
 }

@@ -54,6 +54,17 @@ pub(crate) fn signed_out(app: &str, providers: &[Provider]) -> String {
             )
         })
         .collect();
+    if providers.is_empty() {
+        return page(
+            app,
+            &format!(
+                "<h1>{}</h1>\n<p>You are not signed in, and no identity provider is configured yet: the \
+                 administrator starts the app with <code>--idp-metadata FILE_OR_URL</code> (the IdP's \
+                 federation metadata).</p>",
+                esc(app)
+            ),
+        );
+    }
     page(app, &format!("<h1>{}</h1>\n<p>You are not signed in.</p>\n<ul>\n{links}</ul>", esc(app)))
 }
 
