@@ -575,6 +575,16 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a provider with its SAML users, sessions and outstanding requests (their local
+    /// users stay). Returns false when there was none.
+    pub async fn sp_delete_provider(&self, provider: Uuid) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM sp_providers WHERE id = $1")
+            .bind(id(provider))
+            .execute(&self.pool)
+            .await?;
+        Ok(touched(&r))
+    }
+
     pub async fn sp_provider(&self, provider: Uuid) -> Result<Provider> {
         let sql = format!("SELECT {PROVIDER_COLS} FROM sp_providers WHERE id = $1");
         let row = sqlx::query(&sql).bind(id(provider)).fetch_optional(&self.pool).await?;
@@ -658,6 +668,49 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(policy_from).transpose()
+    }
+
+    /// Renames a policy and replaces its permissions. A name already used by another policy of
+    /// the application is a Conflict.
+    pub async fn sp_update_policy(&self, p: &Policy) -> Result<()> {
+        check_list("permission", &p.permissions)?;
+        let r =
+            sqlx::query("UPDATE sp_policies SET name = $2, name_key = $3, permissions = $4 WHERE id = $1")
+                .bind(id(p.id))
+                .bind(p.name.as_str())
+                .bind(fold(&p.name))
+                .bind(join(&p.permissions))
+                .execute(&self.pool)
+                .await
+                .map_err(|e| {
+                    classify(
+                        e,
+                        || format!("the application already has a policy named {:?}", p.name),
+                        || "policy".into(),
+                    )
+                })?;
+        if !touched(&r) {
+            return Err(StoreError::not_found(format!("policy {}", p.id)));
+        }
+        Ok(())
+    }
+
+    /// Deletes a policy: its group mappings and access requests go with it; providers that had
+    /// it as default policy get none. Returns false when there was none.
+    pub async fn sp_delete_policy(&self, policy: Uuid) -> Result<bool> {
+        let r =
+            sqlx::query("DELETE FROM sp_policies WHERE id = $1").bind(id(policy)).execute(&self.pool).await?;
+        Ok(touched(&r))
+    }
+
+    /// Removes an available group and its mappings. Returns false when there was none.
+    pub async fn sp_delete_group(&self, app: Uuid, object_id: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM sp_groups WHERE app_id = $1 AND object_id = $2")
+            .bind(id(app))
+            .bind(object_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(touched(&r))
     }
 
     /// Adds (or renames) an available group: an IdP group object ID the application knows.

@@ -18,6 +18,7 @@ store::on_both_backends!(
     groups_map_to_policies_and_unmap,
     sessions_expire,
     access_requests_admit_waiting_users_once,
+    policies_groups_and_providers_are_edited_and_deleted,
 );
 
 fn app(name: &str) -> SpApp {
@@ -325,4 +326,38 @@ async fn access_requests_admit_waiting_users_once(store: Store) {
     assert_eq!(carol.granted_sites, ["site-a", "site-b"]);
     assert!(store.sp_access_requests(a.id, Some(RequestStatus::Pending)).await.expect("list").is_empty());
     assert_eq!(store.sp_access_requests(a.id, None).await.expect("list").len(), 1);
+}
+
+async fn policies_groups_and_providers_are_edited_and_deleted(store: Store) {
+    let a = new_app(&store, "crm").await;
+    let mut ops =
+        Policy { id: Uuid::new_v4(), app_id: a.id, name: "Ops".into(), permissions: vec!["a".into()] };
+    store.sp_create_policy(&ops).await.expect("policy");
+    ops.name = "Operators".into();
+    ops.permissions = vec!["a".into(), "settings:write".into()];
+    store.sp_update_policy(&ops).await.expect("update policy");
+    assert_eq!(store.sp_policy_by_name(a.id, "operators").await.expect("read"), Some(ops.clone()));
+    let clash = Policy { name: GENERAL_MEMBERS.into(), ..ops.clone() };
+    assert_eq!(store.sp_update_policy(&clash).await.map_err(|e| e.code()), Err("STORE_CONFLICT"));
+    let ghost = Policy { id: Uuid::new_v4(), name: "Ghost".into(), ..ops.clone() };
+    assert_eq!(store.sp_update_policy(&ghost).await.map_err(|e| e.code()), Err("STORE_NOT_FOUND"));
+
+    store.sp_put_group(a.id, "g1", "g1").await.expect("group");
+    store.sp_map_group(a.id, "g1", ops.id).await.expect("map");
+    let mut p = provider(a.id, "Contoso", "https://idp.contoso.test");
+    p.default_policy_id = Some(ops.id);
+    store.sp_create_provider(&p).await.expect("provider");
+
+    assert!(store.sp_delete_policy(ops.id).await.expect("delete policy"));
+    assert!(!store.sp_delete_policy(ops.id).await.expect("delete again"));
+    assert!(store.sp_group_policies(a.id).await.expect("mappings").is_empty(), "mappings go with the policy");
+    assert_eq!(store.sp_provider(p.id).await.expect("provider").default_policy_id, None);
+
+    assert!(store.sp_delete_group(a.id, "g1").await.expect("delete group"));
+    assert!(store.sp_groups(a.id).await.expect("groups").is_empty());
+    assert!(!store.sp_delete_group(a.id, "g1").await.expect("delete group again"));
+
+    assert!(store.sp_delete_provider(p.id).await.expect("delete provider"));
+    assert!(store.sp_providers(a.id).await.expect("providers").is_empty());
+    assert!(!store.sp_delete_provider(p.id).await.expect("delete provider again"));
 }
