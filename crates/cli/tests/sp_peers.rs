@@ -1,0 +1,424 @@
+//! Our SP against third-party identity providers, end to end over real HTTP (issue 4):
+//! `portcullis sp-demo` as the service provider, and as the IdP either pysaml2's
+//! `Server` (`tests/interop/py/idp_pysaml2.py`) or samlify's `IdentityProvider`
+//! (`tests/interop/node/idp_samlify.js`), each a real HTTP server with its own key
+//! and metadata that reads the demo's SP metadata from `/saml/metadata`. The
+//! cookie-keeping test browser follows the redirect to the peer, takes the peer's
+//! auto-posting form and posts it to the demo's ACS, as a browser would. Nothing in
+//! between is simulated; the peers sign with RSA-SHA256 (no SHA-1 is allowed).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use support::*;
+
+const APP_NAME: &str = "SP demo";
+/// The default policy's permissions (General Members) and the mapped policy's.
+const DEFAULT_PERMISSIONS: [&str; 2] = ["dashboard:view", "profile:read"];
+const OPERATORS: &str = "Operators=sessions:start,sessions:view";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeerIdp {
+    Pysaml2,
+    Samlify,
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+fn missing(what: &str) -> ! {
+    panic!("{what} is not installed: run scripts/install-test-deps (it installs every test peer)")
+}
+
+/// An RSA-2048 key and self-signed certificate for samlify (Node cannot make a certificate).
+fn rsa_key_and_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("generate an RSA key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("certificate params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "samlify interop IdP");
+    let cert = params.self_signed(&key).expect("self-sign");
+    let (key_file, cert_file) = (dir.join("idp-key.pem"), dir.join("idp-cert.pem"));
+    std::fs::write(&key_file, key.serialize_pem()).expect("write key");
+    std::fs::write(&cert_file, cert.pem()).expect("write certificate");
+    (key_file, cert_file)
+}
+
+/// The user signed in at the peer IdP: what it releases to our SP.
+struct PeerUser {
+    name_id: String,
+    username: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    /// Group object IDs; the first is mapped to the Operators policy.
+    groups: Vec<String>,
+}
+
+impl PeerUser {
+    fn new() -> PeerUser {
+        PeerUser {
+            name_id: format!("{}", uuid::Uuid::new_v4().simple()),
+            username: "ada.lovelace".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace & Byron".into(),
+            email: "ada@analytical.test".into(),
+            groups: vec![uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string()],
+        }
+    }
+
+    /// `--attr NAME=VALUE` for each attribute under our SP's default names.
+    fn attr_args(&self) -> Vec<String> {
+        let mut pairs = vec![
+            format!("Username={}", self.username),
+            format!("FirstName={}", self.first_name),
+            format!("LastName={}", self.last_name),
+            format!("Email={}", self.email),
+        ];
+        pairs.extend(self.groups.iter().map(|g| format!("Groups={g}")));
+        pairs.into_iter().flat_map(|p| ["--attr".to_string(), p]).collect()
+    }
+}
+
+/// A running peer IdP, killed when dropped.
+struct Idp {
+    peer: PeerIdp,
+    child: Child,
+    base: String,
+    metadata: PathBuf,
+    log: PathBuf,
+}
+
+impl Idp {
+    /// Starts the peer in `dir` for the SP whose metadata is served at `sp_metadata_url`.
+    fn start(peer: PeerIdp, dir: &Path, sp_metadata_url: &str, user: &PeerUser) -> Idp {
+        std::fs::create_dir_all(dir).expect("IdP dir");
+        let interop = repo_root().join("tests/interop");
+        let mut cmd = match peer {
+            PeerIdp::Pysaml2 => {
+                if !on_path("xmlsec1") {
+                    missing("xmlsec1 (pysaml2's signature backend)");
+                }
+                let mut c = Command::new(venv_python());
+                c.arg(interop.join("py/idp_pysaml2.py"));
+                c
+            }
+            PeerIdp::Samlify => {
+                if !interop.join("node_modules/samlify").exists() {
+                    missing("samlify (tests/interop/node_modules)");
+                }
+                if !on_path("node") {
+                    missing("node");
+                }
+                let (key, cert) = rsa_key_and_cert(dir);
+                let mut c = Command::new("node");
+                c.arg(interop.join("node/idp_samlify.js")).arg("--key").arg(key).arg("--cert").arg(cert);
+                // samlify then checks our AuthnRequests' Redirect-binding signature.
+                c.arg("--want-requests-signed");
+                // The Assertion and the Response both signed.
+                c.args(["--sign", "both"]);
+                c
+            }
+        };
+        let log = dir.join("idp.log");
+        let mut child = cmd
+            .arg("--dir")
+            .arg(dir)
+            .args(["--sp-metadata", sp_metadata_url, "--name-id", &user.name_id])
+            .args(user.attr_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("IdP log"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the {peer:?} IdP: {e}"));
+        let stdout = child.stdout.take().expect("stdout");
+        let first = BufReader::new(stdout).lines().next().and_then(Result::ok).unwrap_or_default();
+        let Some(port) = first.strip_prefix("ready ").and_then(|p| p.trim().parse::<u16>().ok()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the {peer:?} IdP did not start: {first:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Idp {
+            peer,
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            metadata: dir.join("idp-metadata.xml"),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The peer's unsolicited Response for the SP `sp_entity_id`, as its auto-posting form.
+    fn idp_initiated(&self, browser: &mut Browser, sp_entity_id: &str) -> PostForm {
+        let page = browser.get(&format!("{}/idp-initiated?sp={}", self.base, percent(sp_entity_id)));
+        assert_eq!(page.status, 200, "{:?} IdP-initiated:\n{}\n{}", self.peer, page.body, self.log());
+        PostForm::from_page(&page)
+    }
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- {:?} IdP log ----\n{}", self.peer, self.log());
+        }
+    }
+}
+
+/// A running `portcullis sp-demo`, killed when dropped.
+struct Demo {
+    child: Child,
+    log: PathBuf,
+    data: PathBuf,
+    base: String,
+}
+
+impl Demo {
+    fn start(data: &Path, port: u16, idp_metadata: &Path, extra: &[&str]) -> Demo {
+        let base = format!("http://127.0.0.1:{port}");
+        let log = data.with_extension("log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .env_remove("PORTCULLIS_DATA")
+            .env_remove("PORTCULLIS_CONFIG")
+            .env("PORTCULLIS_LOG", "info")
+            .arg("--data")
+            .arg(data)
+            .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
+            .arg("--idp-metadata")
+            .arg(idp_metadata)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("demo log"))
+            .spawn()
+            .expect("start portcullis sp-demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut seen = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with("Press Ctrl-C") {
+                return Demo { child, log, data: data.to_path_buf(), base };
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "portcullis sp-demo stopped before it was ready\nstdout:\n{seen}\nstderr:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn entity_id(&self) -> String {
+        format!("{}/saml/metadata", self.base)
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- sp-demo log ----\n{}", self.log());
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn percent(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The demo's SAML users: (username, NameID).
+fn saml_users(data: &Path) -> Vec<(String, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let store = store::Store::open_data_dir(data).await.expect("open the demo's store");
+        let app = store.sp_app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
+        let users = store.sp_saml_users(app.id).await.expect("list SAML users");
+        store.close().await;
+        users.into_iter().map(|(s, u)| (u.username, s.name_id)).collect()
+    })
+}
+
+/// Text of the element with `id` on the landing page.
+fn by_id(page: &Page, id: &str) -> Option<String> {
+    let needle = format!("id=\"{id}\">");
+    let at = page.body.find(&needle)? + needle.len();
+    let end = at + page.body[at..].find('<')?;
+    Some(unescape(&page.body[at..end]))
+}
+
+/// The `<li>` items of the list with `id`.
+fn list(page: &Page, id: &str) -> Vec<String> {
+    let needle = format!("<ul id=\"{id}\">");
+    let Some(at) = page.body.find(&needle) else { return Vec::new() };
+    let rest = &page.body[at + needle.len()..];
+    let rest = &rest[..rest.find("</ul>").unwrap_or(rest.len())];
+    rest.split("<li>").skip(1).map(|li| unescape(li.trim_end_matches("</li>"))).collect()
+}
+
+fn assert_sp_error(page: &Page, code: &str) {
+    assert!(
+        page.body.contains(&format!("<span class=\"code\">{code}</span>")),
+        "expected the SP error page with {code}, got {} at {}:\n{}",
+        page.status,
+        page.url,
+        page.body
+    );
+    assert!(page.status >= 400, "an error page must not be a success: {}", page.status);
+    assert!(page.header("location").is_none(), "an error must not redirect anywhere");
+}
+
+/// Posts the peer's form as the browser would (an empty RelayState field included).
+fn post(browser: &mut Browser, form: &PostForm) -> Page {
+    let mut fields = vec![("SAMLResponse", form.saml_response.as_str())];
+    if let Some(rs) = &form.relay_state {
+        fields.push(("RelayState", rs.as_str()));
+    }
+    browser.post_form(&form.action, &fields)
+}
+
+/// The landing page shows `user` signed in through the peer, with the default policy's
+/// and the mapped group's permissions.
+fn assert_landing(demo: &Demo, browser: &mut Browser, user: &PeerUser) {
+    let landing = browser.get(&format!("{}/", demo.base));
+    assert_eq!(by_id(&landing, "username").as_deref(), Some(user.username.as_str()), "{}", landing.body);
+    assert_eq!(by_id(&landing, "first-name").as_deref(), Some(user.first_name.as_str()));
+    assert_eq!(by_id(&landing, "last-name").as_deref(), Some(user.last_name.as_str()));
+    assert_eq!(by_id(&landing, "email").as_deref(), Some(user.email.as_str()));
+    let mut groups = user.groups.clone();
+    groups.sort();
+    assert_eq!(list(&landing, "groups"), groups, "both group object IDs, as sent");
+    let mut expected: Vec<&str> = DEFAULT_PERMISSIONS.to_vec();
+    expected.extend(["sessions:start", "sessions:view"]);
+    assert_eq!(
+        list(&landing, "permissions"),
+        expected,
+        "General Members (default) plus Operators (mapped to the first group)"
+    );
+}
+
+/// Proves, for one peer IdP over HTTP: the demo imports the peer's own metadata and the
+/// peer reads the demo's; SP-initiated login (demo /saml/login → peer's SSO endpoint over
+/// HTTP-Redirect → the peer's signed Response posted to /saml/acs) creates the user just
+/// in time keyed by the persistent NameID, with the mapped attributes, the mapped group's
+/// policy and the default policy on the landing page; the same Response posted again is
+/// refused (SP_IN_RESPONSE_TO_UNKNOWN); the peer's unsolicited Response is refused with
+/// SP_UNSOLICITED_NOT_ALLOWED while the provider does not allow IdP-initiated login, and
+/// accepted once the demo runs with --allow-idp-initiated, and then refused as a replay
+/// (SP_REPLAY).
+fn login_through(peer: PeerIdp, demo_extra: &[&str]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let sp_metadata_url = format!("http://127.0.0.1:{port}/saml/metadata");
+    let user = PeerUser::new();
+    let idp = Idp::start(peer, &dir.path().join("idp"), &sp_metadata_url, &user);
+    let map = format!("{}=Operators", user.groups[0]);
+    let mut args = vec!["--policy", OPERATORS, "--map-group", &map];
+    args.extend_from_slice(demo_extra);
+    let data = dir.path().join("data");
+    let demo = Demo::start(&data, port, &idp.metadata, &args);
+    assert!(saml_users(&demo.data).is_empty(), "no SAML user before the first login");
+
+    // SP-initiated.
+    let mut browser = Browser::new();
+    let start = browser.get(&format!("{}/saml/login?return=/", demo.base));
+    assert_eq!(start.status, 303, "login must redirect to the IdP:\n{}", start.body);
+    let location = start.header("location").expect("Location").to_string();
+    assert!(location.starts_with(&format!("{}/sso?SAMLRequest=", idp.base)), "{location}");
+    let page = browser.get(&location);
+    assert_eq!(page.status, 200, "the {peer:?} IdP answers the AuthnRequest:\n{}", page.body);
+    let form = PostForm::from_page(&page);
+    assert_eq!(form.action, format!("{}/saml/acs", demo.base), "the IdP posts to the demo's ACS");
+    assert!(form.xml().contains("InResponseTo=\""), "an answer to our request:\n{}", form.xml());
+    let acs = post(&mut browser, &form);
+    assert_eq!(acs.status, 303, "the ACS accepts the {peer:?} Response:\n{}\n{}", acs.body, demo.log());
+    assert_eq!(acs.header("location"), Some("/"), "back to the return URL");
+    assert_landing(&demo, &mut browser, &user);
+    assert_eq!(
+        saml_users(&demo.data),
+        [(user.username.clone(), user.name_id.clone())],
+        "created just in time, keyed by the persistent NameID"
+    );
+    assert_sp_error(&post(&mut Browser::new(), &form), "SP_IN_RESPONSE_TO_UNKNOWN");
+    assert_sp_error(&post(&mut browser, &form), "SP_IN_RESPONSE_TO_UNKNOWN");
+
+    // IdP-initiated, not allowed for this provider.
+    let mut browser = Browser::new();
+    let unsolicited = idp.idp_initiated(&mut browser, &demo.entity_id());
+    assert!(!unsolicited.xml().contains("InResponseTo"), "unsolicited:\n{}", unsolicited.xml());
+    assert_sp_error(&post(&mut browser, &unsolicited), "SP_UNSOLICITED_NOT_ALLOWED");
+    assert!(demo.log().contains("SP_UNSOLICITED_NOT_ALLOWED"), "logged:\n{}", demo.log());
+    drop(demo);
+
+    // IdP-initiated, allowed: the same user (no duplicate), then a replay.
+    args.push("--allow-idp-initiated");
+    let demo = Demo::start(&data, port, &idp.metadata, &args);
+    let unsolicited = idp.idp_initiated(&mut browser, &demo.entity_id());
+    let acs = post(&mut browser, &unsolicited);
+    assert_eq!(acs.status, 303, "IdP-initiated is allowed now:\n{}\n{}", acs.body, demo.log());
+    assert_landing(&demo, &mut browser, &user);
+    assert_eq!(saml_users(&demo.data).len(), 1, "the same user signed in again");
+    assert_sp_error(&post(&mut Browser::new(), &unsolicited), "SP_REPLAY");
+}
+
+/// pysaml2's IdP (signed Assertion, RSA-SHA256, NameFormat unspecified) → our SP; see
+/// [`login_through`] for what is proved.
+#[test]
+fn pysaml2_idp_signs_in_to_our_sp() {
+    login_through(PeerIdp::Pysaml2, &[]);
+}
+
+/// samlify's IdP (Assertion and Response signed, RSA-SHA256) → our SP, with our
+/// AuthnRequests signed: samlify's metadata says WantAuthnRequestsSigned and it verifies
+/// the Redirect-binding signature (a tampered signature is refused by samlify, which
+/// proves it checks); see [`login_through`] for the rest.
+#[test]
+fn samlify_idp_signs_in_to_our_sp() {
+    login_through(PeerIdp::Samlify, &["--sign-requests"]);
+}
+
+/// samlify refuses our AuthnRequest when its Redirect-binding signature does not verify,
+/// so the signed-request path above is really checked by the peer.
+#[test]
+fn samlify_idp_refuses_a_tampered_request_signature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let user = PeerUser::new();
+    let idp = Idp::start(
+        PeerIdp::Samlify,
+        &dir.path().join("idp"),
+        &format!("http://127.0.0.1:{port}/saml/metadata"),
+        &user,
+    );
+    let demo = Demo::start(&dir.path().join("data"), port, &idp.metadata, &["--sign-requests"]);
+    let mut browser = Browser::new();
+    let start = browser.get(&format!("{}/saml/login?return=/", demo.base));
+    let location = start.header("location").expect("Location").to_string();
+    assert!(location.contains("&Signature="), "a signed Redirect request: {location}");
+    // The RelayState is covered by the signature: changing it must break verification.
+    let tampered = location.replacen("RelayState=", "RelayState=x", 1);
+    let page = browser.get(&tampered);
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("ERR_FAILED_MESSAGE_SIGNATURE_VERIFICATION"), "{}", page.body);
+    let page = browser.get(&location);
+    assert_eq!(page.status, 200, "the untouched request is answered:\n{}", page.body);
+}
