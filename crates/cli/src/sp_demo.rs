@@ -294,6 +294,14 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     if providers.is_empty() {
         providers = store.sp_providers(app.id).await?;
     }
+    // First setup: with no provider nobody can sign in, so the operator gets a one-time token
+    // for the admin pages (only its hash is kept; it stops working once a provider exists).
+    let setup_token =
+        if providers.is_empty() { Some(sp::web::admin::new_setup_token().map_err(site_err)?) } else { None };
+    let site = match &setup_token {
+        Some(token) => site.with_setup_token(token),
+        None => site,
+    };
     println!("SP demo is running at {base}/");
     println!("  application:      {} ({})", app.name, app.id);
     for provider in &providers {
@@ -301,8 +309,11 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     }
     if providers.is_empty() {
         println!(
-            "  provider:         none yet: restart with --idp-metadata FILE_OR_URL (the IdP's metadata)"
+            "  provider:         none yet: add one at {base}/admin/setup, or restart with --idp-metadata FILE_OR_URL"
         );
+    }
+    if let Some(token) = &setup_token {
+        println!("  setup token:      {} (one-time, until the first provider exists)", token.as_str());
     }
     println!("  SP entity ID:     {}", site.entity_id());
     println!("  ACS URL:          {}", site.acs_url());

@@ -46,6 +46,11 @@ pub enum SiteError {
     Csrf,
     #[error("the logout message is not acceptable: {0}")]
     Logout(String),
+    #[error(
+        "the setup token is wrong, or no longer valid because a SAML provider exists: sign in through \
+         SAML with a user whose policies grant settings:write"
+    )]
+    SetupTokenInvalid,
 }
 
 impl SiteError {
@@ -68,6 +73,7 @@ impl SiteError {
             SiteError::Forbidden(_) => "SPW_FORBIDDEN",
             SiteError::Csrf => "SPW_CSRF",
             SiteError::Logout(_) => "SPW_LOGOUT_INVALID",
+            SiteError::SetupTokenInvalid => "SPW_SETUP_TOKEN_INVALID",
         }
     }
 }

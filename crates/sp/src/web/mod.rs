@@ -4,6 +4,8 @@
 //! signed-in landing page. Every ACS failure is a page with its code, and a log
 //! line with the same code.
 
+pub mod admin;
+mod admin_pages;
 #[cfg(test)]
 mod corpus_tests;
 pub mod error;
@@ -95,6 +97,10 @@ pub struct Site {
     secure_cookies: bool,
     /// Offered on the discovery page when no provider serves the e-mail's domain.
     local_sign_in_url: Option<String>,
+    /// SHA-256 of the one-time setup token (see `admin`); dropped once a provider exists.
+    setup_token_hash: std::sync::Mutex<Option<String>>,
+    /// The entity ID and ACS URL overrides, changed at run time by the admin pages.
+    overrides: std::sync::RwLock<(Option<String>, Option<String>)>,
 }
 
 impl std::fmt::Debug for Site {
@@ -137,13 +143,15 @@ impl Site {
         let secure_cookies = app.base_url.starts_with("https://");
         Ok(Site {
             store,
-            app,
             signing,
             decryption,
             clock,
             allowed_return_origins,
             secure_cookies,
             local_sign_in_url: None,
+            setup_token_hash: std::sync::Mutex::new(None),
+            overrides: std::sync::RwLock::new((app.entity_id.clone(), app.acs_url.clone())),
+            app,
         })
     }
 
@@ -159,12 +167,22 @@ impl Site {
 
     /// The SP entity ID: the override, else `{base_url}/saml/metadata`.
     pub fn entity_id(&self) -> String {
-        self.app.entity_id.clone().unwrap_or_else(|| format!("{}/saml/metadata", self.app.base_url))
+        self.endpoint_overrides().0.unwrap_or_else(|| format!("{}/saml/metadata", self.app.base_url))
     }
 
     /// The ACS URL: the override, else `{base_url}/saml/acs`.
     pub fn acs_url(&self) -> String {
-        self.app.acs_url.clone().unwrap_or_else(|| format!("{}/saml/acs", self.app.base_url))
+        self.endpoint_overrides().1.unwrap_or_else(|| format!("{}/saml/acs", self.app.base_url))
+    }
+
+    /// The (entity ID, ACS URL) overrides now in force.
+    pub fn endpoint_overrides(&self) -> (Option<String>, Option<String>) {
+        self.overrides.read().map(|o| o.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn set_endpoint_overrides(&self, entity_id: Option<String>, acs_url: Option<String>) {
+        let mut o = self.overrides.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *o = (entity_id, acs_url);
     }
 
     /// The SP metadata XML.
@@ -575,6 +593,7 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/admin/waiting-room", get(waiting_room))
         .route("/admin/access-requests", get(access_requests).post(request_access))
         .route("/admin/access-requests/decide", post(decide))
+        .merge(admin::routes())
         .with_state(site)
 }
 

@@ -59,8 +59,9 @@ pub(crate) fn signed_out(app: &str, providers: &[Provider]) -> String {
             app,
             &format!(
                 "<h1>{}</h1>\n<p>You are not signed in, and no identity provider is configured yet: the \
-                 administrator starts the app with <code>--idp-metadata FILE_OR_URL</code> (the IdP's \
-                 federation metadata).</p>",
+                 administrator adds one on <a href=\"/admin/setup\">the first-setup page</a> with the \
+                 setup token the app printed at start (or starts it with <code>--idp-metadata \
+                 FILE_OR_URL</code>).</p>",
                 esc(app)
             ),
         );
@@ -80,7 +81,7 @@ pub(crate) fn signed_in(app: &str, provider: Option<&Provider>, s: &SamlUser, u:
             "<h1>{}</h1>\n<p>Signed in as <span id=\"username\">{}</span> through <span id=\"provider\">{}</span>.</p>\n\
              <dl>\n<dt>First name</dt><dd id=\"first-name\">{}</dd>\n<dt>Last name</dt><dd id=\"last-name\">{}</dd>\n\
              <dt>E-mail</dt><dd id=\"email\">{}</dd>\n<dt>NameID</dt><dd id=\"name-id\">{}</dd>\n</dl>\n\
-             <h2>Groups</h2>\n{}\n<h2>Effective permissions</h2>\n{}\n<h2>Sites</h2>\n{}",
+             <h2>Groups</h2>\n{}\n<h2>Effective permissions</h2>\n{}\n<h2>Sites</h2>\n{}\n<p><a href=\"/admin\">Administration</a></p>",
             esc(app),
             esc(&u.username),
             esc(provider.map(|p| p.name.as_str()).unwrap_or("")),
@@ -274,7 +275,10 @@ pub(crate) fn settings(app: &str, v: &SettingsView) -> String {
         &format!(
             "<h1>{} settings</h1>\n<h2>Service provider</h2>\n<dl><dt>Entity ID</dt><dd id=\"sp-entity-id\">{}</dd>\
              <dt>ACS URL</dt><dd id=\"sp-acs-url\">{}</dd><dt>SLO URL</dt><dd>{}</dd></dl>\n\
-             <p><a href=\"/saml/metadata\">SP metadata</a></p>\n<h2>SAML providers</h2>\n<table id=\"providers\">\
+             <p><a href=\"/saml/metadata\">SP metadata</a></p>\n<p id=\"admin-links\">Change the settings \
+             (<code>settings:write</code>): <a href=\"/admin/providers\">SAML providers</a>, <a \
+             href=\"/admin/policies\">group policies</a>, <a href=\"/admin/groups\">available groups</a>, <a \
+             href=\"/admin/sp\">SP settings</a></p>\n<h2>SAML providers</h2>\n<table id=\"providers\">\
              <tr><th>Name</th><th>IdP entity ID</th><th>SSO URL</th><th>SLO URL</th><th>Certificates</th>\
              <th>Domains</th><th>IdP-initiated</th><th>Waiting room</th></tr>\n{providers}</table>\n\
              <h2>Group policies</h2>\n<ul id=\"policies\">{policies}</ul>\n<h2>Available groups</h2>\n\
