@@ -91,8 +91,9 @@ struct Idp {
 }
 
 impl Idp {
-    /// Starts the peer in `dir` for the SP whose metadata is served at `sp_metadata_url`.
-    fn start(peer: PeerIdp, dir: &Path, sp_metadata_url: &str, user: &PeerUser) -> Idp {
+    /// Starts the peer in `dir` for the SP whose metadata is served at `sp_metadata_url`,
+    /// with the peer's own options `peer_args` (`--sign`, `--encrypt`, …).
+    fn start(peer: PeerIdp, dir: &Path, sp_metadata_url: &str, user: &PeerUser, peer_args: &[&str]) -> Idp {
         std::fs::create_dir_all(dir).expect("IdP dir");
         let interop = repo_root().join("tests/interop");
         let mut cmd = match peer {
@@ -114,10 +115,6 @@ impl Idp {
                 let (key, cert) = rsa_key_and_cert(dir);
                 let mut c = Command::new("node");
                 c.arg(interop.join("node/idp_samlify.js")).arg("--key").arg(key).arg("--cert").arg(cert);
-                // samlify then checks our AuthnRequests' Redirect-binding signature.
-                c.arg("--want-requests-signed");
-                // The Assertion and the Response both signed.
-                c.args(["--sign", "both"]);
                 c
             }
         };
@@ -127,6 +124,7 @@ impl Idp {
             .arg(dir)
             .args(["--sp-metadata", sp_metadata_url, "--name-id", &user.name_id])
             .args(user.attr_args())
+            .args(peer_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("IdP log"))
@@ -316,100 +314,174 @@ fn assert_landing(demo: &Demo, browser: &mut Browser, user: &PeerUser) {
     );
 }
 
+/// A peer IdP and the demo set up for it: the demo maps the user's first group to
+/// Operators and an unsent group to Auditors (which must then not apply).
+struct Setup {
+    dir: tempfile::TempDir,
+    port: u16,
+    user: PeerUser,
+    idp: Idp,
+    demo_args: Vec<String>,
+}
+
+impl Setup {
+    fn new(peer: PeerIdp, peer_args: &[&str], demo_extra: &[&str]) -> Setup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let user = PeerUser::new();
+        let sp_metadata_url = format!("http://127.0.0.1:{port}/saml/metadata");
+        let idp = Idp::start(peer, &dir.path().join("idp"), &sp_metadata_url, &user, peer_args);
+        let mut demo_args: Vec<String> = vec![
+            "--policy".into(),
+            OPERATORS.into(),
+            "--map-group".into(),
+            format!("{}=Operators", user.groups[0]),
+            "--policy".into(),
+            "Auditors=audit:view".into(),
+            "--map-group".into(),
+            format!("{}=Auditors", uuid::Uuid::new_v4()),
+        ];
+        demo_args.extend(demo_extra.iter().map(|s| s.to_string()));
+        Setup { dir, port, user, idp, demo_args }
+    }
+
+    /// Starts the demo on its data directory (kept across restarts) with `more` flags.
+    fn demo(&self, more: &[&str]) -> Demo {
+        let mut args: Vec<&str> = self.demo_args.iter().map(String::as_str).collect();
+        args.extend_from_slice(more);
+        Demo::start(&self.dir.path().join("data"), self.port, &self.idp.metadata, &args)
+    }
+
+    /// SP-initiated: /saml/login redirects to the peer's SSO endpoint (HTTP-Redirect);
+    /// the peer's form is posted to the ACS. Returns the form and the ACS's answer.
+    fn sp_login(&self, demo: &Demo, browser: &mut Browser) -> (PostForm, Page) {
+        let start = browser.get(&format!("{}/saml/login?return=/", demo.base));
+        assert_eq!(start.status, 303, "login must redirect to the IdP:\n{}", start.body);
+        let location = start.header("location").expect("Location").to_string();
+        assert!(location.starts_with(&format!("{}/sso?SAMLRequest=", self.idp.base)), "{location}");
+        let page = browser.get(&location);
+        assert_eq!(page.status, 200, "the {:?} IdP answers the AuthnRequest:\n{}", self.idp.peer, page.body);
+        let form = PostForm::from_page(&page);
+        assert_eq!(form.action, format!("{}/saml/acs", demo.base), "the IdP posts to the demo's ACS");
+        assert!(form.xml().contains("InResponseTo=\""), "an answer to our request:\n{}", form.xml());
+        let acs = post(browser, &form);
+        (form, acs)
+    }
+}
+
 /// Proves, for one peer IdP over HTTP: the demo imports the peer's own metadata and the
 /// peer reads the demo's; SP-initiated login (demo /saml/login → peer's SSO endpoint over
 /// HTTP-Redirect → the peer's signed Response posted to /saml/acs) creates the user just
 /// in time keyed by the persistent NameID, with the mapped attributes, the mapped group's
-/// policy and the default policy on the landing page; the same Response posted again is
+/// policy and the default policy on the landing page (and not the policy of a group the
+/// peer does not send); the same Response posted again, from this browser or another, is
 /// refused (SP_IN_RESPONSE_TO_UNKNOWN); the peer's unsolicited Response is refused with
 /// SP_UNSOLICITED_NOT_ALLOWED while the provider does not allow IdP-initiated login, and
 /// accepted once the demo runs with --allow-idp-initiated, and then refused as a replay
 /// (SP_REPLAY).
-fn login_through(peer: PeerIdp, demo_extra: &[&str]) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let sp_metadata_url = format!("http://127.0.0.1:{port}/saml/metadata");
-    let user = PeerUser::new();
-    let idp = Idp::start(peer, &dir.path().join("idp"), &sp_metadata_url, &user);
-    let map = format!("{}=Operators", user.groups[0]);
-    let mut args = vec!["--policy", OPERATORS, "--map-group", &map];
-    args.extend_from_slice(demo_extra);
-    let data = dir.path().join("data");
-    let demo = Demo::start(&data, port, &idp.metadata, &args);
+fn login_through(peer: PeerIdp, peer_args: &[&str], demo_extra: &[&str]) {
+    let setup = Setup::new(peer, peer_args, demo_extra);
+    let user = &setup.user;
+    let demo = setup.demo(&[]);
     assert!(saml_users(&demo.data).is_empty(), "no SAML user before the first login");
 
     // SP-initiated.
     let mut browser = Browser::new();
-    let start = browser.get(&format!("{}/saml/login?return=/", demo.base));
-    assert_eq!(start.status, 303, "login must redirect to the IdP:\n{}", start.body);
-    let location = start.header("location").expect("Location").to_string();
-    assert!(location.starts_with(&format!("{}/sso?SAMLRequest=", idp.base)), "{location}");
-    let page = browser.get(&location);
-    assert_eq!(page.status, 200, "the {peer:?} IdP answers the AuthnRequest:\n{}", page.body);
-    let form = PostForm::from_page(&page);
-    assert_eq!(form.action, format!("{}/saml/acs", demo.base), "the IdP posts to the demo's ACS");
-    assert!(form.xml().contains("InResponseTo=\""), "an answer to our request:\n{}", form.xml());
-    let acs = post(&mut browser, &form);
+    let (form, acs) = setup.sp_login(&demo, &mut browser);
     assert_eq!(acs.status, 303, "the ACS accepts the {peer:?} Response:\n{}\n{}", acs.body, demo.log());
     assert_eq!(acs.header("location"), Some("/"), "back to the return URL");
-    assert_landing(&demo, &mut browser, &user);
+    assert_landing(&demo, &mut browser, user);
     assert_eq!(
         saml_users(&demo.data),
         [(user.username.clone(), user.name_id.clone())],
         "created just in time, keyed by the persistent NameID"
     );
-    assert_sp_error(&post(&mut Browser::new(), &form), "SP_IN_RESPONSE_TO_UNKNOWN");
     assert_sp_error(&post(&mut browser, &form), "SP_IN_RESPONSE_TO_UNKNOWN");
+    assert_sp_error(&post(&mut Browser::new(), &form), "SP_IN_RESPONSE_TO_UNKNOWN");
 
     // IdP-initiated, not allowed for this provider.
     let mut browser = Browser::new();
-    let unsolicited = idp.idp_initiated(&mut browser, &demo.entity_id());
+    let unsolicited = setup.idp.idp_initiated(&mut browser, &demo.entity_id());
     assert!(!unsolicited.xml().contains("InResponseTo"), "unsolicited:\n{}", unsolicited.xml());
     assert_sp_error(&post(&mut browser, &unsolicited), "SP_UNSOLICITED_NOT_ALLOWED");
     assert!(demo.log().contains("SP_UNSOLICITED_NOT_ALLOWED"), "logged:\n{}", demo.log());
     drop(demo);
 
     // IdP-initiated, allowed: the same user (no duplicate), then a replay.
-    args.push("--allow-idp-initiated");
-    let demo = Demo::start(&data, port, &idp.metadata, &args);
-    let unsolicited = idp.idp_initiated(&mut browser, &demo.entity_id());
+    let demo = setup.demo(&["--allow-idp-initiated"]);
+    let unsolicited = setup.idp.idp_initiated(&mut browser, &demo.entity_id());
     let acs = post(&mut browser, &unsolicited);
     assert_eq!(acs.status, 303, "IdP-initiated is allowed now:\n{}\n{}", acs.body, demo.log());
-    assert_landing(&demo, &mut browser, &user);
+    assert_landing(&demo, &mut browser, user);
     assert_eq!(saml_users(&demo.data).len(), 1, "the same user signed in again");
     assert_sp_error(&post(&mut Browser::new(), &unsolicited), "SP_REPLAY");
 }
 
-/// pysaml2's IdP (signed Assertion, RSA-SHA256, NameFormat unspecified) → our SP; see
-/// [`login_through`] for what is proved.
+/// pysaml2's IdP (its default: the Assertion signed, RSA-SHA256/SHA-256 by xmlsec1;
+/// attributes with NameFormat unspecified) → our SP; see [`login_through`].
 #[test]
 fn pysaml2_idp_signs_in_to_our_sp() {
-    login_through(PeerIdp::Pysaml2, &[]);
+    login_through(PeerIdp::Pysaml2, &["--sign", "assertion"], &[]);
 }
 
 /// samlify's IdP (Assertion and Response signed, RSA-SHA256) → our SP, with our
 /// AuthnRequests signed: samlify's metadata says WantAuthnRequestsSigned and it verifies
-/// the Redirect-binding signature (a tampered signature is refused by samlify, which
-/// proves it checks); see [`login_through`] for the rest.
+/// the Redirect-binding signature (see the tampered-signature test); see [`login_through`].
 #[test]
 fn samlify_idp_signs_in_to_our_sp() {
-    login_through(PeerIdp::Samlify, &["--sign-requests"]);
+    login_through(PeerIdp::Samlify, &["--want-requests-signed", "--sign", "both"], &["--sign-requests"]);
+}
+
+/// Proves the provider's signature requirement against pysaml2: with `--want
+/// signed-response`, pysaml2 signing only the Response is accepted, and pysaml2 signing
+/// only the Assertion is refused with SIG_REQUIRED (nothing provisioned).
+#[test]
+fn pysaml2_signed_response_required_by_the_provider() {
+    let setup = Setup::new(PeerIdp::Pysaml2, &["--sign", "response"], &["--want", "signed-response"]);
+    let demo = setup.demo(&[]);
+    let mut browser = Browser::new();
+    let (form, acs) = setup.sp_login(&demo, &mut browser);
+    let xml = form.xml();
+    let (signature, assertion) = (xml.find("SignatureValue>"), xml.find(":Assertion "));
+    assert!(
+        xml.matches("SignatureValue>").count() == 2 && signature < assertion,
+        "one signature, the Response's (before the Assertion):\n{xml}"
+    );
+    assert_eq!(acs.status, 303, "a signed Response is accepted:\n{}\n{}", acs.body, demo.log());
+    assert_landing(&demo, &mut browser, &setup.user);
+
+    let setup = Setup::new(PeerIdp::Pysaml2, &["--sign", "assertion"], &["--want", "signed-response"]);
+    let demo = setup.demo(&[]);
+    let mut browser = Browser::new();
+    let (_, acs) = setup.sp_login(&demo, &mut browser);
+    assert_sp_error(&acs, "SIG_REQUIRED");
+    assert!(saml_users(&demo.data).is_empty(), "a refused login provisions nobody");
+}
+
+/// Proves encrypted assertions from samlify: the Assertion signed, then encrypted to the
+/// demo's encryption certificate from its SP metadata (AES-256-GCM, RSA-OAEP-MGF1P), then
+/// the Response signed; the demo (requiring a signed Assertion) decrypts it, verifies the
+/// Assertion's signature and signs the user in.
+#[test]
+fn samlify_idp_encrypted_assertion_signs_in() {
+    let setup =
+        Setup::new(PeerIdp::Samlify, &["--sign", "both", "--encrypt"], &["--want", "signed-assertion"]);
+    let demo = setup.demo(&[]);
+    let mut browser = Browser::new();
+    let (form, acs) = setup.sp_login(&demo, &mut browser);
+    let xml = form.xml();
+    assert!(xml.contains("EncryptedAssertion") && !xml.contains("AttributeStatement"), "encrypted:\n{xml}");
+    assert!(xml.contains("xmlenc11#aes256-gcm"), "AES-256-GCM content:\n{xml}");
+    assert_eq!(acs.status, 303, "the encrypted assertion is accepted:\n{}\n{}", acs.body, demo.log());
+    assert_landing(&demo, &mut browser, &setup.user);
 }
 
 /// samlify refuses our AuthnRequest when its Redirect-binding signature does not verify,
 /// so the signed-request path above is really checked by the peer.
 #[test]
 fn samlify_idp_refuses_a_tampered_request_signature() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let user = PeerUser::new();
-    let idp = Idp::start(
-        PeerIdp::Samlify,
-        &dir.path().join("idp"),
-        &format!("http://127.0.0.1:{port}/saml/metadata"),
-        &user,
-    );
-    let demo = Demo::start(&dir.path().join("data"), port, &idp.metadata, &["--sign-requests"]);
+    let setup = Setup::new(PeerIdp::Samlify, &["--want-requests-signed"], &["--sign-requests"]);
+    let demo = setup.demo(&[]);
     let mut browser = Browser::new();
     let start = browser.get(&format!("{}/saml/login?return=/", demo.base));
     let location = start.header("location").expect("Location").to_string();

@@ -2,7 +2,7 @@
 //
 // Usage: node tests/interop/node/idp_samlify.js --dir DIR --key KEY.pem --cert CERT.pem
 //            --sp-metadata FILE_OR_URL [--port P] [--entity-id ID] [--sign assertion|response|both]
-//            [--want-requests-signed] --name-id ID [--attr NAME=VALUE]...
+//            [--want-requests-signed] [--encrypt] --name-id ID [--attr NAME=VALUE]...
 //
 // What a samlify IdP does for a user who already has a session at it:
 // - At start it writes its own metadata (idp.getMetadata()) to DIR/idp-metadata.xml and serves it
@@ -18,6 +18,9 @@
 //   customTagReplacement) with a custom template: persistent NameID, InResponseTo, an
 //   AuthnStatement and the --attr attributes (repeated NAME for several values), signed with
 //   RSA-SHA256 (samlify's default) where --sign says; answered with an auto-posting form.
+//   With --encrypt the (signed) Assertion is encrypted to the SP metadata's encryption
+//   certificate (AES-256-GCM content, RSA-OAEP-MGF1P key transport) before the Response is
+//   signed (samlify's encryptThenSign).
 // - GET /idp-initiated?sp=ENTITY_ID[&RelayState=...]: the same Response without InResponseTo
 //   (unsolicited), posted to the SP's HTTP-POST ACS from its metadata.
 // Prints "ready PORT" on stdout once it listens (--port 0, the default, lets the system pick).
@@ -64,6 +67,7 @@ function options() {
         "entity-id": { type: "string" },
         sign: { type: "string", default: "assertion" },
         "want-requests-signed": { type: "boolean", default: false },
+        encrypt: { type: "boolean", default: false },
         "name-id": { type: "string" },
         attr: { type: "string", multiple: true, default: [] },
       },
@@ -155,6 +159,9 @@ async function main() {
     signingCert,
     requestSignatureAlgorithm: RSA_SHA256,
     wantAuthnRequestsSigned: o["want-requests-signed"],
+    isAssertionEncrypted: o.encrypt,
+    dataEncryptionAlgorithm: "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    keyEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
     nameIDFormat: [PERSISTENT],
     singleSignOnService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: `${base}/sso` }],
     loginResponseTemplate: {
@@ -225,7 +232,9 @@ async function main() {
       }
       return { id, context: xml };
     };
-    const r = await idp.createLoginResponse(sp, {}, "post", {}, replace, false, relayState);
+    // encryptThenSign: otherwise samlify signs the Response before it encrypts the Assertion
+    // inside it, which breaks the Response's signature.
+    const r = await idp.createLoginResponse(sp, {}, "post", {}, replace, o.encrypt, relayState);
     let form =
       `<!DOCTYPE html><html><body onload="document.forms[0].submit()">` +
       `<form method="post" action="${esc(r.entityEndpoint)}">` +
