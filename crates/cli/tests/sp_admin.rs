@@ -175,7 +175,7 @@ fn login(server: &Server, demo: &Demo, browser: &mut Browser, upn: &str) -> Page
 /// the token, the administrator creates an "Admins" policy with settings:write, maps the IdP's
 /// Operators group to it and adds our IdP from its metadata URL; from then on the token no
 /// longer works. Alice (Operators) signs in through that provider and administers; Bob (no
-/// admin group) gets SPW_FORBIDDEN with status 403. Alice creates an "Auditors" policy and maps
+/// admin group) gets SPW_FORBIDDEN with status 403. Alice creates an "Auditors" policy, edits its permissions and maps
 /// Bob's IdP group to it through the pages; Bob sees audit:read on the landing page at his next
 /// login. A POST without the CSRF token from a signed-in admin changes nothing. Editing the
 /// provider's e-mail domain shows on discovery; a refresh with the IdP's new metadata reports
@@ -344,13 +344,25 @@ fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
     );
     let auditors_policy =
         stored(&demo.data).policies.into_iter().find(|p| p.name == "Auditors").expect("Auditors");
+    let auditors_policy_id = auditors_policy.id.to_string();
+    assert_redirect(
+        &alice.post_form(
+            &demo.url("/admin/policies/edit"),
+            &[
+                ("csrf", &c),
+                ("id", &auditors_policy_id),
+                ("name", "Auditors"),
+                ("permissions", "audit:read, audit:export"),
+            ],
+        ),
+        "/admin/policies",
+    );
     let page = alice.get(&demo.url("/admin/groups"));
     let c = csrf(&page);
     assert_redirect(
         &alice.post_form(&demo.url("/admin/groups"), &[("csrf", &c), ("object_id", &auditors)]),
         "/admin/groups",
     );
-    let auditors_policy_id = auditors_policy.id.to_string();
     assert_redirect(
         &alice.post_form(
             &demo.url("/admin/groups/map"),
@@ -370,8 +382,8 @@ fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
     let landing = login(&server, &demo, &mut bob, BOB);
     assert_eq!(
         list(&landing, "permissions"),
-        ["audit:read", "dashboard:view", "profile:read"],
-        "General Members (default) plus Auditors (mapped through the admin page):\n{}",
+        ["audit:export", "audit:read", "dashboard:view", "profile:read"],
+        "General Members (default) plus Auditors (created, edited and mapped through the admin pages):\n{}",
         landing.body
     );
 
