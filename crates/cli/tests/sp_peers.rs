@@ -494,3 +494,37 @@ fn samlify_idp_refuses_a_tampered_request_signature() {
     let page = browser.get(&location);
     assert_eq!(page.status, 200, "the untouched request is answered:\n{}", page.body);
 }
+
+/// Proves encrypted assertions from pysaml2 (the Assertion signed, encrypted to the demo's
+/// encryption certificate from its SP metadata with RSA-OAEP-MGF1P, the Response signed):
+/// with AES-256-CBC content the demo decrypts it, verifies the Assertion's signature and
+/// signs the user in; with pysaml2's hard-coded default content algorithm, 3DES-CBC, it is
+/// refused with SP_ENCRYPTION_ALGORITHM_UNSUPPORTED (AES only, by design).
+#[test]
+fn pysaml2_encrypted_assertion_aes_accepted_3des_refused() {
+    let setup = Setup::new(
+        PeerIdp::Pysaml2,
+        &["--sign", "both", "--encrypt", "aes256-cbc"],
+        &["--want", "signed-assertion"],
+    );
+    let demo = setup.demo(&[]);
+    let mut browser = Browser::new();
+    let (form, acs) = setup.sp_login(&demo, &mut browser);
+    let xml = form.xml();
+    assert!(xml.contains("EncryptedAssertion") && !xml.contains("AttributeStatement"), "encrypted:\n{xml}");
+    assert!(xml.contains("xmlenc#aes256-cbc"), "AES-256-CBC content:\n{xml}");
+    assert_eq!(acs.status, 303, "the encrypted assertion is accepted:\n{}\n{}", acs.body, demo.log());
+    assert_landing(&demo, &mut browser, &setup.user);
+
+    let setup = Setup::new(
+        PeerIdp::Pysaml2,
+        &["--sign", "both", "--encrypt", "pysaml2-default"],
+        &["--want", "signed-assertion"],
+    );
+    let demo = setup.demo(&[]);
+    let mut browser = Browser::new();
+    let (form, acs) = setup.sp_login(&demo, &mut browser);
+    assert!(form.xml().contains("xmlenc#tripledes-cbc"), "pysaml2's default:\n{}", form.xml());
+    assert_sp_error(&acs, "SP_ENCRYPTION_ALGORITHM_UNSUPPORTED");
+    assert!(saml_users(&demo.data).is_empty(), "a refused login provisions nobody");
+}

@@ -2,7 +2,7 @@
 
 Usage: tests/interop/.venv/bin/python tests/interop/py/idp_pysaml2.py --dir DIR --sp-metadata FILE_OR_URL
            [--port P] [--entity-id ID] [--sign assertion|response|both] --name-id ID
-           [--attr NAME=VALUE]...
+           [--attr NAME=VALUE]... [--encrypt pysaml2-default|aes256-cbc]
 
 What a real pysaml2 IdP does for a user who already has a session at it:
 
@@ -16,6 +16,11 @@ What a real pysaml2 IdP does for a user who already has a session at it:
   metadata lists), create_authn_response() with a persistent NameID and the --attr attributes
   (Name as given, NameFormat unspecified, repeated NAME for several values), signed with
   RSA-SHA256 / SHA-256 by the xmlsec1 binary backend; answered with pysaml2's HTTP-POST form.
+- --encrypt: the (signed) Assertion is encrypted to the SP metadata's encryption certificate.
+  pysaml2 hard-codes its algorithms (3DES-CBC content, RSA-OAEP-MGF1P key transport; no
+  configuration setting): "pysaml2-default" keeps them, "aes256-cbc" swaps the content
+  algorithm for AES-256-CBC by wrapping pysaml2's own template and xmlsec1 call (see
+  use_aes256_cbc), the key transport unchanged.
 - GET /idp-initiated?sp=ENTITY_ID[&RelayState=...]: the same Response without InResponseTo
   (unsolicited), posted to the SP's first HTTP-POST ACS from its metadata.
 
@@ -26,6 +31,7 @@ A request it cannot answer gets a 400 page with pysaml2's reason (and a line on 
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import shutil
 import sys
@@ -43,6 +49,8 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import AUTHN_PASSWORD_PROTECTED, NAME_FORMAT_UNSPECIFIED, NAMEID_FORMAT_PERSISTENT, NameID
+import saml2.entity
+import saml2.sigver
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -76,6 +84,22 @@ def make_key_and_cert(directory: str) -> tuple[str, str]:
     return key_file, cert_file
 
 
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+
+
+def use_aes256_cbc() -> None:
+    """pysaml2 encrypts with 3DES-CBC and has no setting for it: its EncryptedData template
+    (pre_encryption_part) and xmlsec1's session key type (SecurityContext.encrypt_assertion's
+    key_type, "des-192") are both defaults. Swap both for AES-256-CBC."""
+    saml2.entity.pre_encryption_part = functools.partial(saml2.sigver.pre_encryption_part, msg_enc=AES256_CBC)
+    original = saml2.sigver.SecurityContext.encrypt_assertion
+
+    def encrypt_assertion(self, statement, enc_key, template, key_type="des-192", node_xpath=None):
+        return original(self, statement, enc_key, template, key_type="aes-256", node_xpath=node_xpath)
+
+    saml2.sigver.SecurityContext.encrypt_assertion = encrypt_assertion
+
+
 def parse_attrs(pairs: list[str]) -> dict[str, list[str]]:
     identity: dict[str, list[str]] = {}
     for pair in pairs:
@@ -95,7 +119,10 @@ def main() -> None:
     ap.add_argument("--sign", choices=["assertion", "response", "both"], default="assertion")
     ap.add_argument("--name-id", required=True, help="the persistent NameID of the signed-in user")
     ap.add_argument("--attr", action="append", default=[], help="NAME=VALUE, repeat for more values")
+    ap.add_argument("--encrypt", choices=["pysaml2-default", "aes256-cbc"])
     a = ap.parse_args()
+    if a.encrypt == "aes256-cbc":
+        use_aes256_cbc()
     identity = parse_attrs(a.attr)
     if not os.path.isdir(a.dir):
         raise UsageError(f"--dir {a.dir} is not a directory")
@@ -161,6 +188,7 @@ def main() -> None:
             authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": entity_id},
             sign_assertion=a.sign in ("assertion", "both"),
             sign_response=a.sign in ("response", "both"),
+            encrypt_assertion=a.encrypt is not None,
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
             **args,
