@@ -5,7 +5,8 @@
 //! and metadata that reads the demo's SP metadata from `/saml/metadata`. The
 //! cookie-keeping test browser follows the redirect to the peer, takes the peer's
 //! auto-posting form and posts it to the demo's ACS, as a browser would. Nothing in
-//! between is simulated; the peers sign with RSA-SHA256 (no SHA-1 is allowed).
+//! between is simulated; the peers sign with RSA-SHA256 (no SHA-1 is allowed) and, where
+//! a test says so, encrypt the Assertion to the demo's encryption certificate.
 
 mod support;
 
@@ -15,8 +16,9 @@ use std::process::{Child, Command, Stdio};
 use support::*;
 
 const APP_NAME: &str = "SP demo";
-/// The default policy's permissions (General Members) and the mapped policy's.
+/// The default policy's permissions (General Members, applied to every SAML user).
 const DEFAULT_PERMISSIONS: [&str; 2] = ["dashboard:view", "profile:read"];
+/// The policy mapped to the user's first group.
 const OPERATORS: &str = "Operators=sessions:start,sessions:view";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +35,7 @@ fn missing(what: &str) -> ! {
     panic!("{what} is not installed: run scripts/install-test-deps (it installs every test peer)")
 }
 
-/// An RSA-2048 key and self-signed certificate for samlify (Node cannot make a certificate).
+/// An RSA key and self-signed certificate for samlify (Node cannot make a certificate).
 fn rsa_key_and_cert(dir: &Path) -> (PathBuf, PathBuf) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("generate an RSA key");
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("certificate params");
