@@ -342,8 +342,14 @@ fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
         ),
         "/admin/policies",
     );
+    let duplicate = alice.post_form(
+        &demo.url("/admin/policies"),
+        &[("csrf", &c), ("name", "auditors"), ("permissions", "other")],
+    );
+    assert_sp_error(&duplicate, 409, "STORE_CONFLICT");
     let auditors_policy =
         stored(&demo.data).policies.into_iter().find(|p| p.name == "Auditors").expect("Auditors");
+    assert_eq!(auditors_policy.permissions, ["audit:read"], "the duplicate changed nothing");
     let auditors_policy_id = auditors_policy.id.to_string();
     assert_redirect(
         &alice.post_form(

@@ -685,6 +685,8 @@ fn error_page(step: &str, e: &SiteError) -> Response {
         | SiteError::ReturnUrlRefused(_)
         | SiteError::ProviderUnknown(_)
         | SiteError::Invalid(_) => StatusCode::BAD_REQUEST,
+        // A duplicate name on an admin page (another provider or policy has it).
+        SiteError::Store(store::StoreError::Conflict { .. }) => StatusCode::CONFLICT,
         SiteError::NotSignedIn => StatusCode::UNAUTHORIZED,
         SiteError::Forbidden(_) => StatusCode::FORBIDDEN,
         _ => StatusCode::FORBIDDEN,
