@@ -374,6 +374,8 @@ fn sp_metadata_is_served_and_imported_by_the_idp() {
     assert!(md.body.contains(&format!("entityID=\"{}/saml/metadata\"", demo.base)), "{}", md.body);
     assert!(md.body.contains(&format!("Location=\"{}/saml/acs\"", demo.base)), "{}", md.body);
     assert!(md.body.contains("use=\"signing\"") && md.body.contains("use=\"encryption\""), "{}", md.body);
+    // No provider signs its requests here: the metadata must not promise signed requests.
+    assert!(md.body.contains("AuthnRequestsSigned=\"false\""), "{}", md.body);
     let file = setup.server.write("sp-metadata.xml", &md.body);
     let other = setup.server.create_app("generic-saml", "Imported", &[]);
     let out = setup.server.cli_output(
@@ -729,6 +731,7 @@ fn signed_authn_requests_over_post_are_verified_by_the_idp() {
     let flags = ["--sign-requests", "--sso-binding", "post"];
     let demo = Demo::start(&setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &flags);
     let md = Browser::new().get(&format!("{}/saml/metadata", demo.base));
+    assert!(md.body.contains("AuthnRequestsSigned=\"true\""), "{}", md.body);
     assert!(md.body.contains("AuthnRequestsSigned=\"true\""), "{}", md.body);
     let file = setup.server.write("demo-sp.xml", &md.body);
     setup.server.cli(&[

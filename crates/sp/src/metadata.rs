@@ -16,7 +16,9 @@ pub struct SpDescription {
     pub entity_id: String,
     pub acs_url: String,
     pub slo_url: Option<String>,
-    /// Present when AuthnRequests are signed.
+    /// Whether AuthnRequests are signed (with `signing_cert`).
+    pub authn_requests_signed: bool,
+    /// The key that signs AuthnRequests (when they are) and logout messages.
     pub signing_cert: Option<Certificate>,
     /// Present when encrypted assertions are accepted.
     pub encryption_cert: Option<Certificate>,
@@ -35,7 +37,7 @@ pub fn sp_metadata_xml(d: &SpDescription) -> String {
         keys.push(KeyDescriptor { usage: KeyUse::Encryption, certificate: c.clone() });
     }
     let sp = SpSsoDescriptor {
-        authn_requests_signed: d.signing_cert.is_some(),
+        authn_requests_signed: d.authn_requests_signed && d.signing_cert.is_some(),
         want_assertions_signed: d.want_assertions_signed,
         keys,
         name_id_formats: vec!["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into()],
@@ -82,6 +84,7 @@ mod tests {
             entity_id: "https://app.test/saml/metadata".into(),
             acs_url: "https://app.test/saml/acs".into(),
             slo_url: Some("https://app.test/saml/slo".into()),
+            authn_requests_signed: true,
             signing_cert: Some(cert.clone()),
             encryption_cert: None,
             want_assertions_signed: true,

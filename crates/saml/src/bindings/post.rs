@@ -97,10 +97,10 @@ fn render(
 
 /// Escapes text for a double-quoted HTML attribute value (or element content).
 fn html_escape(s: &str) -> String {
-    const SPECIAL: &[u8] = b"&<>\"'\r";
     // The common case, a base64 message, has nothing to escape: copy it in one go (a
     // Response is tens of kilobytes; this runs on every sign-in).
-    let Some(first) = s.bytes().position(|b| SPECIAL.contains(&b)) else { return s.to_string() };
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r');
+    let Some(first) = s.as_bytes().iter().position(special) else { return s.to_string() };
     let mut out = String::with_capacity(s.len() + 16);
     out.push_str(&s[..first]);
     for c in s[first..].chars() {

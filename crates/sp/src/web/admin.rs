@@ -378,7 +378,7 @@ impl Site {
 
     async fn metadata_download(&self, headers: &HeaderMap) -> SiteResult<Response> {
         self.admin(headers).await?;
-        let mut resp = self.metadata_xml().into_response();
+        let mut resp = self.metadata_xml().await.into_response();
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
         h.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"sp-metadata.xml\""));

@@ -185,12 +185,21 @@ impl Site {
         *o = (entity_id, acs_url);
     }
 
-    /// The SP metadata XML.
-    pub fn metadata_xml(&self) -> String {
+    /// The SP metadata XML. `AuthnRequestsSigned` says whether a provider signs its requests
+    /// (the signing certificate is listed either way: logout messages are signed with it).
+    pub async fn metadata_xml(&self) -> String {
+        let signs = match self.store.sp_providers(self.app.id).await {
+            Ok(providers) => providers.iter().any(|p| p.sign_requests),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the providers; the metadata says requests are signed");
+                true
+            }
+        };
         sp_metadata_xml(&SpDescription {
             entity_id: self.entity_id(),
             acs_url: self.acs_url(),
             slo_url: Some(self.slo_url()),
+            authn_requests_signed: signs && self.signing.is_some(),
             signing_cert: self.signing.as_ref().map(|(_, c)| c.clone()),
             encryption_cert: self.decryption.as_ref().map(|(_, c)| c.clone()),
             want_assertions_signed: true,
@@ -670,7 +679,7 @@ async fn decide(
 }
 
 async fn metadata(State(site): State<Arc<Site>>) -> Response {
-    let mut resp = site.metadata_xml().into_response();
+    let mut resp = site.metadata_xml().await.into_response();
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     resp
 }
