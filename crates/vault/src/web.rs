@@ -45,7 +45,24 @@ pub fn router(vault: Vault) -> Router {
     Router::new()
         .route("/BeyondTrust/api/public/v3/{*rest}", any(dispatch))
         .route("/beyondtrust/api/public/v3/{*rest}", any(dispatch))
+        // Paths are case-insensitive, the prefix included (`/BEYONDTRUST/Api/…`), which the router's
+        // exact matching cannot express: the fallback takes any other spelling. It is the whole
+        // app's fallback when merged into `portcullis up`, so everything else stays a 404.
+        .fallback(any_case_prefix)
         .with_state(vault)
+}
+
+async fn any_case_prefix(State(vault): State<Vault>, req: Request) -> Response {
+    let path = req.uri().path();
+    let ours = path.len() > BASE.len()
+        && path.is_char_boundary(BASE.len())
+        && path[..BASE.len()].eq_ignore_ascii_case(BASE)
+        && path[BASE.len()..].starts_with('/');
+    if ours {
+        dispatch(State(vault), req).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 /// What the audit row of a request records besides the result.

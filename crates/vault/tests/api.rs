@@ -246,6 +246,14 @@ async fn approval_flow_rotate_on_checkin_and_case_insensitivity() {
     let (s, v, _) = api.call(Method::GET, &format!("{B}/Configuration/Version"), None, None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["Version"].is_string());
+    // Paths are case-insensitive, the prefix included; other paths stay unknown.
+    let (s, v, _) =
+        api.call(Method::GET, "/BEYONDTRUST/Api/PUBLIC/v3/configuration/VERSION", None, None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["Version"].is_string());
+    let (s, _, _) =
+        api.call(Method::GET, "/BeyondTrustX/api/public/v3/Configuration/Version", None, None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
