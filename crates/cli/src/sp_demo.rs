@@ -44,7 +44,7 @@ pub struct DemoArgs {
     /// {URL}/saml/metadata and the ACS URL {URL}/saml/acs. Default: http://ADDR.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// An IdP's metadata: a file, or an http:// URL (kept for refresh); repeat for several
+    /// An IdP's metadata: a file, or an https:// or http:// URL (kept for refresh); repeat for several
     /// providers. Imported at every start: a provider for that IdP is created, or refreshed (a
     /// certificate change is printed).
     /// Providers imported before are kept (the data directory remembers them).

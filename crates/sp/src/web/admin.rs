@@ -396,15 +396,8 @@ fn metadata_source(f: &Fields) -> SiteResult<Option<MetadataSource>> {
     if url.is_empty() {
         return Ok(None);
     }
-    if url.starts_with("https://") {
-        // The metadata fetcher (providers::http_get) speaks plain HTTP only.
-        return Err(SiteError::MetadataFetch {
-            source_name: url,
-            reason: "https URLs are not fetched yet: open the URL yourself and paste the metadata XML".into(),
-        });
-    }
-    if !url.starts_with("http://") {
-        return Err(SiteError::Invalid("the metadata URL must start with http://".into()));
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(SiteError::Invalid("the metadata URL must start with https:// or http://".into()));
     }
     Ok(Some(MetadataSource::Url(url)))
 }
@@ -495,13 +488,13 @@ mod tests {
     }
 
     #[test]
-    fn pasted_xml_wins_and_only_plain_http_urls_are_fetched() {
+    fn pasted_xml_wins_and_only_http_urls_are_fetched() {
         let f = form(&[("metadata_xml", " <x/> "), ("metadata_url", "http://idp/m")]);
         assert!(matches!(metadata_source(&f), Ok(Some(MetadataSource::Text(t))) if t == "<x/>"));
         let f = form(&[("metadata_url", "http://idp/m")]);
         assert!(matches!(metadata_source(&f), Ok(Some(MetadataSource::Url(u))) if u == "http://idp/m"));
         let https = metadata_source(&form(&[("metadata_url", "https://idp/m")]));
-        assert_eq!(https.map(|_| ()).map_err(|e| e.code()), Err("SPW_METADATA_FETCH"));
+        assert!(matches!(https, Ok(Some(MetadataSource::Url(u))) if u == "https://idp/m"));
         let file = metadata_source(&form(&[("metadata_url", "/etc/passwd")]));
         assert_eq!(file.map(|_| ()).map_err(|e| e.code()), Err("SPW_INVALID"), "no local files from a form");
         assert!(matches!(metadata_source(&form(&[])), Ok(None)));
