@@ -7,9 +7,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use support::sp_demo::{free_port, Demo};
 use support::*;
 
 const ALICE: &str = "alice@contoso.test";
@@ -17,79 +16,6 @@ const BOB: &str = "bob@contoso.test";
 const APP_NAME: &str = "SP demo";
 
 /// A running `portcullis sp-demo`, killed when dropped.
-struct Demo {
-    child: Child,
-    startup: String,
-    data: PathBuf,
-    log: PathBuf,
-    base: String,
-}
-
-impl Demo {
-    /// `portcullis --data DIR sp-demo --listen ADDR --base-url URL`, nothing else.
-    fn start(data: &Path, port: u16) -> Demo {
-        let base = format!("http://127.0.0.1:{port}");
-        let log = data.with_extension("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .env_remove("PORTCULLIS_DATA")
-            .env("PORTCULLIS_LOG", "info")
-            .arg("--data")
-            .arg(data)
-            .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("demo log"))
-            .spawn()
-            .expect("start portcullis sp-demo");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut seen = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.starts_with("Press Ctrl-C") {
-                return Demo { child, startup: seen, data: data.to_path_buf(), log, base };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "portcullis sp-demo stopped before it was ready\nstdout:\n{seen}\nstderr:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    }
-
-    /// The setup token from the startup banner.
-    fn setup_token(&self) -> Option<String> {
-        let line = self.startup.lines().find(|l| l.trim_start().starts_with("setup token:"))?;
-        let value = line.split_once(':')?.1.split_whitespace().next()?;
-        Some(value.to_string())
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- sp-demo log ----\n{}", self.log());
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
 }
@@ -215,7 +141,7 @@ fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
     );
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let demo = Demo::start(&dir.path().join("demo"), port);
+    let demo = Demo::bare(&dir.path().join("demo"), port);
     let token = demo.setup_token().unwrap_or_else(|| panic!("no setup token printed:\n{}", demo.startup));
     assert_eq!(token.len(), 64, "256 random bits, hex: {token}");
 

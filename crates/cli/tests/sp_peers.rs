@@ -13,6 +13,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use support::sp_demo::{free_port, Demo};
 use support::*;
 
 const APP_NAME: &str = "SP demo";
@@ -171,75 +172,6 @@ impl Drop for Idp {
             eprintln!("---- {:?} IdP log ----\n{}", self.peer, self.log());
         }
     }
-}
-
-/// A running `portcullis sp-demo`, killed when dropped.
-struct Demo {
-    child: Child,
-    log: PathBuf,
-    data: PathBuf,
-    base: String,
-}
-
-impl Demo {
-    fn start(data: &Path, port: u16, idp_metadata: &Path, extra: &[&str]) -> Demo {
-        let base = format!("http://127.0.0.1:{port}");
-        let log = data.with_extension("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .env_remove("PORTCULLIS_DATA")
-            .env_remove("PORTCULLIS_CONFIG")
-            .env("PORTCULLIS_LOG", "info")
-            .arg("--data")
-            .arg(data)
-            .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
-            .arg("--idp-metadata")
-            .arg(idp_metadata)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("demo log"))
-            .spawn()
-            .expect("start portcullis sp-demo");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut seen = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.starts_with("Press Ctrl-C") {
-                return Demo { child, log, data: data.to_path_buf(), base };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "portcullis sp-demo stopped before it was ready\nstdout:\n{seen}\nstderr:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn entity_id(&self) -> String {
-        format!("{}/saml/metadata", self.base)
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- sp-demo log ----\n{}", self.log());
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 fn percent(s: &str) -> String {

@@ -6,9 +6,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use support::sp_demo::{free_port, Demo};
 use support::*;
 use uuid::Uuid;
 
@@ -17,82 +16,6 @@ const BOB: &str = "bob@contoso.test";
 const APP_NAME: &str = "SP demo";
 
 /// A running `portcullis sp demo`, killed when dropped.
-struct Demo {
-    child: Child,
-    /// What the demo printed before it was ready.
-    startup: String,
-    data: PathBuf,
-    log: PathBuf,
-    base: String,
-}
-
-impl Demo {
-    /// Starts the demo on `port` with its own data directory `data`.
-    fn start(data: &Path, port: u16, metadata: &Path, extra: &[&str]) -> Demo {
-        Demo::start_from(data, port, metadata.to_str().expect("utf-8 path"), extra)
-    }
-
-    /// [`Demo::start`] with the metadata as a file path or an http:// URL.
-    fn start_from(data: &Path, port: u16, metadata: &str, extra: &[&str]) -> Demo {
-        let base = format!("http://127.0.0.1:{port}");
-        let log = data.with_extension("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .env_remove("PORTCULLIS_DATA")
-            .env("PORTCULLIS_LOG", "info")
-            .arg("--data")
-            .arg(data)
-            // The contract: `portcullis sp-demo --data DIR --listen ADDR --base-url URL`.
-            .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
-            .args(if metadata.is_empty() { vec![] } else { vec!["--idp-metadata", metadata] })
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("demo log"))
-            .spawn()
-            .expect("start portcullis sp demo");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut seen = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.starts_with("Press Ctrl-C") {
-                return Demo { child, startup: seen, data: data.to_path_buf(), log, base };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "portcullis sp demo stopped before it was ready\nstdout:\n{seen}\nstderr:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- sp demo log ----\n{}", self.log());
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
 }

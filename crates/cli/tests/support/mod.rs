@@ -6,6 +6,8 @@
 //! never a skip.
 #![allow(dead_code)]
 
+pub mod sp_demo;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
