@@ -1,7 +1,6 @@
 //! Enterprise applications with their identifiers, signing certificates and assignments.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
 use crate::error::classify;
@@ -44,11 +43,7 @@ fn cert_from(row: &AnyRow) -> Result<SigningCert> {
 
 /// Writes the identifier rows of an app (after its old ones were removed). An identifier that
 /// another app of the tenant uses is a Conflict naming it; duplicates in `identifiers` count once.
-async fn insert_identifiers(
-    tx: &mut Transaction<'static, Any>,
-    app: &App,
-    identifiers: &[String],
-) -> Result<()> {
+async fn insert_identifiers(tx: &mut crate::WriteTx, app: &App, identifiers: &[String]) -> Result<()> {
     let mut seen: Vec<&str> = Vec::with_capacity(identifiers.len());
     for identifier in identifiers {
         if seen.contains(&identifier.as_str()) {

@@ -4,9 +4,9 @@
 //! growing this crate by another aggregate API that only it would call; it needs the pool and a
 //! write transaction that behaves like the store's own (`BEGIN IMMEDIATE` on SQLite), nothing else.
 
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::AnyPool;
 
-use crate::{Result, Store};
+use crate::{Result, Store, WriteTx};
 
 impl Store {
     /// The pool, for the vault's queries on its own `vault_*` tables.
@@ -16,7 +16,7 @@ impl Store {
 
     /// A write transaction for the vault's tables, like the store's own: on SQLite it takes the
     /// write lock up front (`BEGIN IMMEDIATE`).
-    pub async fn vault_begin_write(&self) -> Result<Transaction<'static, Any>> {
+    pub async fn vault_begin_write(&self) -> Result<WriteTx> {
         self.begin_write().await
     }
 }

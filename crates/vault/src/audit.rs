@@ -189,7 +189,7 @@ fn lost() -> VaultError {
 }
 
 /// Starts the writer of a vault's audit log; it ends when the vault (the queue) is dropped.
-pub(crate) fn start_writer(store: Store, gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>) -> Queue {
+pub(crate) fn start_writer(store: Store) -> Queue {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Pending, oneshot::Sender<Result<()>>)>();
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -201,13 +201,7 @@ pub(crate) fn start_writer(store: Store, gate: Option<std::sync::Arc<tokio::sync
                 }
             }
             let rows: Vec<&Pending> = batch.iter().map(|(p, _)| p).collect();
-            let outcome = {
-                let _turn = match &gate {
-                    Some(g) => Some(g.lock().await),
-                    None => None,
-                };
-                write_batch(&store, &rows).await
-            };
+            let outcome = write_batch(&store, &rows).await;
             for (_, done) in batch {
                 let _ = done.send(match &outcome {
                     Ok(()) => Ok(()),

@@ -84,9 +84,6 @@ struct Inner {
     rotators: rotate::Registry,
     /// The audit writer's queue, started on first use (it needs the caller's runtime).
     audit: std::sync::OnceLock<audit::Queue>,
-    /// On SQLite, the vault's hot write paths take turns here instead of in SQLite's busy
-    /// handler, which sleeps between retries (milliseconds each) rather than queueing.
-    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -143,7 +140,6 @@ impl Vault {
                 clock,
                 rotators,
                 audit: std::sync::OnceLock::new(),
-                write_gate: Arc::new(tokio::sync::Mutex::new(())),
             }),
         })
     }
@@ -199,20 +195,7 @@ impl Vault {
     }
 
     pub(crate) fn audit_queue(&self) -> &audit::Queue {
-        self.inner.audit.get_or_init(|| audit::start_writer(self.inner.store.clone(), self.gate_handle()))
-    }
-
-    /// The write gate (SQLite only; `None` on PostgreSQL, which queues writers itself). Never
-    /// hold it across a call that writes the audit log: the audit writer takes it too.
-    pub(crate) async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match self.gate_handle() {
-            Some(g) => Some(g.lock_owned().await),
-            None => None,
-        }
-    }
-
-    fn gate_handle(&self) -> Option<Arc<tokio::sync::Mutex<()>>> {
-        (self.inner.store.backend() == store::Backend::Sqlite).then(|| self.inner.write_gate.clone())
+        self.inner.audit.get_or_init(|| audit::start_writer(self.inner.store.clone()))
     }
 
     pub(crate) fn rotators(&self) -> &rotate::Registry {

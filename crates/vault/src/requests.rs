@@ -174,7 +174,6 @@ impl Vault {
         if !(1..=max).contains(&new.duration_minutes) {
             return Err(invalid(format!("DurationMinutes must be between 1 and {max} for this account")));
         }
-        let _turn = self.write_gate().await;
         let mut tx = self.store().vault_begin_write().await?;
         // Serializes request creation per account: a row lock on PostgreSQL (SQLite's write lock
         // is already held), so two concurrent requests cannot both see "no open request".
@@ -323,12 +322,14 @@ impl Vault {
         }
         let now = self.now();
         {
-            let _turn = self.write_gate().await;
+            // A write transaction, so that it takes this process's write turn (store::begin_write).
+            let mut tx = self.store().vault_begin_write().await?;
             sqlx::query("UPDATE vault_requests SET status = 'checked_in', closed_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(request_id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         if req.rotate_on_checkin && req.status == RequestStatus::Approved {
             self.schedule_rotation_after_release(req.account_id).await?;
