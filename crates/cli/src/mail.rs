@@ -1,6 +1,5 @@
 //! The mail worker: delivers the store's outbox over SMTP (lettre, rustls) when `[smtp]` is
-//! configured, and queues the IdP's certificate-expiry notices every hour. Without SMTP the
-//! messages stay queued and `portcullis idp outbox` shows them.
+//! configured. Without SMTP the messages stay queued and `portcullis idp outbox` shows them.
 //!
 //! ```toml
 //! [smtp]
@@ -22,9 +21,8 @@ use store::Store;
 /// The environment variable with the SMTP password (kept out of the configuration file).
 pub const SMTP_PASSWORD_ENV: &str = "PORTCULLIS_SMTP_PASSWORD";
 
-/// How often the outbox is looked at, and how often certificates are checked.
+/// How often the outbox is looked at.
 const DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
-const CERTIFICATE_CHECK_INTERVAL: Duration = Duration::from_secs(3600);
 /// A message is given up after this many failed attempts (it stays listed with its error).
 const MAX_ATTEMPTS: i64 = 20;
 
@@ -127,19 +125,11 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
-/// Runs forever: the IdP's hourly upkeep (certificate-expiry notices, expired sessions, old
-/// throttle entries), and delivery of the outbox every few seconds when a sender is configured.
-pub async fn run_worker(idp: idp::service::Idp, sender: Option<Sender>) {
-    let mut last_check: Option<std::time::Instant> = None;
+/// Runs forever: delivers the outbox every few seconds.
+pub async fn run_delivery(store: Store, sender: Sender) {
     loop {
-        if last_check.is_none_or(|t| t.elapsed() >= CERTIFICATE_CHECK_INTERVAL) {
-            last_check = Some(std::time::Instant::now());
-            idp.hourly_maintenance(time::OffsetDateTime::now_utc()).await;
-        }
-        if let Some(sender) = &sender {
-            if let Err(e) = sender.deliver(&idp.store).await {
-                tracing::warn!(error = %format!("{e:#}"), "mail delivery failed; will retry");
-            }
+        if let Err(e) = sender.deliver(&store).await {
+            tracing::warn!(error = %format!("{e:#}"), "mail delivery failed; will retry");
         }
         tokio::time::sleep(DELIVERY_INTERVAL).await;
     }

@@ -7,6 +7,7 @@ mod input;
 mod mail;
 mod saml_cmd;
 mod sp_cmd;
+mod sp_demo;
 mod summary;
 mod up;
 mod vault_cmd;
@@ -72,10 +73,10 @@ enum Command {
     /// Service-provider tools: check a SAMLResponse exactly as the ACS would.
     #[command(subcommand)]
     Sp(sp_cmd::SpCommand),
-    /// The SP toolkit's reference application (same as `sp demo`): SP-initiated login, ACS,
+    /// The SP toolkit's reference application: SP-initiated login, ACS,
     /// JIT users, group policies, waiting room, discovery. `portcullis sp-demo --data DIR
     /// --listen ADDR --base-url URL [--idp-metadata FILE_OR_URL]…`
-    SpDemo(sp_cmd::sp_demo::DemoArgs),
+    SpDemo(sp_demo::DemoArgs),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -115,8 +116,8 @@ fn main() -> ExitCode {
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
-        Command::Sp(cmd) => sp_cmd::run(&data, cmd),
-        Command::SpDemo(args) => sp_cmd::sp_demo::run(&data, args),
+        Command::Sp(cmd) => sp_cmd::run(cmd),
+        Command::SpDemo(args) => sp_demo::run(&data, args),
     };
     match result {
         Ok(code) => code,

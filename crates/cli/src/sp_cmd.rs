@@ -11,9 +11,6 @@ use std::process::ExitCode;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-#[path = "sp_demo.rs"]
-pub mod sp_demo;
-
 #[derive(Subcommand)]
 pub enum SpCommand {
     /// Validate a SAMLResponse exactly as the SP's ACS does (without the replay store).
@@ -24,8 +21,6 @@ pub enum SpCommand {
     /// unusable metadata or key) exit 2 with the reason on standard error. The codes are
     /// listed in crates/sp/ERRORS.md and crates/saml/ERRORS.md.
     CheckResponse(CheckArgs),
-    /// Run the SP toolkit's reference application (SP-initiated login, ACS, JIT users, policies).
-    Demo(sp_demo::DemoArgs),
 }
 
 /// Which signature the response must carry.
@@ -83,10 +78,9 @@ pub struct CheckArgs {
     response_file: PathBuf,
 }
 
-pub fn run(data: &std::path::Path, cmd: SpCommand) -> Result<ExitCode> {
+pub fn run(cmd: SpCommand) -> Result<ExitCode> {
     match cmd {
         SpCommand::CheckResponse(args) => check_response(args),
-        SpCommand::Demo(args) => sp_demo::run(data, args),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `portcullis sp demo`: the reference application of the SP toolkit. One SP
+//! `portcullis sp-demo`: the reference application of the SP toolkit. One SP
 //! application in its own data directory, one SAML provider from the IdP's
 //! metadata, policies and group mappings from the command line, and the `sp`
 //! crate's router (SP-initiated login, ACS, metadata, a landing page showing the

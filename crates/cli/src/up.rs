@@ -80,7 +80,18 @@ pub fn run(
         let vault =
             vault::Vault::open(idp.store.clone(), &master, std::sync::Arc::new(vault::SystemClock)).await?;
         tokio::spawn(vault.clone().run_rotation_worker(std::time::Duration::from_secs(15)));
-        tokio::spawn(crate::mail::run_worker(idp.clone(), sender));
+        // The IdP's hourly upkeep (certificate-expiry notices, expired sessions, old throttle
+        // entries), and delivery of the outbox when SMTP is configured.
+        let upkeep = idp.clone();
+        tokio::spawn(async move {
+            loop {
+                upkeep.hourly_maintenance(time::OffsetDateTime::now_utc()).await;
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        });
+        if let Some(sender) = sender {
+            tokio::spawn(crate::mail::run_delivery(idp.store.clone(), sender));
+        }
         let app = router().merge(idp::web::router(idp.clone())).merge(vault::web::router(vault));
 
         println!("Portcullis is running at {base}/");

@@ -1,4 +1,4 @@
-//! The SP toolkit's web side end to end (issue 4): `portcullis sp demo` as the
+//! The SP toolkit's web side end to end (issue 4): `portcullis sp-demo` as the
 //! service provider and a real `portcullis up` as the IdP, over HTTP with the
 //! cookie-keeping test browser. Nothing in between is simulated: the demo issues
 //! the AuthnRequest, the IdP signs the user in and auto-posts its Response, and
@@ -15,7 +15,6 @@ const ALICE: &str = "alice@contoso.test";
 const BOB: &str = "bob@contoso.test";
 const APP_NAME: &str = "SP demo";
 
-/// A running `portcullis sp demo`, killed when dropped.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
 }
