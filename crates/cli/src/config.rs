@@ -68,9 +68,12 @@ impl Config {
             c.port = Some(v.parse().with_context(|| format!("PORTCULLIS_SMTP_PORT={v:?} is not a port"))?);
         }
         if let Some(v) = env("SECURITY") {
-            c.security = toml::Value::String(v.clone())
-                .try_into()
-                .with_context(|| format!("PORTCULLIS_SMTP_SECURITY={v:?}: use starttls, tls or none"))?;
+            c.security = match v.to_ascii_lowercase().as_str() {
+                "starttls" => crate::mail::SmtpSecurity::Starttls,
+                "tls" => crate::mail::SmtpSecurity::Tls,
+                "none" => crate::mail::SmtpSecurity::None,
+                _ => anyhow::bail!("PORTCULLIS_SMTP_SECURITY={v:?}: use starttls, tls or none"),
+            };
         }
         if let Some(v) = env("FROM") {
             c.from = v;
