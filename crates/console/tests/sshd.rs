@@ -234,6 +234,31 @@ async fn password_injection_runs_whoami_and_the_recording_replays_the_output() {
 
 #[tokio::test]
 #[ignore = "needs root"]
+async fn a_server_that_takes_passwords_only_by_keyboard_interactive_gets_the_password_there() {
+    log();
+    let sshd = Sshd::start_keyboard_interactive_only();
+    let user = LinuxUser::create("pcc", "Pam-pw-7a");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let connector = SshConnector::new(Arc::new(MemoryPins::default()));
+    let (recording, _) = new_recording(dir.path(), "kbd");
+    let session =
+        open(&connector, sshd.port, password(&user, "Pam-pw-7a"), recording).await.expect("session");
+    let (mut output, input) = session.split();
+    let mut seen = Vec::new();
+    read_until(&mut output, &mut seen, PROMPT).await;
+    input.send(b"whoami\n").await.expect("send");
+    read_until(&mut output, &mut seen, &whoami_line(&user)).await;
+    input.close().await.expect("close");
+    let accepted = format!("Accepted keyboard-interactive/pam for {}", user.name);
+    assert!(sshd.log().contains(&accepted), "{}", sshd.log());
+    let (recording, _) = new_recording(dir.path(), "kbd-wrong");
+    let e =
+        open(&connector, sshd.port, password(&user, "Wrong-pw-7b"), recording).await.expect_err("refused");
+    assert_eq!(e.code(), "PCC014", "{e}");
+}
+
+#[tokio::test]
+#[ignore = "needs root"]
 async fn key_injection_runs_whoami_and_a_wrong_passphrase_is_refused() {
     log();
     let sshd = Sshd::start();

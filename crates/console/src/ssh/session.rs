@@ -154,7 +154,8 @@ impl std::fmt::Debug for SessionOutput {
 impl SessionOutput {
     /// The next output, recorded; `Ok(None)` once the session is over. A lost connection (not
     /// closed by the console or the endpoint) is `SessionFailed`; a recording that cannot be
-    /// written is `RecordingWrite`, after which the session must be closed.
+    /// written is `RecordingWrite`, after which the session must be closed. Cancel-safe: a
+    /// `recv` dropped before it completes loses no output.
     pub async fn recv(&mut self) -> Result<Option<Output>, ConsoleError> {
         if let Some(data) = self.early.pop_front() {
             self.recorder.output(&data)?;

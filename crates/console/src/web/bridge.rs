@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt as _, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use super::{valid_id, Console};
@@ -140,41 +141,50 @@ async fn fail(socket: &mut WebSocket, e: &ConsoleError) {
     let _ = socket.send(Message::Close(Some(close))).await;
 }
 
-/// Carries bytes until the shell or the browser ends; `Err` when the session failed.
+/// Carries bytes until the shell or the browser ends; `Err` when the session failed. The two
+/// directions run concurrently, so a shell that is slow to take a large paste never stops its
+/// output from reaching the browser (and the recording).
 async fn carry(
     socket: &mut WebSocket,
     output: &mut SessionOutput,
     input: &SessionInput,
 ) -> Result<(), ConsoleError> {
-    loop {
-        tokio::select! {
-            from_browser = socket.recv() => match from_browser {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let keystrokes = async {
+        loop {
+            match from_browser.next().await {
                 // The browser went away or closed the socket.
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                 Some(Ok(Message::Binary(bytes))) => input.send(&bytes).await?,
-                Some(Ok(Message::Text(text))) => match ClientMessage::parse(text.as_str()) {
-                    Ok(ClientMessage::Input { data }) => input.send(data.as_bytes()).await?,
-                    Ok(ClientMessage::Resize { cols, rows }) => input.resize(TermSize::new(cols, rows)?).await?,
-                    Err(e) => return Err(e),
+                Some(Ok(Message::Text(text))) => match ClientMessage::parse(text.as_str())? {
+                    ClientMessage::Input { data } => input.send(data.as_bytes()).await?,
+                    ClientMessage::Resize { cols, rows } => input.resize(TermSize::new(cols, rows)?).await?,
                 },
                 // Pings are answered by the WebSocket layer itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            },
-            from_shell = output.recv() => match from_shell? {
-                Some(Output::Data(bytes)) => {
-                    if socket.send(Message::Binary(bytes)).await.is_err() {
-                        return Ok(()); // the browser went away
-                    }
-                }
+            }
+        }
+    };
+    let screen = async {
+        loop {
+            let frame = match output.recv().await? {
+                Some(Output::Data(bytes)) => Message::Binary(bytes),
                 Some(Output::Exited(status)) => {
-                    let _ = socket.send(ServerMessage::Exit { status: Some(status), signal: None }.frame()).await;
+                    ServerMessage::Exit { status: Some(status), signal: None }.frame()
                 }
                 Some(Output::Killed(signal)) => {
-                    let _ = socket.send(ServerMessage::Exit { status: None, signal: Some(&signal) }.frame()).await;
+                    ServerMessage::Exit { status: None, signal: Some(&signal) }.frame()
                 }
                 None => return Ok(()),
-            },
+            };
+            if to_browser.send(frame).await.is_err() {
+                return Ok(()); // the browser went away
+            }
         }
+    };
+    tokio::select! {
+        ended = keystrokes => ended,
+        ended = screen => ended,
     }
 }
 
