@@ -30,28 +30,56 @@ fn endpoint(port: u16) -> Endpoint {
     Endpoint::new("web-01", "127.0.0.1", port).expect("endpoint")
 }
 
-fn password(user: &LinuxUser, password: &str) -> Credential {
-    Credential::password(&user.name, Zeroizing::new(password.into()))
-}
-
 fn pty(cols: u16, rows: u16) -> PtyRequest {
     PtyRequest::xterm(TermSize::new(cols, rows).expect("size"))
 }
 
-/// A recording into `dir/name.cast`, input included.
-fn new_recording(dir: &Path, name: &str) -> (Recording, PathBuf) {
-    let path = dir.join(format!("{name}.cast"));
-    let recording = Recording::create_file(&path).expect("recording file").title("web-01").record_input(true);
-    (recording, path)
+/// One test's world: a Linux user, a folder for recordings and a connector with its own pins.
+struct Bed {
+    user: LinuxUser,
+    dir: tempfile::TempDir,
+    pins: Arc<MemoryPins>,
+    connector: SshConnector,
 }
 
-async fn open(
-    connector: &SshConnector,
-    port: u16,
-    credential: Credential,
-    recording: Recording,
-) -> Result<Session, ConsoleError> {
-    connector.open(&endpoint(port), credential, &pty(80, 24)).await?.record(recording)
+impl Bed {
+    /// A user whose password is `user_password`.
+    fn new(user_password: &str) -> Bed {
+        log();
+        let pins = Arc::new(MemoryPins::default());
+        Bed {
+            user: LinuxUser::create("pcc", user_password),
+            dir: tempfile::tempdir().expect("temp dir"),
+            connector: SshConnector::new(pins.clone()),
+            pins,
+        }
+    }
+
+    /// A password credential for the user.
+    fn password(&self, password: &str) -> Credential {
+        Credential::password(&self.user.name, Zeroizing::new(password.into()))
+    }
+
+    /// Where the recording called `name` goes.
+    fn recording(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("{name}.cast"))
+    }
+
+    /// A session on `port` with `credential`, recorded (input included) as `name`.
+    async fn open(&self, port: u16, credential: Credential, name: &str) -> Result<Session, ConsoleError> {
+        let recording = Recording::create_file(&self.recording(name))?.title("web-01").record_input(true);
+        self.connector.open(&endpoint(port), credential, &pty(80, 24)).await?.record(recording)
+    }
+
+    /// Logs in with `credential`, runs `whoami` once the prompt shows, sees the user, closes.
+    async fn whoami(&self, port: u16, credential: Credential, name: &str) {
+        let (mut output, input) = self.open(port, credential, name).await.expect("session").split();
+        let mut seen = Vec::new();
+        read_until(&mut output, &mut seen, PROMPT).await;
+        input.send(b"whoami\n").await.expect("send");
+        read_until(&mut output, &mut seen, &whoami_line(&self.user)).await;
+        input.close().await.expect("close");
+    }
 }
 
 /// Reads output into `seen` until it contains `what`; panics after 20 s or at the end.
@@ -186,23 +214,17 @@ fn generate_key(dir: &Path, passphrase: &str) -> (String, String) {
 #[tokio::test]
 #[ignore = "needs root"]
 async fn password_injection_runs_whoami_and_the_recording_replays_the_output() {
-    log();
     let sshd = Sshd::start();
-    let user = LinuxUser::create("pcc", "Injected-pw-1a");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pins = Arc::new(MemoryPins::default());
-    let connector = SshConnector::new(pins.clone());
-    let (recording, path) = new_recording(dir.path(), "s1");
-    let session =
-        open(&connector, sshd.port, password(&user, "Injected-pw-1a"), recording).await.expect("session");
+    let bed = Bed::new("Injected-pw-1a");
+    let session = bed.open(sshd.port, bed.password("Injected-pw-1a"), "s1").await.expect("session");
     // Trust on first use: the key OpenSSH's tools see for the endpoint is now the jump item's pin.
-    assert_eq!(pins.pinned("web-01"), Some(host_key_of(sshd.port)));
+    assert_eq!(bed.pins.pinned("web-01"), Some(host_key_of(sshd.port)));
 
     let (mut output, input) = session.split();
     let mut seen = Vec::new();
     read_until(&mut output, &mut seen, PROMPT).await;
     input.send(b"whoami\n").await.expect("send");
-    read_until(&mut output, &mut seen, &whoami_line(&user)).await;
+    read_until(&mut output, &mut seen, &whoami_line(&bed.user)).await;
     input.resize(TermSize::new(100, 30).expect("size")).await.expect("resize");
     input.send(b"stty size\n").await.expect("send");
     read_until(&mut output, &mut seen, "30 100\r\n").await;
@@ -210,7 +232,8 @@ async fn password_injection_runs_whoami_and_the_recording_replays_the_output() {
     assert_eq!(read_to_end(&mut output, &mut seen).await, Some(3));
     input.close().await.expect("close");
 
-    let cast = Asciicast::parse(&std::fs::read_to_string(&path).expect("recording")).expect("asciicast");
+    let text = std::fs::read_to_string(bed.recording("s1")).expect("recording");
+    let cast = Asciicast::parse(&text).expect("asciicast");
     assert!(!cast.truncated);
     assert_eq!((cast.header.width, cast.header.height), (80, 24));
     assert_eq!(cast.header.title.as_deref(), Some("web-01"));
@@ -235,69 +258,41 @@ async fn password_injection_runs_whoami_and_the_recording_replays_the_output() {
 #[tokio::test]
 #[ignore = "needs root"]
 async fn a_server_that_takes_passwords_only_by_keyboard_interactive_gets_the_password_there() {
-    log();
     let sshd = Sshd::start_keyboard_interactive_only();
-    let user = LinuxUser::create("pcc", "Pam-pw-7a");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let connector = SshConnector::new(Arc::new(MemoryPins::default()));
-    let (recording, _) = new_recording(dir.path(), "kbd");
-    let session =
-        open(&connector, sshd.port, password(&user, "Pam-pw-7a"), recording).await.expect("session");
-    let (mut output, input) = session.split();
-    let mut seen = Vec::new();
-    read_until(&mut output, &mut seen, PROMPT).await;
-    input.send(b"whoami\n").await.expect("send");
-    read_until(&mut output, &mut seen, &whoami_line(&user)).await;
-    input.close().await.expect("close");
-    let accepted = format!("Accepted keyboard-interactive/pam for {}", user.name);
+    let bed = Bed::new("Pam-pw-7a");
+    bed.whoami(sshd.port, bed.password("Pam-pw-7a"), "kbd").await;
+    let accepted = format!("Accepted keyboard-interactive/pam for {}", bed.user.name);
     assert!(sshd.log().contains(&accepted), "{}", sshd.log());
-    let (recording, _) = new_recording(dir.path(), "kbd-wrong");
-    let e =
-        open(&connector, sshd.port, password(&user, "Wrong-pw-7b"), recording).await.expect_err("refused");
+    let e = bed.open(sshd.port, bed.password("Wrong-pw-7b"), "kbd-wrong").await.expect_err("refused");
     assert_eq!(e.code(), "PCC014", "{e}");
 }
 
 #[tokio::test]
 #[ignore = "needs root"]
 async fn key_injection_runs_whoami_and_a_wrong_passphrase_is_refused() {
-    log();
     let sshd = Sshd::start();
     enable_public_keys(&sshd);
     // The user's password is another one: only the key can log in.
-    let user = LinuxUser::create("pcc", "Unused-pw-2b");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (private, public) = generate_key(dir.path(), "Key-passphrase-2c");
-    authorize(&user, &public);
-    let connector = SshConnector::new(Arc::new(MemoryPins::default()));
-
+    let bed = Bed::new("Unused-pw-2b");
+    let keys = tempfile::tempdir().expect("temp dir");
+    let (private, public) = generate_key(keys.path(), "Key-passphrase-2c");
+    authorize(&bed.user, &public);
     let key = |passphrase: &str| {
-        Credential::private_key(
-            &user.name,
-            Zeroizing::new(private.clone()),
-            Some(Zeroizing::new(passphrase.into())),
-        )
+        let passphrase = Some(Zeroizing::new(passphrase.to_owned()));
+        Credential::private_key(&bed.user.name, Zeroizing::new(private.clone()), passphrase)
     };
-    let (recording, _) = new_recording(dir.path(), "key");
-    let session = open(&connector, sshd.port, key("Key-passphrase-2c"), recording).await.expect("key login");
-    let (mut output, input) = session.split();
-    let mut seen = Vec::new();
-    read_until(&mut output, &mut seen, PROMPT).await;
-    input.send(b"whoami\n").await.expect("send");
-    read_until(&mut output, &mut seen, &whoami_line(&user)).await;
-    input.close().await.expect("close");
+    bed.whoami(sshd.port, key("Key-passphrase-2c"), "key").await;
+    assert!(sshd.log().contains(&format!("Accepted publickey for {}", bed.user.name)), "{}", sshd.log());
 
-    let (recording, _) = new_recording(dir.path(), "wrong-passphrase");
-    let e =
-        open(&connector, sshd.port, key("Wrong-passphrase"), recording).await.expect_err("wrong passphrase");
+    let e = bed.open(sshd.port, key("Wrong-passphrase"), "wrong-passphrase").await.expect_err("passphrase");
     assert_eq!(e.code(), "PCC002", "{e}");
     assert!(!e.to_string().contains("Wrong-passphrase") && !e.to_string().contains("PRIVATE KEY"), "{e}");
 
     // A key the endpoint does not know for the user.
     let other = tempfile::tempdir().expect("temp dir");
     let (stranger, _) = generate_key(other.path(), "");
-    let (recording, _) = new_recording(dir.path(), "stranger");
-    let credential = Credential::private_key(&user.name, Zeroizing::new(stranger), None);
-    let e = open(&connector, sshd.port, credential, recording).await.expect_err("unknown key");
+    let credential = Credential::private_key(&bed.user.name, Zeroizing::new(stranger), None);
+    let e = bed.open(sshd.port, credential, "stranger").await.expect_err("unknown key");
     assert_eq!(e.code(), "PCC014", "{e}");
     assert!(e.to_string().contains("publickey"), "{e}");
 }
@@ -305,51 +300,33 @@ async fn key_injection_runs_whoami_and_a_wrong_passphrase_is_refused() {
 #[tokio::test]
 #[ignore = "needs root"]
 async fn a_wrong_password_is_refused_with_its_code() {
-    log();
     let sshd = Sshd::start();
-    let user = LinuxUser::create("pcc", "Right-pw-3a");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let connector = SshConnector::new(Arc::new(MemoryPins::default()));
-    let (recording, _) = new_recording(dir.path(), "s");
-    let e =
-        open(&connector, sshd.port, password(&user, "Wrong-pw-3b"), recording).await.expect_err("refused");
+    let bed = Bed::new("Right-pw-3a");
+    let e = bed.open(sshd.port, bed.password("Wrong-pw-3b"), "s").await.expect_err("refused");
     assert_eq!(e.code(), "PCC014", "{e}");
-    assert!(e.to_string().contains(&user.name) && e.to_string().contains("password"), "{e}");
+    assert!(e.to_string().contains(&bed.user.name) && e.to_string().contains("password"), "{e}");
 }
 
 #[tokio::test]
 #[ignore = "needs root"]
 async fn a_changed_host_key_is_refused_with_its_code_and_the_pin_is_kept() {
-    log();
     let sshd = Sshd::start();
     let port = sshd.port;
-    let user = LinuxUser::create("pcc", "Pinned-pw-4a");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pins = Arc::new(MemoryPins::default());
-    let connector = SshConnector::new(pins.clone());
-    let (recording, _) = new_recording(dir.path(), "first");
-    open(&connector, port, password(&user, "Pinned-pw-4a"), recording)
-        .await
-        .expect("first use")
-        .split()
-        .1
-        .close()
-        .await
-        .expect("close");
-    let pinned = pins.pinned("web-01").expect("pinned");
+    let bed = Bed::new("Pinned-pw-4a");
+    bed.whoami(port, bed.password("Pinned-pw-4a"), "first").await;
+    let pinned = bed.pins.pinned("web-01").expect("pinned");
 
     // The endpoint is "reinstalled": the same port, a new host key.
     drop(sshd);
     let sshd = Sshd::start_on_port(port);
     let offered = host_key_of(sshd.port);
     assert_ne!(offered, pinned);
-    let (recording, _) = new_recording(dir.path(), "second");
-    let e = open(&connector, port, password(&user, "Pinned-pw-4a"), recording).await.expect_err("refused");
+    let e = bed.open(port, bed.password("Pinned-pw-4a"), "second").await.expect_err("refused");
     assert_eq!(e.code(), "PCC012", "{e}");
     let text = e.to_string();
     assert!(text.contains(&pinned.fingerprint) && text.contains(&offered.fingerprint), "{text}");
     assert!(text.contains("replace the jump item's pin"), "says what to do: {text}");
-    assert_eq!(pins.pinned("web-01"), Some(pinned), "the pin is not replaced by the new key");
+    assert_eq!(bed.pins.pinned("web-01"), Some(pinned), "the pin is not replaced by the new key");
     // Nothing was sent: sshd saw no authentication attempt.
     let log = sshd.log();
     assert!(!log.contains("Accepted") && !log.contains("Failed password"), "{log}");
@@ -397,26 +374,20 @@ fn log() -> &'static Captured {
 #[tokio::test]
 #[ignore = "needs root"]
 async fn a_planted_password_is_in_no_recording_log_line_or_error() {
-    log();
     let planted = "Planted-Secret-pw-5x";
     let sshd = Sshd::start();
-    let user = LinuxUser::create("pcc", planted);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let connector = SshConnector::new(Arc::new(MemoryPins::default()));
+    let bed = Bed::new(planted);
     let mut shown = Vec::new();
 
     // A refused login (the planted one is the account's real password, a variant is sent)...
-    let wrong = format!("{planted}-wrong");
-    let (recording, _) = new_recording(dir.path(), "refused");
-    let e = open(&connector, sshd.port, password(&user, &wrong), recording).await.expect_err("refused");
+    let e =
+        bed.open(sshd.port, bed.password(&format!("{planted}-wrong")), "refused").await.expect_err("refused");
     assert_eq!(e.code(), "PCC014");
     shown.push(format!("{e} {e:?}"));
     // ...and a full session with input recorded, in which the shell prints its environment.
-    let (recording, path) = new_recording(dir.path(), "session");
-    let credential = password(&user, planted);
+    let credential = bed.password(planted);
     shown.push(format!("{credential:?}"));
-    let session = open(&connector, sshd.port, credential, recording).await.expect("session");
-    let (mut output, input) = session.split();
+    let (mut output, input) = bed.open(sshd.port, credential, "session").await.expect("session").split();
     let mut seen = Vec::new();
     read_until(&mut output, &mut seen, PROMPT).await;
     input.send(b"whoami; env; echo done-$((6*7))\n").await.expect("send");
@@ -425,8 +396,11 @@ async fn a_planted_password_is_in_no_recording_log_line_or_error() {
     read_to_end(&mut output, &mut seen).await;
     input.close().await.expect("close");
 
-    let recorded = std::fs::read_to_string(&path).expect("recording");
-    assert!(recorded.contains(&user.name) && recorded.contains("done-42"), "the recording has the session");
+    let recorded = std::fs::read_to_string(bed.recording("session")).expect("recording");
+    assert!(
+        recorded.contains(&bed.user.name) && recorded.contains("done-42"),
+        "the recording has the session"
+    );
     let logged = log().text();
     let login =
         format!("SSH login with an injected credential jump_item=web-01 host=127.0.0.1 port={}", sshd.port);
