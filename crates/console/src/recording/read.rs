@@ -106,6 +106,27 @@ fn parse_event(line: &str) -> Result<Event, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a recording file holds, reading it returns a recording or PCC021, never a panic.
+        #[test]
+        fn any_text_reads_or_fails_with_its_code(
+            lines in proptest::collection::vec(
+                prop_oneof!["\\PC{0,40}", r#"\[[0-9.eE+-]{1,8},"[oirmx]","[ -~]{0,10}"\]"#],
+                0..8,
+            ),
+            newline in any::<bool>(),
+        ) {
+            let mut text = format!("{HEADER}\n{}", lines.join("\n"));
+            if newline {
+                text.push('\n');
+            }
+            if let Err(e) = Asciicast::parse(&text) {
+                prop_assert_eq!(e.code(), "PCC021");
+            }
+        }
+    }
 
     const HEADER: &str = r#"{"version":2,"width":80,"height":24,"timestamp":1,"env":{"TERM":"xterm"}}"#;
 

@@ -289,6 +289,23 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// However the output arrives, the recording reads back to exactly that output.
+        #[test]
+        fn a_recording_reads_back_to_its_output(
+            chunks in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..16), 0..16),
+        ) {
+            let sink = Shared::default();
+            let rec = Recording::new(sink.clone()).start(&pty()).unwrap();
+            for chunk in &chunks {
+                rec.output(chunk).unwrap();
+            }
+            rec.finish().unwrap();
+            let cast = Asciicast::parse(&sink.text()).unwrap();
+            proptest::prop_assert_eq!(cast.output(), String::from_utf8_lossy(&chunks.concat()).into_owned());
+        }
+    }
+
     struct Full;
     impl Write for Full {
         fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
