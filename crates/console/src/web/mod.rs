@@ -23,9 +23,6 @@ use crate::ConsoleError;
 
 pub use bridge::{ClientMessage, MAX_MESSAGE_BYTES};
 
-/// Where the console's routes live.
-pub const PREFIX: &str = "/console";
-
 /// The future a [`Sessions`] method returns.
 pub type SessionsFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ConsoleError>> + Send + 'a>>;
 
