@@ -1,0 +1,26 @@
+//! The remote-access console: a representative's session into a jump item, authenticated with a
+//! credential the representative never sees, recorded, and shown in a browser terminal.
+//!
+//! - [`ssh`]: connect to the jump item, check its host key against the pin ([`ssh::HostKeyPins`],
+//!   trust on first use), authenticate with an injected [`Credential`] (password or private key,
+//!   zeroized when dropped right after), open a PTY shell; a [`ssh::Shell`] runs only once it is
+//!   given its [`recording::Recording`].
+//! - [`recording`]: asciicast v2, written event by event; [`recording::Asciicast`] reads it back.
+//! - [`web`]: the terminal page (xterm.js, vendored) and the WebSocket bridge to a session, over a
+//!   [`web::Sessions`] lookup that sign-in, jump items and the broker fill in.
+//!
+//! Errors are [`ConsoleError`]s with stable `PCC…` codes (ERRORS.md).
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod credential;
+pub mod error;
+pub mod recording;
+pub mod ssh;
+pub mod terminal;
+pub mod web;
+
+pub use clock::{Clock, SystemClock};
+pub use credential::Credential;
+pub use error::ConsoleError;
+pub use terminal::{PtyRequest, TermSize};
