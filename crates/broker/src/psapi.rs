@@ -217,21 +217,19 @@ fn sensitive(s: &Secret) -> Result<HeaderValue> {
     Ok(v)
 }
 
-/// The rustls error somewhere in the chain (io::Error hides its inner error from `source()`).
+/// The rustls error somewhere in the chain. An `io::Error` hides the error it wraps from
+/// `source()` (it answers the wrapped error's source), so its `get_ref()` is followed as well.
 fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+    if let Some(r) = e.downcast_ref::<rustls::Error>() {
+        return Some(r);
+    }
+    if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+        let inner: &(dyn std::error::Error + 'static) = inner;
+        if let Some(r) = rustls_error(inner) {
             return Some(r);
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return Some(r);
-            }
-        }
-        cur = err.source();
     }
-    None
+    e.source().and_then(rustls_error)
 }
 
 fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
