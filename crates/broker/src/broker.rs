@@ -112,8 +112,8 @@ impl Broker {
     /// Releases the credential `id` (from a search for the same user) for `session`.
     pub async fn retrieve(&self, user: &ConsoleUser, id: &str, session: &SessionRef) -> Result<Release> {
         let vu = self.map_user(user)?;
-        let account_id =
-            parse_credential_id(id, &vu.name).ok_or_else(|| BrokerError::UnknownCredential { id: id.to_string() })?;
+        let account_id = parse_credential_id(id, &vu.name)
+            .ok_or_else(|| BrokerError::UnknownCredential { id: id.to_string() })?;
         let reason = reason("console session", user, session);
         let s = self.vault.sign_in(&vu.name).await?;
         let released = self.release(&s, account_id, &reason).await;
@@ -150,8 +150,14 @@ impl Broker {
             }),
             Err(e) => {
                 // Leave nothing open: the request was made but its credential is not handed out.
-                if let Err(again) = s.check_in(request_id, "the credential broker could not complete the release").await {
-                    tracing::warn!(code = again.code(), request_id, "checking in the failed release failed: {again}");
+                if let Err(again) =
+                    s.check_in(request_id, "the credential broker could not complete the release").await
+                {
+                    tracing::warn!(
+                        code = again.code(),
+                        request_id,
+                        "checking in the failed release failed: {again}"
+                    );
                 }
                 Err(e)
             }

@@ -102,7 +102,8 @@ fn console_http(console: &ConsoleSettings, tls: rustls::ClientConfig) -> Result<
 /// An OAuth token from the console (client-credentials grant, credentials in the form body).
 async fn token(console: &ConsoleSettings, http: &reqwest::Client) -> Result<Secret> {
     let url = console.token_url()?;
-    let secret = console.client_secret.as_ref().ok_or_else(|| config("[console] client_secret is not set"))?;
+    let secret =
+        console.client_secret.as_ref().ok_or_else(|| config("[console] client_secret is not set"))?;
     let form = Secret::new(
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
@@ -110,7 +111,10 @@ async fn token(console: &ConsoleSettings, http: &reqwest::Client) -> Result<Secr
             .append_pair("client_secret", secret.expose())
             .finish(),
     );
-    let unreachable = |e: reqwest::Error| BrokerError::ConsoleUnreachable { url: url.to_string(), detail: e.without_url().to_string() };
+    let unreachable = |e: reqwest::Error| BrokerError::ConsoleUnreachable {
+        url: url.to_string(),
+        detail: e.without_url().to_string(),
+    };
     let resp = http
         .post(url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -123,7 +127,9 @@ async fn token(console: &ConsoleSettings, http: &reqwest::Client) -> Result<Secr
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if !status.is_success() {
         let why = v.get("error").and_then(|e| e.as_str()).unwrap_or("no OAuth error code");
-        return Err(BrokerError::ConsoleRefused { detail: format!("the token endpoint answered HTTP {} ({why})", status.as_u16()) });
+        return Err(BrokerError::ConsoleRefused {
+            detail: format!("the token endpoint answered HTTP {} ({why})", status.as_u16()),
+        });
     }
     v.get("access_token")
         .and_then(|t| t.as_str())
@@ -136,9 +142,11 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
     let http = console_http(console, tls.clone())?;
     let url = console.channel_url()?;
     let bearer = token(console, &http).await?;
-    let mut request = url.as_str().into_client_request().map_err(|e| config(format!("[console] url: {e}")))?;
-    let mut auth = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
-        .map_err(|_| BrokerError::ConsoleProtocol { detail: "the access token is not a valid header value".into() })?;
+    let mut request =
+        url.as_str().into_client_request().map_err(|e| config(format!("[console] url: {e}")))?;
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
+        BrokerError::ConsoleProtocol { detail: "the access token is not a valid header value".into() }
+    })?;
     auth.set_sensitive(true);
     request.headers_mut().insert("authorization", auth);
     let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls));
@@ -158,7 +166,10 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
         ecm_group: console.ecm_group.clone(),
         protocol: PROTOCOL_VERSION,
     };
-    let lost = |e: tokio_tungstenite::tungstenite::Error| BrokerError::ConsoleUnreachable { url: url.to_string(), detail: e.to_string() };
+    let lost = |e: tokio_tungstenite::tungstenite::Error| BrokerError::ConsoleUnreachable {
+        url: url.to_string(),
+        detail: e.to_string(),
+    };
     sink.send(Message::text(encode(&register))).await.map_err(lost)?;
     let first = tokio::time::timeout(REGISTER_TIMEOUT, next_message(&mut stream))
         .await
@@ -168,8 +179,14 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
             *registered = true;
             tracing::info!(broker_id, name, ecm_group = %console.ecm_group, "registered with the console");
         }
-        Some(ConsoleMessage::Refused { reason }) => return Err(BrokerError::ConsoleRefused { detail: reason }),
-        Some(_) => return Err(BrokerError::ConsoleProtocol { detail: "the console answered the registration with another message".into() }),
+        Some(ConsoleMessage::Refused { reason }) => {
+            return Err(BrokerError::ConsoleRefused { detail: reason })
+        }
+        Some(_) => {
+            return Err(BrokerError::ConsoleProtocol {
+                detail: "the console answered the registration with another message".into(),
+            })
+        }
         None => return Ok(()),
     }
 
@@ -212,20 +229,24 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
 /// The next frame: `Some(Some(text))`, `Some(None)` for a ping/pong, `None` when closed.
 async fn next_frame<S>(stream: &mut S) -> Result<Option<Option<String>>>
 where
-    S: futures_util::Stream<Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+    S: futures_util::Stream<Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + Unpin,
 {
     match stream.next().await {
         None | Some(Ok(Message::Close(_))) => Ok(None),
         Some(Ok(Message::Text(t))) => Ok(Some(Some(t.as_str().to_string()))),
         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(Some(None)),
         Some(Ok(Message::Binary(_))) => Err(BrokerError::ConsoleProtocol { detail: "a binary frame".into() }),
-        Some(Err(e)) => Err(BrokerError::ConsoleUnreachable { url: String::from("the console"), detail: e.to_string() }),
+        Some(Err(e)) => {
+            Err(BrokerError::ConsoleUnreachable { url: String::from("the console"), detail: e.to_string() })
+        }
     }
 }
 
 async fn next_message<S>(stream: &mut S) -> Result<Option<ConsoleMessage>>
 where
-    S: futures_util::Stream<Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+    S: futures_util::Stream<Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + Unpin,
 {
     loop {
         match next_frame(stream).await? {
@@ -251,15 +272,25 @@ pub async fn serve(broker: &Broker, message: ConsoleMessage) -> Option<BrokerMes
         },
         ConsoleMessage::Retrieve { request, user, credential, session } => {
             match broker.retrieve(&user, &credential, &session).await {
-                Ok(r) => BrokerMessage::Retrieved { request, release: r.handle, username: r.username, domain: r.domain, secret: r.secret },
+                Ok(r) => BrokerMessage::Retrieved {
+                    request,
+                    release: r.handle,
+                    username: r.username,
+                    domain: r.domain,
+                    secret: r.secret,
+                },
                 Err(e) => failed(request, e, "retrieve"),
             }
         }
-        ConsoleMessage::SessionEnded { request, release, session } => match broker.check_in(&release, &session).await {
-            Ok(()) => BrokerMessage::CheckedIn { request },
-            Err(e) => failed(request, e, "check-in"),
-        },
-        ConsoleMessage::Registered { .. } | ConsoleMessage::KeepAliveAck { .. } | ConsoleMessage::Refused { .. } => return None,
+        ConsoleMessage::SessionEnded { request, release, session } => {
+            match broker.check_in(&release, &session).await {
+                Ok(()) => BrokerMessage::CheckedIn { request },
+                Err(e) => failed(request, e, "check-in"),
+            }
+        }
+        ConsoleMessage::Registered { .. }
+        | ConsoleMessage::KeepAliveAck { .. }
+        | ConsoleMessage::Refused { .. } => return None,
     })
 }
 

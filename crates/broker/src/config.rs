@@ -149,7 +149,8 @@ impl Config {
         if let Some(k) = env(API_KEY_ENV).filter(|v| !v.is_empty()) {
             self.vault.api_key = Some(Secret::new(k));
         }
-        if let (Some(c), Some(s)) = (self.console.as_mut(), env(CONSOLE_SECRET_ENV).filter(|v| !v.is_empty())) {
+        if let (Some(c), Some(s)) = (self.console.as_mut(), env(CONSOLE_SECRET_ENV).filter(|v| !v.is_empty()))
+        {
             c.client_secret = Some(Secret::new(s));
         }
     }
@@ -179,8 +180,9 @@ impl Config {
         }
         for (key, user) in [("run_as", &v.run_as), ("global_approver", &v.global_approver)] {
             if let Some(u) = user {
-                crate::mapping::check_vault_user(u)
-                    .map_err(|why| config(format!("[vault] {key} {u:?} is not a usable vault user name: {why}")))?;
+                crate::mapping::check_vault_user(u).map_err(|why| {
+                    config(format!("[vault] {key} {u:?} is not a usable vault user name: {why}"))
+                })?;
             }
         }
         self.mapping.check()?;
@@ -211,7 +213,9 @@ impl ConsoleSettings {
         let scheme = match u.scheme() {
             "wss" | "https" => "wss",
             "ws" | "http" => "ws",
-            other => return Err(config(format!("[console] url has scheme {other:?}: use https:// (or wss://)"))),
+            other => {
+                return Err(config(format!("[console] url has scheme {other:?}: use https:// (or wss://)")))
+            }
         };
         if scheme == "ws" && !u.host_str().is_some_and(is_loopback) {
             return Err(config(format!(
@@ -241,7 +245,11 @@ impl ConsoleSettings {
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost"
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -283,7 +291,11 @@ mod tests {
         let console = c.console.as_ref().unwrap();
         assert_eq!(console.client_secret.as_ref().unwrap().expose(), "env-secret-456");
         let shown = format!("{c:?}");
-        assert!(!shown.contains("env-key-123") && !shown.contains("env-secret-456") && !shown.contains("file-secret"));
+        assert!(
+            !shown.contains("env-key-123")
+                && !shown.contains("env-secret-456")
+                && !shown.contains("file-secret")
+        );
         assert_eq!(console.channel_url().unwrap().as_str(), "wss://c.example/console/api/ecm");
         assert_eq!(console.token_url().unwrap().as_str(), "https://c.example/oauth2/token");
     }
@@ -299,7 +311,10 @@ mod tests {
             ecm_group: "Default".into(),
             keepalive_seconds: 30,
         };
-        assert_eq!(s("http://127.0.0.1:9/").channel_url().unwrap().as_str(), "ws://127.0.0.1:9/console/api/ecm");
+        assert_eq!(
+            s("http://127.0.0.1:9/").channel_url().unwrap().as_str(),
+            "ws://127.0.0.1:9/console/api/ecm"
+        );
         assert_eq!(s("wss://c/x").channel_url().unwrap().as_str(), "wss://c/x");
         assert!(s("http://c.example").channel_url().is_err(), "plain text off loopback");
         assert!(s("ftp://c").channel_url().is_err());

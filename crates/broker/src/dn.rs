@@ -32,7 +32,9 @@ impl fmt::Display for DnError {
             DnError::Empty => "the distinguished name is empty or has an empty component",
             DnError::TooLong => "the distinguished name is longer than 4096 bytes",
             DnError::MissingEquals => "a component of the distinguished name has no `=`",
-            DnError::BadAttributeType => "an attribute type of the distinguished name is not a name or an OID",
+            DnError::BadAttributeType => {
+                "an attribute type of the distinguished name is not a name or an OID"
+            }
             DnError::BadEscape => "the distinguished name has a `\\` that escapes nothing valid",
             DnError::NotUtf8 => "an escaped value of the distinguished name is not UTF-8",
         })

@@ -114,14 +114,17 @@ impl MappingRules {
             Some(d) => Some(dn::parse(d).map_err(|e| fail(e.to_string()))?),
             None => None,
         };
-        let dn_name = dn.as_ref().filter(|_| self.use_dn).and_then(|d| d.first("uid").or_else(|| d.first("cn")));
+        let dn_name =
+            dn.as_ref().filter(|_| self.use_dn).and_then(|d| d.first("uid").or_else(|| d.first("cn")));
         let name = dn_name.unwrap_or(&parsed.name).to_string();
         let domain = parsed.domain.clone().or_else(|| dn.as_ref().and_then(dn::Dn::dns_domain));
         let rule = domain.as_deref().and_then(|d| {
             self.domains.iter().find(|r| r.names.iter().any(|n| n.trim().eq_ignore_ascii_case(d)))
         });
         if let (Some(d), None, Unlisted::Refuse) = (&domain, rule, self.unlisted_domains) {
-            return Err(fail(format!("domain {d:?} is not listed in [[mapping.domains]] and unlisted_domains = \"refuse\"")));
+            return Err(fail(format!(
+                "domain {d:?} is not listed in [[mapping.domains]] and unlisted_domains = \"refuse\""
+            )));
         }
         let core = match (self.domain, &domain) {
             (DomainForm::Strip, _) | (DomainForm::Keep, None) => name,
@@ -188,7 +191,10 @@ mod tests {
         }
         let keep = rules("domain = \"keep\"\n");
         assert_eq!(keep.map(&user(r"ACME\joe.user", None), None).unwrap().name, r"ACME\joe.user");
-        assert_eq!(keep.map(&user("joe.user@acme-inc.com", None), None).unwrap().name, "joe.user@acme-inc.com");
+        assert_eq!(
+            keep.map(&user("joe.user@acme-inc.com", None), None).unwrap().name,
+            "joe.user@acme-inc.com"
+        );
         assert_eq!(keep.map(&user("joe.user", Some(DN)), None).unwrap().name, "joe.user@acme-inc.com");
         assert_eq!(keep.map(&user("joe.user", None), None).unwrap().name, "joe.user");
         let no_dn = rules("use_dn = false\n");

@@ -83,17 +83,30 @@ impl Endpoint {
             names.push(name(&item.host).ok_or_else(|| bad("the host name holds a space"))?);
         }
         if item.item_type == ItemType::Web {
-            let raw = item.url.as_deref().map(str::trim).filter(|u| !u.is_empty()).ok_or_else(|| bad("a web jump item needs its URL"))?;
+            let raw = item
+                .url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| bad("a web jump item needs its URL"))?;
             let url = url::Url::parse(raw).map_err(|_| bad("the web jump item's URL is not a URL"))?;
-            let host = url.host_str().and_then(name).ok_or_else(|| bad("the web jump item's URL has no host"))?;
+            let host =
+                url.host_str().and_then(name).ok_or_else(|| bad("the web jump item's URL has no host"))?;
             names.push(host);
         }
         names.extend(item.additional_ips.iter().map(|ip| Name::Ip(*ip)));
-        let application = item.application.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(String::from);
+        let application =
+            item.application.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(String::from);
         match item.item_type {
-            ItemType::Ssh if item.host.trim().is_empty() => return Err(bad("an ssh jump item needs its host name or IP address")),
-            ItemType::App if application.is_none() => return Err(bad("an app jump item needs its application name")),
-            ItemType::App if item.host.trim().is_empty() => return Err(bad("an app jump item needs the host the application runs on")),
+            ItemType::Ssh if item.host.trim().is_empty() => {
+                return Err(bad("an ssh jump item needs its host name or IP address"))
+            }
+            ItemType::App if application.is_none() => {
+                return Err(bad("an app jump item needs its application name"))
+            }
+            ItemType::App if item.host.trim().is_empty() => {
+                return Err(bad("an app jump item needs the host the application runs on"))
+            }
             _ => {}
         }
         Ok(Endpoint { item_type: item.item_type, names, application })
@@ -101,7 +114,11 @@ impl Endpoint {
 
     fn host_matches(&self, a: &ManagedAccount, short_names: bool) -> bool {
         let system = [Some(&a.system_name), a.host_name.as_ref(), a.ip_address.as_ref(), a.dns_name.as_ref()];
-        system.into_iter().flatten().filter_map(|s| name(s)).any(|s| self.names.iter().any(|n| same(n, &s, short_names)))
+        system
+            .into_iter()
+            .flatten()
+            .filter_map(|s| name(s))
+            .any(|s| self.names.iter().any(|n| same(n, &s, short_names)))
     }
 
     /// Whether the account may be offered for this jump item (the module's rules).
@@ -109,7 +126,8 @@ impl Endpoint {
         match (self.item_type, &self.application) {
             (ItemType::App, Some(app)) => {
                 let linked = a.application.as_deref().is_some_and(|x| x.trim().eq_ignore_ascii_case(app));
-                (linked && self.host_matches(a, rules.short_names)) || a.system_name.trim().eq_ignore_ascii_case(app)
+                (linked && self.host_matches(a, rules.short_names))
+                    || a.system_name.trim().eq_ignore_ascii_case(app)
             }
             _ => self.host_matches(a, rules.short_names),
         }

@@ -96,7 +96,10 @@ mod tests {
 
     #[test]
     fn reads_the_three_forms() {
-        assert_eq!(parse(" joe.user ").unwrap(), Username { name: "joe.user".into(), domain: None, form: Form::Plain });
+        assert_eq!(
+            parse(" joe.user ").unwrap(),
+            Username { name: "joe.user".into(), domain: None, form: Form::Plain }
+        );
         assert_eq!(
             parse(r"ACME\joe.user").unwrap(),
             Username { name: "joe.user".into(), domain: Some("ACME".into()), form: Form::DownLevel }

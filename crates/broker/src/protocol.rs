@@ -205,7 +205,8 @@ pub fn encode<T: Serialize>(message: &T) -> String {
 /// Reads one frame; the error says what is wrong with it without echoing it (a frame may hold a
 /// password).
 pub fn decode<'a, T: Deserialize<'a>>(frame: &'a str) -> Result<T, String> {
-    serde_json::from_str(frame).map_err(|e| format!("unreadable frame at column {}: {}", e.column(), e.classify_name()))
+    serde_json::from_str(frame)
+        .map_err(|e| format!("unreadable frame at column {}: {}", e.column(), e.classify_name()))
 }
 
 trait ClassifyName {
@@ -233,11 +234,19 @@ mod tests {
 
     fn every_broker_message() -> Vec<BrokerMessage> {
         vec![
-            BrokerMessage::Register { name: "b1".into(), version: "0.1.0".into(), ecm_group: "Default".into(), protocol: 1 },
+            BrokerMessage::Register {
+                name: "b1".into(),
+                version: "0.1.0".into(),
+                ecm_group: "Default".into(),
+                protocol: 1,
+            },
             BrokerMessage::KeepAlive { seq: 7 },
             BrokerMessage::SearchResult {
                 request: 1,
-                credentials: vec![Credential { id: r"joe.user\3124\App01\helpdesk-01".into(), display_name: r"App01\helpdesk-01".into() }],
+                credentials: vec![Credential {
+                    id: r"joe.user\3124\App01\helpdesk-01".into(),
+                    display_name: r"App01\helpdesk-01".into(),
+                }],
             },
             BrokerMessage::SearchResult { request: 2, credentials: vec![] },
             BrokerMessage::Retrieved {
@@ -274,7 +283,13 @@ mod tests {
             ConsoleMessage::Search {
                 request: 2,
                 user: ConsoleUser { username: "joe".into(), dn: None },
-                item: JumpItem { item_type: ItemType::Web, host: String::new(), additional_ips: vec![], application: None, url: Some("https://app01/x".into()) },
+                item: JumpItem {
+                    item_type: ItemType::Web,
+                    host: String::new(),
+                    additional_ips: vec![],
+                    application: None,
+                    url: Some("https://app01/x".into()),
+                },
             },
             ConsoleMessage::Retrieve {
                 request: 3,
@@ -305,13 +320,22 @@ mod tests {
         let m = ConsoleMessage::Search {
             request: 9,
             user: ConsoleUser { username: "joe.user".into(), dn: None },
-            item: JumpItem { item_type: ItemType::Ssh, host: "h".into(), additional_ips: vec![], application: None, url: None },
+            item: JumpItem {
+                item_type: ItemType::Ssh,
+                host: "h".into(),
+                additional_ips: vec![],
+                application: None,
+                url: None,
+            },
         };
         assert_eq!(
             encode(&m),
             r#"{"type":"search","request":9,"user":{"username":"joe.user"},"item":{"type":"ssh","host":"h"}}"#
         );
-        let f: BrokerMessage = decode(r#"{"type":"failed","request":1,"error":{"code":"PCB060","class":"no-match","message":"m"}}"#).unwrap();
+        let f: BrokerMessage = decode(
+            r#"{"type":"failed","request":1,"error":{"code":"PCB060","class":"no-match","message":"m"}}"#,
+        )
+        .unwrap();
         assert!(matches!(f, BrokerMessage::Failed { error: WireError { class: Class::NoMatch, .. }, .. }));
     }
 

@@ -120,7 +120,14 @@ impl VaultClient {
         &self.base
     }
 
-    async fn call(&self, method: Method, path: &str, cookie: Option<&Secret>, auth: Option<&Secret>, body: Option<Value>) -> Result<Answer> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&Secret>,
+        auth: Option<&Secret>,
+        body: Option<Value>,
+    ) -> Result<Answer> {
         let url = format!("{}/{path}", self.base);
         let mut req = self.http.request(method.clone(), &url);
         if let Some(c) = cookie {
@@ -198,7 +205,8 @@ impl VaultClient {
         let key_only = Secret::new(format!("PS-Auth key={};", self.key.expose()));
         let probe = self.call(Method::POST, "Auth/SignAppIn", None, Some(&key_only), None).await?;
         if probe.status.is_success() {
-            let s = Session { client: self, cookie: Secret::new(probe.cookies.join("; ")), user: String::new() };
+            let s =
+                Session { client: self, cookie: Secret::new(probe.cookies.join("; ")), user: String::new() };
             s.sign_out().await;
         }
         if probe.status == a.status && probe.detail() == detail {
@@ -271,7 +279,12 @@ impl ManagedAccount {
 }
 
 impl Session<'_> {
-    fn call(&self, method: Method, path: &str, body: Option<Value>) -> impl std::future::Future<Output = Result<Answer>> + '_ {
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> impl std::future::Future<Output = Result<Answer>> + '_ {
         let path = path.to_string();
         async move { self.client.call(method, &path, Some(&self.cookie), None, body).await }
     }
@@ -290,7 +303,10 @@ impl Session<'_> {
         let list = v.as_array().ok_or_else(|| a.unexpected("GET ManagedAccounts (not a list)"))?;
         let accounts: Vec<ManagedAccount> = list.iter().filter_map(ManagedAccount::from_json).collect();
         if accounts.len() != list.len() {
-            tracing::debug!(skipped = list.len() - accounts.len(), "managed accounts without IDs or names were skipped");
+            tracing::debug!(
+                skipped = list.len() - accounts.len(),
+                "managed accounts without IDs or names were skipped"
+            );
         }
         Ok(accounts)
     }
@@ -306,10 +322,9 @@ impl Session<'_> {
         });
         let a = self.call(Method::POST, "Requests", Some(body)).await?;
         match a.status {
-            StatusCode::OK | StatusCode::CREATED => a
-                .json("POST Requests")?
-                .as_i64()
-                .ok_or_else(|| a.unexpected("POST Requests (no request ID)")),
+            StatusCode::OK | StatusCode::CREATED => {
+                a.json("POST Requests")?.as_i64().ok_or_else(|| a.unexpected("POST Requests (no request ID)"))
+            }
             StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => Err(BrokerError::AccountNotRequestable {
                 vault_user: self.user.clone(),
                 account_id,
@@ -346,7 +361,13 @@ impl Session<'_> {
 
     /// `PUT Requests/{id}/Approve`.
     pub async fn approve(&self, id: i64) -> Result<()> {
-        let a = self.call(Method::PUT, &format!("Requests/{id}/Approve"), Some(json!({ "Reason": "approved by the credential broker's global approver" }))).await?;
+        let a = self
+            .call(
+                Method::PUT,
+                &format!("Requests/{id}/Approve"),
+                Some(json!({ "Reason": "approved by the credential broker's global approver" })),
+            )
+            .await?;
         match a.status {
             s if s.is_success() => Ok(()),
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::CONFLICT => {
@@ -362,19 +383,22 @@ impl Session<'_> {
         if a.status != StatusCode::OK {
             return Err(a.unexpected("GET Credentials/{id}"));
         }
-        let text: Zeroizing<String> = Zeroizing::new(
-            serde_json::from_slice::<String>(&a.body).map_err(|_| BrokerError::VaultAnswer {
-                what: "GET Credentials/{id}".into(),
-                status: 200,
-                detail: "the body is not a JSON string".into(),
-            })?,
-        );
+        let text: Zeroizing<String> =
+            Zeroizing::new(serde_json::from_slice::<String>(&a.body).map_err(|_| {
+                BrokerError::VaultAnswer {
+                    what: "GET Credentials/{id}".into(),
+                    status: 200,
+                    detail: "the body is not a JSON string".into(),
+                }
+            })?);
         Ok(Secret::new(text.as_str()))
     }
 
     /// `PUT Requests/{id}/Checkin`.
     pub async fn check_in(&self, id: i64, reason: &str) -> Result<()> {
-        let a = self.call(Method::PUT, &format!("Requests/{id}/Checkin"), Some(json!({ "Reason": reason }))).await?;
+        let a = self
+            .call(Method::PUT, &format!("Requests/{id}/Checkin"), Some(json!({ "Reason": reason })))
+            .await?;
         if a.status.is_success() {
             Ok(())
         } else {

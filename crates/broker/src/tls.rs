@@ -18,19 +18,26 @@ pub fn client_config(ca_file: Option<&Path>, setting: &str) -> Result<rustls::Cl
     let (added, _ignored) = roots.add_parsable_certificates(native.certs);
     if let Some(path) = ca_file {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| config(format!("{setting} {} cannot be read ({e}): give a PEM file of CA certificates", path.display())))?
+            .map_err(|e| {
+                config(format!(
+                    "{setting} {} cannot be read ({e}): give a PEM file of CA certificates",
+                    path.display()
+                ))
+            })?
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| config(format!("{setting} {} is not valid PEM ({e})", path.display())))?;
         if certs.is_empty() {
             return Err(config(format!("{setting} {} holds no CERTIFICATE block", path.display())));
         }
         for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| config(format!("{setting} {} holds a certificate rustls cannot use ({e})", path.display())))?;
+            roots.add(cert).map_err(|e| {
+                config(format!("{setting} {} holds a certificate rustls cannot use ({e})", path.display()))
+            })?;
         }
     } else if added == 0 {
-        tracing::warn!("the system's trusted CA store is empty or unreadable: set {setting} to trust the server's CA");
+        tracing::warn!(
+            "the system's trusted CA store is empty or unreadable: set {setting} to trust the server's CA"
+        );
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut c = rustls::ClientConfig::builder_with_provider(provider)

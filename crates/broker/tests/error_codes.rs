@@ -69,7 +69,11 @@ fn errors_md_and_the_code_agree() {
     let doc = table();
     let mut code = BTreeMap::new();
     for e in every_error() {
-        assert!(code.insert(e.code().to_string(), e.class().as_str().to_string()).is_none(), "{} twice", e.code());
+        assert!(
+            code.insert(e.code().to_string(), e.class().as_str().to_string()).is_none(),
+            "{} twice",
+            e.code()
+        );
     }
     assert_eq!(code, doc, "error.rs and ERRORS.md disagree (code -> class)");
 }

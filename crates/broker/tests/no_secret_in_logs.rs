@@ -44,16 +44,27 @@ async fn the_planted_password_is_in_no_log_line_at_debug() {
     b.check_in(&release.handle, &session("s1")).await.unwrap();
     let mut messages = Vec::new();
     for e in [
-        broker(&served.api_url(), &"f".repeat(128), Some(&pki.ca), "").search(&user("joe.user"), &ssh("App01")).await.unwrap_err(),
+        broker(&served.api_url(), &"f".repeat(128), Some(&pki.ca), "")
+            .search(&user("joe.user"), &ssh("App01"))
+            .await
+            .unwrap_err(),
         b.search(&user("outsider"), &ssh("App01")).await.unwrap_err(),
-        b.retrieve(&user("joe.user"), &format!("joe.user\\{}\\App01\\hidden", s.hidden), &session("s2")).await.unwrap_err(),
-        broker(&served.api_url(), &s.key, None, "").search(&user("joe.user"), &ssh("App01")).await.unwrap_err(),
+        b.retrieve(&user("joe.user"), &format!("joe.user\\{}\\App01\\hidden", s.hidden), &session("s2"))
+            .await
+            .unwrap_err(),
+        broker(&served.api_url(), &s.key, None, "")
+            .search(&user("joe.user"), &ssh("App01"))
+            .await
+            .unwrap_err(),
     ] {
         e.log("test");
         messages.push(e.to_string());
     }
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("vault API call") && log.contains("credential released"), "DEBUG lines were captured:\n{log}");
+    assert!(
+        log.contains("vault API call") && log.contains("credential released"),
+        "DEBUG lines were captured:\n{log}"
+    );
     for secret in [PLANTED, s.key.as_str()] {
         assert!(!log.contains(secret), "a secret is in the log");
         assert!(messages.iter().all(|m| !m.contains(secret)), "a secret is in an error message");

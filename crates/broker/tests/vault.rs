@@ -61,18 +61,36 @@ async fn search_offers_exactly_what_the_mapped_user_may_request_on_that_host() {
     };
     assert_eq!(ids(&b.search(&user("joe.user"), &web).await.unwrap()), app02);
     // An app item whose application the vault models as a managed system.
-    let app = JumpItem { item_type: ItemType::App, host: "10.0.0.99".into(), additional_ips: vec![], application: Some("app02".into()), url: None };
+    let app = JumpItem {
+        item_type: ItemType::App,
+        host: "10.0.0.99".into(),
+        additional_ips: vec![],
+        application: Some("app02".into()),
+        url: None,
+    };
     assert_eq!(ids(&b.search(&user("joe.user"), &app).await.unwrap()), app02);
     // No account on that host: an empty, valid result.
     assert!(b.search(&user("joe.user"), &ssh("10.0.0.77")).await.unwrap().is_empty());
-    assert!(b.search(&user("joe.user"), &ssh("app01.acme-inc.com")).await.unwrap().is_empty(), "no short-name match unless asked");
+    assert!(
+        b.search(&user("joe.user"), &ssh("app01.acme-inc.com")).await.unwrap().is_empty(),
+        "no short-name match unless asked"
+    );
     let short = broker(&served.api_url(), &s.key, Some(&pki.ca), "[matching]\nshort_names = true\n");
     assert_eq!(ids(&short.search(&user("joe.user"), &ssh("app01.acme-inc.com")).await.unwrap()), want);
     // A domain rule that maps ACME users to another vault user: nothing for them here.
-    let prefixed = broker(&served.api_url(), &s.key, Some(&pki.ca), "[[mapping.domains]]\nnames = [\"ACME\"]\nprefix = \"acme-\"\n");
+    let prefixed = broker(
+        &served.api_url(),
+        &s.key,
+        Some(&pki.ca),
+        "[[mapping.domains]]\nnames = [\"ACME\"]\nprefix = \"acme-\"\n",
+    );
     let e = prefixed.search(&user(r"ACME\joe.user"), &ssh("App01")).await.unwrap_err();
     assert!(matches!(&e, BrokerError::NotARequester { vault_user } if vault_user == "acme-joe.user"), "{e}");
-    assert_eq!(ids(&prefixed.search(&user("joe.user"), &ssh("App01")).await.unwrap()), want, "no domain, no prefix");
+    assert_eq!(
+        ids(&prefixed.search(&user("joe.user"), &ssh("App01")).await.unwrap()),
+        want,
+        "no domain, no prefix"
+    );
     let _ = (s.hidden, s.late);
 }
 
@@ -83,13 +101,19 @@ async fn retrieve_releases_the_right_password_once_and_check_in_closes_it() {
     let found = b.search(&user(r"ACME\joe.user"), &ssh("App01")).await.unwrap();
     let release = b.retrieve(&user(r"ACME\joe.user"), &found[0].id, &session("sess-17")).await.unwrap();
     assert_eq!(release.secret.expose(), PLANTED);
-    assert_eq!((release.username.as_str(), release.display_name.as_str()), ("helpdesk-01", "App01\\helpdesk-01"));
+    assert_eq!(
+        (release.username.as_str(), release.display_name.as_str()),
+        ("helpdesk-01", "App01\\helpdesk-01")
+    );
     assert!(!format!("{release:?}").contains(PLANTED), "Debug of a release is redacted");
     let v = &served.vault;
     let requests = v.list_requests(None, Queue::All, None).await.unwrap();
     assert_eq!(requests.len(), 1, "one release request per retrieval");
     let r = &requests[0];
-    assert_eq!((r.id, r.account_id, r.user_name.as_str()), (release.handle.request_id, s.helpdesk_01, "joe.user"));
+    assert_eq!(
+        (r.id, r.account_id, r.user_name.as_str()),
+        (release.handle.request_id, s.helpdesk_01, "joe.user")
+    );
     assert_eq!(r.status, RequestStatus::Approved);
     assert_eq!(r.duration_minutes, 45);
     assert!(r.reason.contains("sess-17") && r.reason.contains(r"ACME\joe.user"), "{}", r.reason);
@@ -148,11 +172,20 @@ async fn every_failure_class_comes_from_its_real_cause() {
         assert!(e.to_string().contains("API-enabled"), "{e}");
     }
     // Permission: the registration's IP rules leave the broker out.
-    let rule = vault::ip::IpRule { kind: "IPCIDR".into(), value: "10.9.0.0/16".into(), description: String::new() };
-    served.vault.set_registration(vault::admin::SRA_REGISTRATION, None, Some(vec![rule]), None, None).await.unwrap();
+    let rule =
+        vault::ip::IpRule { kind: "IPCIDR".into(), value: "10.9.0.0/16".into(), description: String::new() };
+    served
+        .vault
+        .set_registration(vault::admin::SRA_REGISTRATION, None, Some(vec![rule]), None, None)
+        .await
+        .unwrap();
     let e = b.search(&joe, &ssh("App01")).await.unwrap_err();
     assert_eq!(class_of(&e), ("PCB051", Class::Permission), "{e}");
-    served.vault.set_registration(vault::admin::SRA_REGISTRATION, None, Some(vec![]), None, None).await.unwrap();
+    served
+        .vault
+        .set_registration(vault::admin::SRA_REGISTRATION, None, Some(vec![]), None, None)
+        .await
+        .unwrap();
     // User mapping: a name that cannot be mapped.
     let e = b.search(&user(r"ACME\ops\joe"), &ssh("App01")).await.unwrap_err();
     assert_eq!(class_of(&e), ("PCB010", Class::UserMapping), "{e}");

@@ -14,7 +14,8 @@ use clap::{Args, Subcommand, ValueEnum};
 
 const ABOUT: &str = "The credential broker: answers the console's credential searches and releases through the vault's Password Safe API";
 
-const LONG_ABOUT: &str = "The credential broker (the Endpoint Credential Manager's part of the remote-access \
+const LONG_ABOUT: &str =
+    "The credential broker (the Endpoint Credential Manager's part of the remote-access \
 integration). `portcullis broker --config FILE` connects out to the console named in the file's [console] \
 section, registers, keeps the connection alive and serves the console's searches, retrievals and check-ins \
 through the vault's Password Safe v3 API; when the console or the vault cannot be reached it logs the \
@@ -42,7 +43,8 @@ enum BrokerCommand {
     Test(TestArgs),
 }
 
-const TEST_LONG_ABOUT: &str = "Simulates the console's request with the settings of --config FILE, without a \
+const TEST_LONG_ABOUT: &str =
+    "Simulates the console's request with the settings of --config FILE, without a \
 console and without the broker running: maps the console user to a vault user, signs in to the vault with \
 the registration key and lists the credentials that user may use on the jump item (ID and display name; an \
 empty list is a valid result and exits 0). With --retrieve ID it then releases that credential as the \
@@ -104,7 +106,8 @@ pub fn log_filter(config: Option<&Path>) -> Option<String> {
 }
 
 pub fn run(config: Option<&Path>, args: BrokerArgs) -> Result<ExitCode> {
-    let path = config.context("`portcullis broker` needs --config FILE (the broker's TOML settings; see --help)")?;
+    let path =
+        config.context("`portcullis broker` needs --config FILE (the broker's TOML settings; see --help)")?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
         match args.command {
@@ -152,7 +155,11 @@ async fn test(path: &Path, t: TestArgs) -> ExitCode {
         url: t.url,
     };
     println!("Vault:         {}", config.vault.url);
-    println!("Console user:  {}{}", user.username, user.dn.as_deref().map(|d| format!(" ({d})")).unwrap_or_default());
+    println!(
+        "Console user:  {}{}",
+        user.username,
+        user.dn.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    );
     let mapped = match broker.map_user(&user) {
         Ok(m) => m,
         Err(e) => return failed("mapping the console user", &e),
@@ -184,7 +191,10 @@ async fn test(path: &Path, t: TestArgs) -> ExitCode {
         println!("Result:        OK");
         return ExitCode::SUCCESS;
     };
-    let session = SessionRef { id: format!("broker-test-{}", std::process::id()), jump_item: Some("portcullis broker test".into()) };
+    let session = SessionRef {
+        id: format!("broker-test-{}", std::process::id()),
+        jump_item: Some("portcullis broker test".into()),
+    };
     let release = match broker.retrieve(&user, &id, &session).await {
         Ok(r) => r,
         Err(e) => return failed(&format!("retrieving {id}"), &e),

@@ -17,7 +17,11 @@ const PLANTED: &str = "Planted-Cli-Broker-Pw-2b8f";
 
 fn portcullis(data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    cmd.arg("--data").arg(data).args(args).env_remove("PORTCULLIS_MASTER_KEY").env_remove("PORTCULLIS_BROKER_API_KEY");
+    cmd.arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("PORTCULLIS_MASTER_KEY")
+        .env_remove("PORTCULLIS_BROKER_API_KEY");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -30,7 +34,12 @@ fn portcullis(data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &st
 }
 
 fn show(o: &Output) -> String {
-    format!("exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn ok(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
@@ -62,7 +71,10 @@ impl VaultServe {
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("Password Safe API: ").unwrap_or_else(|| panic!("vault serve printed {line:?}"));
+        let url = line
+            .trim()
+            .strip_prefix("Password Safe API: ")
+            .unwrap_or_else(|| panic!("vault serve printed {line:?}"));
         VaultServe(child, url.trim_end_matches('/').to_string())
     }
 }
@@ -90,18 +102,48 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     ok(&data, &["vault", "system", "create", "--name", "App01", "--host", "10.0.0.5"], None);
     let helpdesk = last_line(&ok(
         &data,
-        &["vault", "account", "create", "--system", "App01", "--name", "helpdesk-01", "--password-stdin", "--api-enabled"],
+        &[
+            "vault",
+            "account",
+            "create",
+            "--system",
+            "App01",
+            "--name",
+            "helpdesk-01",
+            "--password-stdin",
+            "--api-enabled",
+        ],
         Some(PLANTED),
     ));
-    ok(&data, &["vault", "account", "create", "--system", "App01", "--name", "hidden", "--password-stdin"], Some("pw-hidden"));
+    ok(
+        &data,
+        &["vault", "account", "create", "--system", "App01", "--name", "hidden", "--password-stdin"],
+        Some("pw-hidden"),
+    );
     ok(&data, &["vault", "user", "create", "--name", "joe.user"], None);
     ok(&data, &["vault", "user", "create", "--name", "outsider"], None);
     let key = last_line(&ok(
         &data,
-        &["vault", "connect-sra", "--host", "127.0.0.1", "--port", "443", "--client-id", "c1", "--client-secret-stdin", "--release-minutes", "120"],
+        &[
+            "vault",
+            "connect-sra",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "443",
+            "--client-id",
+            "c1",
+            "--client-secret-stdin",
+            "--release-minutes",
+            "120",
+        ],
         Some("console-secret"),
     ));
-    ok(&data, &["vault", "group", "add-member", "--group", "Secure Remote Access Requesters", "--user", "joe.user"], None);
+    ok(
+        &data,
+        &["vault", "group", "add-member", "--group", "Secure Remote Access Requesters", "--user", "joe.user"],
+        None,
+    );
     let serve = VaultServe::start(&data, &pki);
     let ca = pki.ca.to_str().unwrap();
     let good = write_config(
@@ -115,7 +157,12 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
         args.extend_from_slice(extra);
         portcullis(&data, &args, None, env)
     };
-    let joe_on = |host: &str| vec!["--username", r"ACME\joe.user", "--item-type", "ssh", "--host", host].into_iter().map(String::from).collect::<Vec<_>>();
+    let joe_on = |host: &str| {
+        vec!["--username", r"ACME\joe.user", "--item-type", "ssh", "--host", host]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
     let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{1}");
 
     // The listing: helpdesk-01 only (hidden is not API-enabled).
@@ -123,15 +170,35 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     let listed = test(&strs(&joe_on("10.0.0.5")).split('\u{1}').collect::<Vec<_>>(), &[], cfg);
     assert!(listed.status.success(), "{}", show(&listed));
     let out = String::from_utf8_lossy(&listed.stdout).to_string();
-    assert!(out.contains(&id) && out.contains("App01\\helpdesk-01") && out.contains("Vault user:    joe.user"), "{out}");
+    assert!(
+        out.contains(&id) && out.contains("App01\\helpdesk-01") && out.contains("Vault user:    joe.user"),
+        "{out}"
+    );
     assert!(!out.contains("hidden"), "{out}");
     // The DN and an additional IP lead to the same account.
     let by_dn = test(
-        &["--username", "jdoe", "--dn", "uid=joe.user,ou=HelpDesk,dc=acme-inc,dc=com", "--item-type", "ssh", "--host", "ws-1", "--additional-ip", "192.0.2.7", "--additional-ip", "10.0.0.5"],
+        &[
+            "--username",
+            "jdoe",
+            "--dn",
+            "uid=joe.user,ou=HelpDesk,dc=acme-inc,dc=com",
+            "--item-type",
+            "ssh",
+            "--host",
+            "ws-1",
+            "--additional-ip",
+            "192.0.2.7",
+            "--additional-ip",
+            "10.0.0.5",
+        ],
         &[],
         cfg,
     );
-    assert!(by_dn.status.success() && String::from_utf8_lossy(&by_dn.stdout).contains(&id), "{}", show(&by_dn));
+    assert!(
+        by_dn.status.success() && String::from_utf8_lossy(&by_dn.stdout).contains(&id),
+        "{}",
+        show(&by_dn)
+    );
     // No account on that host: a valid, empty result.
     let empty = test(&["--username", "joe.user", "--item-type", "ssh", "--host", "10.0.0.77"], &[], cfg);
     assert!(empty.status.success(), "{}", show(&empty));
@@ -147,7 +214,8 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     assert!(all.contains("Checked in:") && all.contains("Result:        OK"), "{all}");
     assert!(all.contains("vault API call"), "DEBUG lines were written: {all}");
     assert!(!all.contains(PLANTED) && !all.contains(&key), "a secret was printed: {all}");
-    let requests: serde_json::Value = serde_json::from_str(&ok(&data, &["vault", "request", "list", "--json"], None)).unwrap();
+    let requests: serde_json::Value =
+        serde_json::from_str(&ok(&data, &["vault", "request", "list", "--json"], None)).unwrap();
     let requests = requests.as_array().unwrap();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert_eq!(requests[0]["status"], "CheckedIn", "{requests:?}");
@@ -162,17 +230,37 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
         assert!(!s.contains(PLANTED), "{s}");
     };
     let wrong_key = "0".repeat(128);
-    failure(&test(&args, &[("PORTCULLIS_BROKER_API_KEY", &wrong_key)], cfg), "PCB020", "authentication", "api_key");
-    failure(&test(&["--username", "outsider", "--item-type", "ssh", "--host", "10.0.0.5"], &[], cfg), "PCB050", "permission", "add-member");
+    failure(
+        &test(&args, &[("PORTCULLIS_BROKER_API_KEY", &wrong_key)], cfg),
+        "PCB020",
+        "authentication",
+        "api_key",
+    );
+    failure(
+        &test(&["--username", "outsider", "--item-type", "ssh", "--host", "10.0.0.5"], &[], cfg),
+        "PCB050",
+        "permission",
+        "add-member",
+    );
     let mut forged = joe_on("10.0.0.5");
     let hidden_id = ok(&data, &["vault", "account", "list", "--json"], None);
     let hidden_id: serde_json::Value = serde_json::from_str(&hidden_id).unwrap();
-    let hidden_id = hidden_id.as_array().unwrap().iter().find(|a| a["name"] == "hidden").unwrap()["id"].to_string();
+    let hidden_id =
+        hidden_id.as_array().unwrap().iter().find(|a| a["name"] == "hidden").unwrap()["id"].to_string();
     forged.extend(["--retrieve".to_string(), format!("joe.user\\{hidden_id}\\App01\\hidden")]);
     let forged: Vec<&str> = forged.iter().map(String::as_str).collect();
     failure(&test(&forged, &[], cfg), "PCB052", "permission", "API-enabled");
-    failure(&test(&["--username", r"A\B\c", "--item-type", "ssh", "--host", "10.0.0.5"], &[], cfg), "PCB010", "user-mapping", "[mapping]");
-    let untrusted = write_config(tmp.path(), "untrusted.toml", &format!("[vault]\nurl = {:?}\napi_key = {key:?}\n", serve.1));
+    failure(
+        &test(&["--username", r"A\B\c", "--item-type", "ssh", "--host", "10.0.0.5"], &[], cfg),
+        "PCB010",
+        "user-mapping",
+        "[mapping]",
+    );
+    let untrusted = write_config(
+        tmp.path(),
+        "untrusted.toml",
+        &format!("[vault]\nurl = {:?}\napi_key = {key:?}\n", serve.1),
+    );
     failure(&test(&args, &[], untrusted.to_str().unwrap()), "PCB040", "tls-trust", "ca_file");
 
     // `portcullis broker --config FILE` with no console there: it keeps running and says why.
@@ -199,18 +287,39 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     let _ = running.wait();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(still.is_none(), "the broker exited: {text}");
-    assert!(text.contains("PCB081") && text.matches("reconnecting").count() >= 2, "it retried with back-off: {text}");
+    assert!(
+        text.contains("PCB081") && text.matches("reconnecting").count() >= 2,
+        "it retried with back-off: {text}"
+    );
 
     // Connectivity: the vault stopped.
     drop(serve);
-    failure(&test(&joe_on("10.0.0.5").iter().map(String::as_str).collect::<Vec<_>>(), &[], cfg), "PCB030", "connectivity", "[vault] url");
+    failure(
+        &test(&joe_on("10.0.0.5").iter().map(String::as_str).collect::<Vec<_>>(), &[], cfg),
+        "PCB030",
+        "connectivity",
+        "[vault] url",
+    );
 }
 
 #[test]
 fn broker_help_describes_every_option() {
-    let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["broker", "test", "--help"]).output().unwrap();
+    let o =
+        Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["broker", "test", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
-    for option in ["--username", "--dn", "--item-type", "--host", "--additional-ip", "--app", "--url", "--retrieve", "--config", "no matching", "PORTCULLIS_BROKER_API_KEY"] {
+    for option in [
+        "--username",
+        "--dn",
+        "--item-type",
+        "--host",
+        "--additional-ip",
+        "--app",
+        "--url",
+        "--retrieve",
+        "--config",
+        "no matching",
+        "PORTCULLIS_BROKER_API_KEY",
+    ] {
         assert!(help.contains(option), "{option} missing from:\n{help}");
     }
     let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["broker", "--help"]).output().unwrap();

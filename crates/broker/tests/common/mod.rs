@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tokio::sync::oneshot;
 use vault::admin::{NewAccount, NewPolicy, NewSystem, SraSettings};
@@ -41,9 +41,14 @@ pub struct Seeded {
 /// - vault users `joe.user` (in the requesters group), `outsider` (in no group), `approver`.
 pub async fn seed(v: &Vault) -> Seeded {
     for (name, host) in [("App01", "10.0.0.5"), ("App02", "app02.acme-inc.com"), ("App03", "10.0.0.7")] {
-        v.create_system(NewSystem { name: name.into(), host: host.into(), platform: "generic".into(), ..Default::default() })
-            .await
-            .unwrap();
+        v.create_system(NewSystem {
+            name: name.into(),
+            host: host.into(),
+            platform: "generic".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     }
     let account = |system: &str, name: &str, pw: &str, api: bool| NewAccount {
         system: system.into(),
@@ -83,9 +88,17 @@ pub async fn seed(v: &Vault) -> Seeded {
     })
     .await
     .unwrap();
-    for (group, member, role) in [("Gated Requesters", "joe.user", Role::Requestor), ("Gated Approvers", "approver", Role::Approver)] {
+    for (group, member, role) in
+        [("Gated Requesters", "joe.user", Role::Requestor), ("Gated Approvers", "approver", Role::Approver)]
+    {
         v.create_group(group).await.unwrap();
-        v.set_group(group, Some(Some("One approval".into())), Some(Some(vault::admin::SRA_REGISTRATION.into()))).await.unwrap();
+        v.set_group(
+            group,
+            Some(Some("One approval".into())),
+            Some(Some(vault::admin::SRA_REGISTRATION.into())),
+        )
+        .await
+        .unwrap();
         v.grant_role(group, Scope::Account(gated), role).await.unwrap();
         v.add_member(group, member).await.unwrap();
     }

@@ -41,4 +41,3 @@ pub struct Pki {
     pub cert: PathBuf,
     pub key: PathBuf,
 }
-
