@@ -55,6 +55,8 @@ async fn stand_in_console(listener: TcpListener, sockets: mpsc::Sender<WebSocket
             let _ = stream.write_all(resp.as_bytes()).await;
             continue;
         }
+        // tungstenite's handshake callback returns its ErrorResponse by value.
+        #[allow(clippy::result_large_err)]
         let check = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
             let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok());
             if req.uri().path() == "/console/api/ecm" && auth == Some(&format!("Bearer {TOKEN}")) {
