@@ -1,6 +1,7 @@
 //! `portcullis`: the one binary. Subcommands start the services (`up`) and offer
 //! the tools people use to debug SSO (`saml decode|verify|keygen`).
 
+mod broker_cmd;
 mod config;
 mod idp_cmd;
 mod input;
@@ -77,6 +78,8 @@ enum Command {
     /// JIT users, group policies, waiting room, discovery. `portcullis sp-demo --data DIR
     /// --listen ADDR --base-url URL [--idp-metadata FILE_OR_URL]…`
     SpDemo(sp_demo::DemoArgs),
+    // Its help comes from `BrokerArgs` (a doc comment here would replace it).
+    Broker(broker_cmd::BrokerArgs),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -96,19 +99,22 @@ fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let file = match cli.config.as_deref().map(config::Config::load).transpose() {
+    // For `broker`, --config names the broker's own file (its [vault], [mapping], [console]).
+    let is_broker = matches!(cli.command, Command::Broker(_));
+    let file = match cli.config.as_deref().filter(|_| !is_broker).map(config::Config::load).transpose() {
         Ok(c) => c.unwrap_or_default(),
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::from(2);
         }
     };
+    let broker_log = if is_broker { broker_cmd::log_filter(cli.config.as_deref()) } else { None };
     let log_format = match (cli.log_format, file.log_format.as_deref()) {
         (Some(f), _) => f,
         (None, Some("json")) => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    init_logging(log_format, file.log.as_deref());
+    init_logging(log_format, broker_log.as_deref().or(file.log.as_deref()));
     let data = cli.data.clone().or(file.data.clone()).unwrap_or_else(|| PathBuf::from("portcullis-data"));
     let database_url = cli.database_url.clone().or(file.database_url.clone());
     let result = match cli.command {
@@ -118,6 +124,7 @@ fn main() -> ExitCode {
         Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
         Command::Sp(cmd) => sp_cmd::run(cmd),
         Command::SpDemo(args) => sp_demo::run(&data, args),
+        Command::Broker(args) => broker_cmd::run(cli.config.as_deref(), args),
     };
     match result {
         Ok(code) => code,

@@ -126,7 +126,7 @@ pub fn run(
 }
 
 /// Ctrl-C or SIGTERM (what service managers and container runtimes send to stop a process).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
