@@ -7,8 +7,8 @@ use std::process::{Command, Output, Stdio};
 /// `portcullis` at `bin` with every `PORTCULLIS_*` variable of the test's environment removed
 /// (only the arguments, and what a test adds on purpose, configure the binary under test) and
 /// the log at info level.
-pub fn portcullis(bin: &Path) -> Command {
-    let mut c = Command::new(bin);
+pub fn portcullis(bin: impl AsRef<Path>) -> Command {
+    let mut c = Command::new(bin.as_ref());
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("PORTCULLIS_") {
             c.env_remove(name);
@@ -19,7 +19,7 @@ pub fn portcullis(bin: &Path) -> Command {
 }
 
 /// Runs `BIN --data DATA ARGS…` with `stdin` (none: an empty stdin); returns its output.
-pub fn run_cli(bin: &Path, data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn run_cli(bin: impl AsRef<Path>, data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = portcullis(bin)
         .arg("--data")
         .arg(data)

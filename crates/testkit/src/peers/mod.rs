@@ -12,14 +12,19 @@ use std::process::{Command, Output, Stdio};
 
 use crate::{describe, missing, on_path, repo_root, CLAIMS};
 
-/// The Python of `tests/interop/.venv` (pysaml2, python3-saml, aiosmtpd, the BeyondTrust
-/// clients, schemathesis).
-pub fn venv_python() -> PathBuf {
-    let py = repo_root().join("tests/interop/.venv/bin/python");
-    if !py.exists() {
-        missing("the Python peer venv (tests/interop/.venv with pysaml2 and python3-saml)");
+/// The program `name` of `tests/interop/.venv`, the Python peers' venv (pysaml2, python3-saml,
+/// aiosmtpd, the BeyondTrust library and CLI, schemathesis).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let bin = repo_root().join("tests/interop/.venv/bin").join(name);
+    if !bin.exists() {
+        missing(&format!("{name} of the Python peers' venv (tests/interop/.venv)"));
     }
-    py
+    bin
+}
+
+/// The venv's Python.
+pub fn venv_python() -> PathBuf {
+    venv_bin("python")
 }
 
 /// `node`, with `tests/interop/node_modules/PACKAGE` in place.
