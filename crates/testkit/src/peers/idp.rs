@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use super::{node, venv_python, xmlsec1_on_path};
-use crate::{repo_root, Browser, PostForm};
+use super::{node, peer_script, venv_python, xmlsec1_on_path};
+use crate::{Browser, PostForm};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeerIdp {
@@ -52,18 +52,17 @@ impl Idp {
         peer_args: &[&str],
     ) -> Idp {
         std::fs::create_dir_all(dir).expect("IdP dir");
-        let interop = repo_root().join("tests/interop");
         let mut cmd = match peer {
             PeerIdp::Pysaml2 => {
                 xmlsec1_on_path();
                 let mut c = Command::new(venv_python());
-                c.arg(interop.join("py/idp_pysaml2.py"));
+                c.arg(peer_script("py/idp_pysaml2.py"));
                 c
             }
             PeerIdp::Samlify => {
                 let mut c = node("samlify");
                 let (key, cert) = rsa_key_and_cert(dir);
-                c.arg(interop.join("node/idp_samlify.js")).arg("--key").arg(key).arg("--cert").arg(cert);
+                c.arg(peer_script("node/idp_samlify.js")).arg("--key").arg(key).arg("--cert").arg(cert);
                 c
             }
         };

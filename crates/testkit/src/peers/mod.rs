@@ -1,5 +1,6 @@
-//! The third-party peers of `tests/interop`, run as subprocesses: the SP libraries (pysaml2,
-//! python3-saml, node-saml) as one-shot commands here, the peer IdPs ([`idp`]) and an SMTP
+//! The third-party peers of `tests/interop`, run as subprocesses: any peer script
+//! ([`run_py`], [`run_node`]) or tool ([`tool`]), the SP libraries (pysaml2, python3-saml,
+//! node-saml) as one-shot commands, the peer IdPs ([`idp`]) and an SMTP
 //! server ([`smtp`]) as servers. A missing peer fails the test with how to install it.
 
 pub mod idp;
@@ -27,15 +28,43 @@ pub fn venv_python() -> PathBuf {
     venv_bin("python")
 }
 
+/// A program from PATH that the tests need (xmlsec1, xmllint, node).
+pub fn tool(name: &str) -> Command {
+    if !on_path(name) {
+        missing(name);
+    }
+    Command::new(name)
+}
+
+/// A script of `tests/interop` (`py/…`, `node/…`).
+pub fn peer_script(rel: &str) -> PathBuf {
+    repo_root().join("tests/interop").join(rel)
+}
+
+/// Runs the Python peer script `script` (under `tests/interop`) with `args`.
+pub fn run_py(script: &str, args: &[&str]) -> Output {
+    Command::new(venv_python())
+        .arg(peer_script(script))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python peer")
+}
+
+/// Runs the Node peer script `script` (under `tests/interop`) with `args`.
+pub fn run_node(script: &str, args: &[&str]) -> Output {
+    if !repo_root().join("tests/interop/node_modules").exists() {
+        missing("the Node peers (tests/interop/node_modules)");
+    }
+    tool("node").arg(peer_script(script)).args(args).stdin(Stdio::null()).output().expect("run node peer")
+}
+
 /// `node`, with `tests/interop/node_modules/PACKAGE` in place.
 fn node(package: &str) -> Command {
     if !repo_root().join("tests/interop/node_modules").join(package).exists() {
         missing(&format!("the Node peers (tests/interop/node_modules with {package})"));
     }
-    if !on_path("node") {
-        missing("node");
-    }
-    Command::new("node")
+    tool("node")
 }
 
 /// `xmlsec1`, pysaml2's signature backend, must be on PATH.
@@ -101,22 +130,21 @@ impl Peer {
     }
 
     fn command(self) -> Command {
-        let root = repo_root().join("tests/interop");
         match self {
             Peer::Pysaml2 => {
                 xmlsec1_on_path();
                 let mut c = Command::new(venv_python());
-                c.arg(root.join("py/sp_pysaml2.py"));
+                c.arg(peer_script("py/sp_pysaml2.py"));
                 c
             }
             Peer::Python3Saml => {
                 let mut c = Command::new(venv_python());
-                c.arg(root.join("py/sp_python3saml.py"));
+                c.arg(peer_script("py/sp_python3saml.py"));
                 c
             }
             Peer::NodeSaml => {
                 let mut c = node("@node-saml/node-saml");
-                c.arg(root.join("node/sp_nodesaml.js"));
+                c.arg(peer_script("node/sp_nodesaml.js"));
                 c
             }
         }

@@ -4,8 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::venv_python;
-use crate::{free_port, repo_root, Server};
+use super::{peer_script, venv_python};
+use crate::{free_port, Server};
 
 /// aiosmtpd on a free loopback port, writing each message to a folder; killed when dropped.
 pub struct SmtpSink {
@@ -19,7 +19,7 @@ impl SmtpSink {
         let out = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let mut child = Command::new(venv_python())
-            .arg(repo_root().join("tests/interop/py/smtp_sink.py"))
+            .arg(peer_script("py/smtp_sink.py"))
             .args(["--port", &port.to_string(), "--out"])
             .arg(out.path())
             .stdout(Stdio::piped())
