@@ -3,68 +3,22 @@
 //! 401 path, the OpenAPI document covering every route, "Test this application" for an
 //! unassigned administrator, and a planted password that no response ever shows.
 
-use assert_cmd::Command as AssertCommand;
+mod support;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use support::{Http, Server, PORTCULLIS};
 
 const PLANTED: &str = "Planted-Pa55word-Never-Shown!";
 
-struct Server {
-    child: Child,
-    addr: String,
-    data: PathBuf,
-    tenant: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("portcullis")
-}
-
 fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut child = Command::new(bin())
-        .args(["up", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut tenant) = (String::new(), String::new());
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(b) = line.strip_prefix("Portcullis is running at ") {
-            base = b.trim_end_matches('/').to_string();
-        }
-        if let Some(t) = line.trim().strip_prefix("sign-in:") {
-            tenant =
-                t.trim().trim_start_matches(&base).trim_start_matches('/').trim_end_matches("/login").into();
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    // Keep draining stdout so that the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let addr = base.trim_start_matches("http://").to_string();
-    Server { child, addr, data, tenant, _dir: dir }
+    Server::start(PORTCULLIS)
 }
 
 fn cli(data: &Path, args: &[&str]) -> String {
-    let out = AssertCommand::new(bin()).arg("--data").arg(data).arg("idp").args(args).output().unwrap();
-    assert!(out.status.success(), "idp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let args: Vec<&str> = ["idp"].iter().chain(args).copied().collect();
+    let out = support::run_cli(PORTCULLIS, data, &args, None);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -90,32 +44,25 @@ impl Reply {
 
 struct Client<'a> {
     server: &'a Server,
+    http: Http,
     /// Every response body, to prove the planted password is in none.
     seen: std::cell::RefCell<Vec<String>>,
 }
 
 impl Client<'_> {
+    fn new(server: &Server) -> Client<'_> {
+        Client { server, http: Http::new(), seen: Default::default() }
+    }
+
+    /// `METHOD path` with `headers` and `body`; `head` is the status line and the headers.
     fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let addr = &self.server.addr;
-        let mut s = TcpStream::connect(addr).unwrap();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
+        let page = self.http.request(method, &format!("{}{path}", self.server.base), headers, body);
+        let mut head = format!("HTTP/1.1 {}", page.status);
+        for (name, value) in &page.headers {
+            head.push_str(&format!("\r\n{name}: {value}"));
         }
-        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        s.write_all(req.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        let out = String::from_utf8_lossy(&out).to_string();
-        let (head, rest) = out.split_once("\r\n\r\n").unwrap();
-        let status = head[9..12].parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        };
-        self.seen.borrow_mut().push(format!("{head}\n{body}"));
-        Reply { status, head: head.to_string(), body }
+        self.seen.borrow_mut().push(format!("{head}\n{}", page.body));
+        Reply { status: page.status, head, body: page.body }
     }
 
     fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
@@ -145,19 +92,6 @@ impl Client<'_> {
     }
 }
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
-}
-
 const SP_METADATA: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example.com/meta">
   <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.com/acs" index="0" isDefault="true"/>
@@ -167,8 +101,8 @@ const SP_METADATA: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:S
 #[test]
 fn admin_api_over_http() {
     let server = start();
-    let data = server.data.clone();
-    let c = Client { server: &server, seen: Default::default() };
+    let data = server.data();
+    let c = Client::new(&server);
 
     // `up` made the first admin a Global Administrator.
     let roles: Value = serde_json::from_str(&cli(&data, &["role", "list", "--json"])).unwrap();
@@ -509,8 +443,8 @@ fn admin_api_over_http() {
 #[test]
 fn deletions_tokens_totp_outbox_and_notify_over_http() {
     let server = start();
-    let data = server.data.clone();
-    let c = Client { server: &server, seen: Default::default() };
+    let data = server.data();
+    let c = Client::new(&server);
     let (_, ga) = new_token(&data, "admin@portcullis.local");
     cli(
         &data,
@@ -734,30 +668,14 @@ fn deletions_tokens_totp_outbox_and_notify_over_http() {
     c.err("GET", "/api/v1/outbox?limit=lots", &ga, None, 400, "PCS90001");
 }
 
-/// A JSON request to a server started by [`support::Server`] (the SSO kit), for the effect tests.
+/// A JSON request with a bearer token: (status, the JSON answer or null), for the effect tests.
 fn api(base: &str, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-    let addr = base.trim_start_matches("http://");
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut s = TcpStream::connect(addr).unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let out = String::from_utf8_lossy(&out).to_string();
-    let (head, rest) = out.split_once("\r\n\r\n").unwrap();
-    let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    (head[9..12].parse().unwrap(), serde_json::from_str(&rest).unwrap_or(Value::Null))
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let r = Http::new().request(method, &format!("{base}{path}"), &headers, &body);
+    (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null))
 }
-
-mod support;
 
 /// Proves the effects of the API's deletions on single sign-on, with python3-saml as the SP and
 /// browsers that already hold sessions: after `DELETE /users/{id}` the user's session no longer
@@ -769,7 +687,7 @@ mod support;
 #[test]
 fn api_deletions_take_effect_on_single_sign_on() {
     use support::{Browser, Peer, PostForm, Sp, PASSWORD};
-    let server = support::Server::start();
+    let server = start();
     let out = server.cli(&["idp", "token", "create", "--user", "admin@portcullis.local"]);
     let ga = out.lines().last().unwrap().trim().to_string();
     let (entity, acs) = ("https://crm.sp.test/saml", "https://crm.sp.test/saml/acs");
@@ -846,8 +764,8 @@ fn api_deletions_take_effect_on_single_sign_on() {
 #[test]
 fn an_identifier_with_a_multibyte_character_is_a_clear_400() {
     let server = start();
-    let c = Client { server: &server, seen: Default::default() };
-    let (_, ga) = new_token(&server.data, "admin@portcullis.local");
+    let c = Client::new(&server);
+    let (_, ga) = new_token(&server.data(), "admin@portcullis.local");
     let app = c.ok(
         "POST",
         "/api/v1/apps",
@@ -872,8 +790,8 @@ fn an_identifier_with_a_multibyte_character_is_a_clear_400() {
 #[test]
 fn whitespace_bodies_and_out_of_range_limits_are_refused() {
     let server = start();
-    let c = Client { server: &server, seen: Default::default() };
-    let (_, ga) = new_token(&server.data, "admin@portcullis.local");
+    let c = Client::new(&server);
+    let (_, ga) = new_token(&server.data(), "admin@portcullis.local");
     let auth = format!("Bearer {ga}");
     let r = c.raw("PATCH", "/api/v1/users/admin@portcullis.local", &[("Authorization", &auth)], "\t");
     assert_eq!((r.status, r.json()["code"].clone()), (400, json!("PCS90001")), "{}", r.body);

@@ -13,16 +13,8 @@
 mod support;
 
 use std::process::Command;
-use support::{describe, repo_root, Server};
-
-fn schemathesis() -> std::path::PathBuf {
-    let bin = repo_root().join("tests/interop/.venv/bin/schemathesis");
-    assert!(
-        bin.exists(),
-        "schemathesis is not installed in tests/interop/.venv: run scripts/install-test-deps"
-    );
-    bin
-}
+use support::peers::venv_bin;
+use support::{describe, Server, PORTCULLIS};
 
 /// Proves: schemathesis finds no server error, no undocumented status code or content type and
 /// no response that breaks its schema, over every documented operation; and that the fuzzing
@@ -30,7 +22,7 @@ fn schemathesis() -> std::path::PathBuf {
 /// enabled Global Administrator.
 #[test]
 fn schemathesis_finds_no_server_error_or_schema_violation_in_the_admin_api() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     let out = server.cli(&["idp", "token", "create", "--user", "admin@portcullis.local", "--name", "fuzz"]);
     let token = out.lines().last().unwrap_or_default().trim().to_string();
     assert!(token.starts_with("pat_"), "{out}");
@@ -48,7 +40,7 @@ fn schemathesis_finds_no_server_error_or_schema_violation_in_the_admin_api() {
     let doc: serde_json::Value = serde_json::from_str(idp::web::api::OPENAPI_JSON).unwrap();
     let operations: usize =
         doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    let run = Command::new(schemathesis())
+    let run = Command::new(venv_bin("schemathesis"))
         .current_dir(work.path())
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .args(["run", &format!("{}/api/v1/openapi.json", server.base), "--url", &server.base])

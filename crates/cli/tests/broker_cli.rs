@@ -5,23 +5,20 @@
 //! and the failures come out classified with what to do. `portcullis broker --config FILE` with
 //! no console keeps running, logging the connectivity failure and retrying.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
-#[path = "../../broker/tests/common/pki.rs"]
-mod pki;
+use support::{describe, pki, VaultServer, PORTCULLIS};
 
 const PLANTED: &str = "Planted-Cli-Broker-Pw-2b8f";
 
 fn portcullis(data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    cmd.arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("PORTCULLIS_MASTER_KEY")
-        .env_remove("PORTCULLIS_BROKER_API_KEY");
+    let mut cmd = support::portcullis(PORTCULLIS);
+    cmd.arg("--data").arg(data).args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -33,18 +30,9 @@ fn portcullis(data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &st
     child.wait_with_output().unwrap()
 }
 
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn ok(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
     let o = portcullis(data, args, stdin, &[]);
-    assert!(o.status.success(), "portcullis {args:?}:\n{}", show(&o));
+    assert!(o.status.success(), "portcullis {args:?}:\n{}", describe(&o));
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -53,39 +41,6 @@ fn last_line(s: &str) -> String {
 }
 
 /// `portcullis vault serve` over https on a free port.
-struct VaultServe(Child, String);
-
-impl VaultServe {
-    fn start(data: &Path, pki: &pki::Pki) -> VaultServe {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .arg("--data")
-            .arg(data)
-            .args(["vault", "serve", "--listen", "127.0.0.1:0", "--tls-cert"])
-            .arg(&pki.cert)
-            .arg("--tls-key")
-            .arg(&pki.key)
-            .env_remove("PORTCULLIS_MASTER_KEY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("Password Safe API: ")
-            .unwrap_or_else(|| panic!("vault serve printed {line:?}"));
-        VaultServe(child, url.trim_end_matches('/').to_string())
-    }
-}
-
-impl Drop for VaultServe {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -144,12 +99,15 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
         &["vault", "group", "add-member", "--group", "Secure Remote Access Requesters", "--user", "joe.user"],
         None,
     );
-    let serve = VaultServe::start(&data, &pki);
+    let serve = VaultServer::start(PORTCULLIS, &data, &pki.cert, &pki.key);
     let ca = pki.ca.to_str().unwrap();
     let good = write_config(
         tmp.path(),
         "broker.toml",
-        &format!("[vault]\nurl = {:?}\napi_key = {key:?}\nca_file = {ca:?}\nrelease_minutes = 30\n", serve.1),
+        &format!(
+            "[vault]\nurl = {:?}\napi_key = {key:?}\nca_file = {ca:?}\nrelease_minutes = 30\n",
+            serve.api_url
+        ),
     );
     let cfg = good.to_str().unwrap();
     let test = |extra: &[&str], env: &[(&str, &str)], config: &str| {
@@ -168,7 +126,7 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     // The listing: helpdesk-01 only (hidden is not API-enabled).
     let id = format!("joe.user\\{helpdesk}\\App01\\helpdesk-01");
     let listed = test(&strs(&joe_on("10.0.0.5")).split('\u{1}').collect::<Vec<_>>(), &[], cfg);
-    assert!(listed.status.success(), "{}", show(&listed));
+    assert!(listed.status.success(), "{}", describe(&listed));
     let out = String::from_utf8_lossy(&listed.stdout).to_string();
     assert!(
         out.contains(&id) && out.contains("App01\\helpdesk-01") && out.contains("Vault user:    joe.user"),
@@ -197,20 +155,24 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     assert!(
         by_dn.status.success() && String::from_utf8_lossy(&by_dn.stdout).contains(&id),
         "{}",
-        show(&by_dn)
+        describe(&by_dn)
     );
     // No account on that host: a valid, empty result.
     let empty = test(&["--username", "joe.user", "--item-type", "ssh", "--host", "10.0.0.77"], &[], cfg);
-    assert!(empty.status.success(), "{}", show(&empty));
-    assert!(String::from_utf8_lossy(&empty.stdout).contains("no matching credentials"), "{}", show(&empty));
+    assert!(empty.status.success(), "{}", describe(&empty));
+    assert!(
+        String::from_utf8_lossy(&empty.stdout).contains("no matching credentials"),
+        "{}",
+        describe(&empty)
+    );
 
     // --retrieve: success, checked in, the password nowhere, not even at DEBUG.
     let mut args = joe_on("10.0.0.5");
     args.extend(["--retrieve".to_string(), id.clone()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let got = test(&args, &[("PORTCULLIS_LOG", "debug")], cfg);
-    assert!(got.status.success(), "{}", show(&got));
-    let all = show(&got);
+    assert!(got.status.success(), "{}", describe(&got));
+    let all = describe(&got);
     assert!(all.contains("Checked in:") && all.contains("Result:        OK"), "{all}");
     assert!(all.contains("vault API call"), "DEBUG lines were written: {all}");
     assert!(!all.contains(PLANTED) && !all.contains(&key), "a secret was printed: {all}");
@@ -224,7 +186,7 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
 
     // Failures, classified with what to do; exit status 1.
     let failure = |o: &Output, code: &str, class: &str, hint: &str| {
-        let s = show(o);
+        let s = describe(o);
         assert_eq!(o.status.code(), Some(1), "{s}");
         assert!(s.contains(&format!("Failure:       {code} {class}")) && s.contains(hint), "{code}: {s}");
         assert!(!s.contains(PLANTED), "{s}");
@@ -259,7 +221,7 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     let untrusted = write_config(
         tmp.path(),
         "untrusted.toml",
-        &format!("[vault]\nurl = {:?}\napi_key = {key:?}\n", serve.1),
+        &format!("[vault]\nurl = {:?}\napi_key = {key:?}\n", serve.api_url),
     );
     failure(&test(&args, &[], untrusted.to_str().unwrap()), "PCB040", "tls-trust", "ca_file");
 
@@ -270,11 +232,11 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
         "run.toml",
         &format!(
             "[vault]\nurl = {:?}\napi_key = {key:?}\nca_file = {ca:?}\n[console]\nurl = \"http://127.0.0.1:{port}\"\nclient_id = \"c1\"\nclient_secret = \"s\"\n",
-            serve.1
+            serve.api_url
         ),
     );
     let log = tmp.path().join("broker.log");
-    let mut running = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+    let mut running = support::portcullis(PORTCULLIS)
         .args(["broker", "--config"])
         .arg(&run_cfg)
         .stdout(Stdio::null())
@@ -304,8 +266,7 @@ fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
 
 #[test]
 fn broker_help_describes_every_option() {
-    let o =
-        Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["broker", "test", "--help"]).output().unwrap();
+    let o = support::portcullis(PORTCULLIS).args(["broker", "test", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
     for option in [
         "--username",
@@ -322,7 +283,7 @@ fn broker_help_describes_every_option() {
     ] {
         assert!(help.contains(option), "{option} missing from:\n{help}");
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["broker", "--help"]).output().unwrap();
+    let o = support::portcullis(PORTCULLIS).args(["broker", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
     for key in ["release_minutes", "global_approver", "ca_file", "run_as", "[console]", "test"] {
         assert!(help.contains(key), "{key} missing from:\n{help}");

@@ -22,7 +22,7 @@ fn browse(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn sp_initiated_sign_in_in_a_real_browser_reaches_the_app() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     let (entity, acs) = ("https://browser.sp.test/saml", "https://browser.sp.test/saml/acs");
     server.create_user("carol@contoso.com", "Carol", "Danvers", &["--mail", "carol@contoso.com"]);
     let app = server.create_app(
@@ -60,7 +60,7 @@ fn sp_initiated_sign_in_in_a_real_browser_reaches_the_app() {
 
 #[test]
 fn idp_initiated_sign_in_from_a_my_apps_tile_in_a_real_browser() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     let (entity, acs) = ("https://tiles.sp.test/saml", "https://tiles.sp.test/saml/acs");
     server.create_user("dave@contoso.com", "Dave", "Lister", &[]);
     let app = server.create_app(

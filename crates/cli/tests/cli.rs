@@ -1,15 +1,16 @@
 //! The `portcullis` binary as people use it: keygen, decode in every input
 //! form, verify with its exit codes, and `up` serving over real HTTP.
 
-use assert_cmd::cargo::CommandCargoExt;
+mod support;
+
 use base64::Engine as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use support::{Http, Server, PORTCULLIS};
 
 fn portcullis() -> Command {
-    Command::cargo_bin("portcullis").expect("binary")
+    Command::new(PORTCULLIS)
 }
 
 fn text(o: &Output) -> String {
@@ -156,34 +157,12 @@ fn verify_exit_codes_follow_what_the_signatures_cover() {
 
 #[test]
 fn up_serves_health_and_the_decoder_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = portcullis()
-        .args(["up", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.trim_start_matches("Portcullis is running at ").trim_end_matches('/').to_string();
-    let addr = base.trim_start_matches("http://").to_string();
-    let http = |req: String| {
-        let mut s = TcpStream::connect(&addr).unwrap();
-        s.write_all(req.as_bytes()).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    };
-    let health = http(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
-    let decoded = http(format!(
-        "POST /api/saml/decode HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{RESPONSE}",
-        RESPONSE.len()
-    ));
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
-    assert!(decoded.starts_with("HTTP/1.1 200"), "{decoded}");
-    assert!(decoded.contains("\"name_id\":\"alice-1\""), "{decoded}");
-    assert!(dir.path().join("data").is_dir());
+    let server = Server::start(PORTCULLIS);
+    let http = Http::new();
+    let health = http.get(&format!("{}/healthz", server.base));
+    let decoded = http.request("POST", &format!("{}/api/saml/decode", server.base), &[], RESPONSE);
+    assert!(health.status == 200 && health.body.ends_with("ok"), "{health:?}");
+    assert_eq!(decoded.status, 200, "{decoded:?}");
+    assert!(decoded.body.contains("\"name_id\":\"alice-1\""), "{decoded:?}");
+    assert!(server.data().is_dir());
 }

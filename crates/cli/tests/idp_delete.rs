@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{describe, Server};
+use support::{describe, Server, PORTCULLIS};
 
 fn json(server: &Server, args: &[&str]) -> Value {
     serde_json::from_str(&server.cli(args)).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
@@ -28,7 +28,7 @@ fn names(v: &Value, key: &str) -> Vec<String> {
 /// the second time, and the deleted objects leave the `--json` lists.
 #[test]
 fn cli_removes_and_deletes_directory_objects_and_apps() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     let alice = server.create_user("alice@contoso.test", "Alice", "Smith", &[]);
     server.create_user("bob@contoso.test", "Bob", "Jones", &[]);
     let staff = server.cli(&["idp", "group", "create", "--name", "Staff"]);
@@ -74,7 +74,7 @@ fn cli_removes_and_deletes_directory_objects_and_apps() {
 /// CLI (and stays), while with a second one the first can go.
 #[test]
 fn cli_keeps_the_last_global_administrator() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     let err = fails(&server, &["idp", "user", "delete", "--user", "admin@portcullis.local"]);
     assert!(err.contains("last enabled Global Administrator"), "{err}");
     let err =
@@ -99,7 +99,7 @@ fn cli_keeps_the_last_global_administrator() {
 /// remove-member or unassign without a target, or with two.
 #[test]
 fn cli_delete_commands_have_help_and_checked_arguments() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     for (args, flags) in [
         (vec!["idp", "user", "delete", "--help"], vec!["--user"]),
         (vec!["idp", "group", "delete", "--help"], vec!["--group"]),

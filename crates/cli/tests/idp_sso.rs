@@ -104,7 +104,7 @@ fn assert_no_response_since(browser: &Browser, from: usize) {
 /// (new browser, sign-in with the new UPN), while the UPN-based claims follow the
 /// change; RelayState comes back untouched.
 fn sp_initiated_login_with(peer: Peer) {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let host = format!("{}.sp.test", peer.name());
     let (entity, acs) = (format!("https://{host}/saml"), format!("https://{host}/saml/acs"));
@@ -239,7 +239,7 @@ fn sp_initiated_login_completes_for_node_saml() {
 /// "unspecified") gets the app's configured one.
 #[test]
 fn persistent_name_ids_differ_between_apps() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let mut ids = Vec::new();
     let mut browser = Browser::new();
@@ -263,7 +263,7 @@ fn persistent_name_ids_differ_between_apps() {
 /// python3-saml accepts without a request ID.
 #[test]
 fn idp_initiated_login_from_my_apps_completes_for_python3_saml() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://portal.sp.test/saml", "https://portal.sp.test/saml/acs");
     let app = generic_app(&server, "Partner Portal", entity, acs, ALICE);
@@ -329,7 +329,7 @@ fn idp_initiated_login_from_my_apps_completes_for_python3_saml() {
 /// HOSTNAME is unfilled.
 #[test]
 fn beyondtrust_remote_support_template_works_end_to_end() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let unfilled =
         server.cli_output(&["idp", "app", "create", "--template", "beyondtrust-remote-support"], None);
@@ -386,7 +386,7 @@ fn beyondtrust_remote_support_template_works_end_to_end() {
 /// PERSON_FirstName and PERSON_LastName.
 #[test]
 fn it_conductor_template_works_end_to_end() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://acme.itconductor.com/sso", "https://acme.itconductor.com/sso/acs");
     let app = server.create_app(
@@ -414,7 +414,7 @@ fn it_conductor_template_works_end_to_end() {
 /// that its fixed identifier allows one instance per tenant.
 #[test]
 fn ipass_smartconnect_template_works_end_to_end() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) =
         ("https://smartconnect.ipass.com/saml/acme", "https://smartconnect.ipass.com/saml/acs");
@@ -456,7 +456,7 @@ fn ipass_smartconnect_template_works_end_to_end() {
 /// the e-mail address ServusConnect matches users on.
 #[test]
 fn servusconnect_template_works_end_to_end() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let app = server.create_app("servusconnect", "ServusConnect", &[]);
     server.cli(&["idp", "app", "assign", "--app", &app, "--user", ALICE]);
@@ -490,7 +490,7 @@ fn servusconnect_template_works_end_to_end() {
 /// changed gets PCS75016 and no Response.
 #[test]
 fn sp_initiated_post_binding_with_signed_request_for_pysaml2() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://posting.sp.test/saml", "https://posting.sp.test/saml/acs");
     let (key, cert) = keygen(&server, "posting.sp.test");
@@ -611,7 +611,7 @@ struct SignedIn {
 }
 
 fn signed_in() -> SignedIn {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://crm.sp.test/saml", "https://crm.sp.test/saml/acs");
     let app = generic_app(&server, "CRM", entity, acs, ALICE);
@@ -679,7 +679,7 @@ fn unknown_issuer_gets_pcs700016_and_no_response() {
 /// requests required, an unsigned one gets PCS75017.
 #[test]
 fn tampered_signed_request_gets_pcs75016_and_no_response() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://signed.sp.test/saml", "https://signed.sp.test/saml/acs");
     let (key, cert) = keygen(&server, "signed.sp.test");
@@ -771,7 +771,7 @@ fn disabled_app_gets_pcs7000112_and_no_response() {
 /// python3-saml and pysaml2 accept them; apps are SHA-256 until an administrator says so.
 #[test]
 fn sha1_signing_when_set_explicitly_is_accepted_by_python3_saml_and_pysaml2() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://legacy.sp.test", "https://legacy.sp.test/acs");
     let app = generic_app(&server, "Legacy SHA-1", entity, acs, ALICE);
@@ -809,7 +809,7 @@ fn sha1_signing_when_set_explicitly_is_accepted_by_python3_saml_and_pysaml2() {
 /// python3-saml) and one still holding the old metadata rejects it.
 #[test]
 fn certificate_rollover_new_metadata_accepts_old_metadata_rejects() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://rollover.sp.test", "https://rollover.sp.test/acs");
     let app = generic_app(&server, "Rollover", entity, acs, ALICE);
@@ -928,7 +928,7 @@ fn sign_in_logs_list_successes_and_failures_with_codes() {
 /// SP refused it with "… is not a valid audience for this Response".)
 #[test]
 fn second_identifier_gets_the_audience_it_asked_for() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     alice(&server);
     let (old, acs) = ("https://legacy.sp.test/saml", "https://legacy.sp.test/saml/acs");
     let app = generic_app(&server, "Two identifiers", old, acs, ALICE);

@@ -4,73 +4,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::peers::smtp::SmtpSink;
 use support::*;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-/// aiosmtpd on a free loopback port, writing each message to a folder; killed when dropped.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    out: tempfile::TempDir,
-}
-
-impl SmtpSink {
-    fn start() -> SmtpSink {
-        let out = tempfile::tempdir().expect("temp dir");
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-        let mut child = Command::new(venv_python())
-            .arg(repo_root().join("tests/interop/py/smtp_sink.py"))
-            .args(["--port", &port.to_string(), "--out"])
-            .arg(out.path())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the SMTP sink");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("ready line");
-        assert!(line.starts_with("ready"), "the SMTP sink did not start: {line:?}");
-        SmtpSink { child, port, out }
-    }
-
-    /// The messages received so far (raw RFC 5322 text), in arrival order.
-    fn messages(&self) -> Vec<String> {
-        let mut names: Vec<_> = std::fs::read_dir(self.out.path())
-            .expect("sink folder")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-            .collect();
-        names.sort();
-        // Unfolded headers and quoted-printable soft line breaks removed, so that assertions can
-        // look for whole phrases.
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).expect("message").replace("=\r\n", "").replace("\r\n ", " "))
-            .collect()
-    }
-
-    fn wait_for(&self, n: usize, server: &Server) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let got = self.messages();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "{n} messages expected, got {}:\n{}", got.len(), server.log());
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn notify(server: &Server, now: OffsetDateTime) -> Vec<serde_json::Value> {
     let at = now.format(&Rfc3339).expect("format");
@@ -86,12 +24,15 @@ fn notify(server: &Server, now: OffsetDateTime) -> Vec<serde_json::Value> {
 fn certificate_expiry_notices_are_queued_once_per_threshold_and_delivered_over_smtp() {
     let sink = SmtpSink::start();
     let port = sink.port.to_string();
-    let server = Server::start_with_env(&[
-        ("PORTCULLIS_SMTP_HOST", "127.0.0.1"),
-        ("PORTCULLIS_SMTP_PORT", &port),
-        ("PORTCULLIS_SMTP_SECURITY", "none"),
-        ("PORTCULLIS_SMTP_FROM", "Portcullis <idp@contoso.test>"),
-    ]);
+    let server = Server::start_with_env(
+        PORTCULLIS,
+        &[
+            ("PORTCULLIS_SMTP_HOST", "127.0.0.1"),
+            ("PORTCULLIS_SMTP_PORT", &port),
+            ("PORTCULLIS_SMTP_SECURITY", "none"),
+            ("PORTCULLIS_SMTP_FROM", "Portcullis <idp@contoso.test>"),
+        ],
+    );
     let app = server.create_app(
         "generic-saml",
         "Payroll",

@@ -73,7 +73,7 @@ fn is_my_apps(page: &Page) -> bool {
 /// and a fresh code from the next time step works there.
 #[test]
 fn totp_second_step_and_one_use_per_code_across_nodes() {
-    let a = Server::start();
+    let a = Server::start(PORTCULLIS);
     a.create_user(UPN, "Carol", "Chen", &[]);
     let uri = a.cli(&["idp", "user", "totp-enroll", "--user", UPN]);
     let secret =
@@ -115,7 +115,7 @@ fn totp_second_step_and_one_use_per_code_across_nodes() {
 /// accounts are not affected.
 #[test]
 fn repeated_failures_lock_the_account_on_every_node() {
-    let a = Server::start();
+    let a = Server::start(PORTCULLIS);
     a.create_user(UPN, "Carol", "Chen", &[]);
     a.create_user("dave@contoso.test", "Dave", "Doe", &[]);
     let b = a.second_node();

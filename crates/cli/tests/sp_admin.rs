@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use support::sp_demo::{free_port, Demo};
 use support::*;
 
 const ALICE: &str = "alice@contoso.test";
@@ -108,7 +107,7 @@ fn login(server: &Server, demo: &Demo, browser: &mut Browser, upn: &str) -> Page
 /// the added certificate; the SP entity ID override changes the downloadable SP metadata.
 #[test]
 fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     server.create_user(ALICE, "Alice", "Smith", &["--mail", "alice@mail.contoso.test"]);
     server.create_user(BOB, "Bob", "Jones", &["--mail", "bob@mail.contoso.test"]);
     let port = free_port();
@@ -141,7 +140,7 @@ fn first_setup_then_saml_admins_edit_providers_policies_and_groups() {
     );
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let demo = Demo::bare(&dir.path().join("demo"), port);
+    let demo = Demo::bare(PORTCULLIS, &dir.path().join("demo"), port);
     let token = demo.setup_token().unwrap_or_else(|| panic!("no setup token printed:\n{}", demo.startup));
     assert_eq!(token.len(), 64, "256 random bits, hex: {token}");
 

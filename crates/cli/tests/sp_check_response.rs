@@ -3,26 +3,19 @@
 //! through the real binary, with the exact options each manifest row gives, the
 //! JSON contract on stdout and the exit codes (0 valid, 1 invalid, 2 usage).
 
-use assert_cmd::cargo::CommandCargoExt;
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::{describe, PORTCULLIS};
 
 fn portcullis() -> Command {
-    Command::cargo_bin("portcullis").expect("binary")
+    Command::new(PORTCULLIS)
 }
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../sp/tests/corpus")
-}
-
-fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Runs check-response and returns (exit code, the JSON printed on stdout).

@@ -10,10 +10,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use support::sp_demo::{free_port, Demo};
+use std::path::Path;
+use support::peers::idp::{Idp, PeerIdp};
 use support::*;
 
 const APP_NAME: &str = "SP demo";
@@ -21,32 +19,6 @@ const APP_NAME: &str = "SP demo";
 const DEFAULT_PERMISSIONS: [&str; 2] = ["dashboard:view", "profile:read"];
 /// The policy mapped to the user's first group.
 const OPERATORS: &str = "Operators=sessions:start,sessions:view";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PeerIdp {
-    Pysaml2,
-    Samlify,
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-}
-
-fn missing(what: &str) -> ! {
-    panic!("{what} is not installed: run scripts/install-test-deps (it installs every test peer)")
-}
-
-/// An RSA key and self-signed certificate for samlify (Node cannot make a certificate).
-fn rsa_key_and_cert(dir: &Path) -> (PathBuf, PathBuf) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("generate an RSA key");
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("certificate params");
-    params.distinguished_name.push(rcgen::DnType::CommonName, "samlify interop IdP");
-    let cert = params.self_signed(&key).expect("self-sign");
-    let (key_file, cert_file) = (dir.join("idp-key.pem"), dir.join("idp-cert.pem"));
-    std::fs::write(&key_file, key.serialize_pem()).expect("write key");
-    std::fs::write(&cert_file, cert.pem()).expect("write certificate");
-    (key_file, cert_file)
-}
 
 /// The user signed in at the peer IdP: what it releases to our SP.
 struct PeerUser {
@@ -71,111 +43,17 @@ impl PeerUser {
         }
     }
 
-    /// `--attr NAME=VALUE` for each attribute under our SP's default names.
-    fn attr_args(&self) -> Vec<String> {
+    /// Each attribute under our SP's default names (name, value; Groups once per group).
+    fn attributes(&self) -> Vec<(&str, &str)> {
         let mut pairs = vec![
-            format!("Username={}", self.username),
-            format!("FirstName={}", self.first_name),
-            format!("LastName={}", self.last_name),
-            format!("Email={}", self.email),
+            ("Username", self.username.as_str()),
+            ("FirstName", self.first_name.as_str()),
+            ("LastName", self.last_name.as_str()),
+            ("Email", self.email.as_str()),
         ];
-        pairs.extend(self.groups.iter().map(|g| format!("Groups={g}")));
-        pairs.into_iter().flat_map(|p| ["--attr".to_string(), p]).collect()
+        pairs.extend(self.groups.iter().map(|g| ("Groups", g.as_str())));
+        pairs
     }
-}
-
-/// A running peer IdP, killed when dropped.
-struct Idp {
-    peer: PeerIdp,
-    child: Child,
-    base: String,
-    metadata: PathBuf,
-    log: PathBuf,
-}
-
-impl Idp {
-    /// Starts the peer in `dir` for the SP whose metadata is served at `sp_metadata_url`,
-    /// with the peer's own options `peer_args` (`--sign`, `--encrypt`, …).
-    fn start(peer: PeerIdp, dir: &Path, sp_metadata_url: &str, user: &PeerUser, peer_args: &[&str]) -> Idp {
-        std::fs::create_dir_all(dir).expect("IdP dir");
-        let interop = repo_root().join("tests/interop");
-        let mut cmd = match peer {
-            PeerIdp::Pysaml2 => {
-                if !on_path("xmlsec1") {
-                    missing("xmlsec1 (pysaml2's signature backend)");
-                }
-                let mut c = Command::new(venv_python());
-                c.arg(interop.join("py/idp_pysaml2.py"));
-                c
-            }
-            PeerIdp::Samlify => {
-                if !interop.join("node_modules/samlify").exists() {
-                    missing("samlify (tests/interop/node_modules)");
-                }
-                if !on_path("node") {
-                    missing("node");
-                }
-                let (key, cert) = rsa_key_and_cert(dir);
-                let mut c = Command::new("node");
-                c.arg(interop.join("node/idp_samlify.js")).arg("--key").arg(key).arg("--cert").arg(cert);
-                c
-            }
-        };
-        let log = dir.join("idp.log");
-        let mut child = cmd
-            .arg("--dir")
-            .arg(dir)
-            .args(["--sp-metadata", sp_metadata_url, "--name-id", &user.name_id])
-            .args(user.attr_args())
-            .args(peer_args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("IdP log"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the {peer:?} IdP: {e}"));
-        let stdout = child.stdout.take().expect("stdout");
-        let first = BufReader::new(stdout).lines().next().and_then(Result::ok).unwrap_or_default();
-        let Some(port) = first.strip_prefix("ready ").and_then(|p| p.trim().parse::<u16>().ok()) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the {peer:?} IdP did not start: {first:?}\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
-        Idp {
-            peer,
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            metadata: dir.join("idp-metadata.xml"),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The peer's unsolicited Response for the SP `sp_entity_id`, as its auto-posting form.
-    fn idp_initiated(&self, browser: &mut Browser, sp_entity_id: &str) -> PostForm {
-        let page = browser.get(&format!("{}/idp-initiated?sp={}", self.base, percent(sp_entity_id)));
-        assert_eq!(page.status, 200, "{:?} IdP-initiated:\n{}\n{}", self.peer, page.body, self.log());
-        PostForm::from_page(&page)
-    }
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- {:?} IdP log ----\n{}", self.peer, self.log());
-        }
-    }
-}
-
-fn percent(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The demo's SAML users: (username, NameID).
@@ -264,7 +142,14 @@ impl Setup {
         let port = free_port();
         let user = PeerUser::new();
         let sp_metadata_url = format!("http://127.0.0.1:{port}/saml/metadata");
-        let idp = Idp::start(peer, &dir.path().join("idp"), &sp_metadata_url, &user, peer_args);
+        let idp = Idp::start(
+            peer,
+            &dir.path().join("idp"),
+            &sp_metadata_url,
+            &user.name_id,
+            &user.attributes(),
+            peer_args,
+        );
         let mut demo_args: Vec<String> = vec![
             "--policy".into(),
             OPERATORS.into(),
@@ -283,7 +168,7 @@ impl Setup {
     fn demo(&self, more: &[&str]) -> Demo {
         let mut args: Vec<&str> = self.demo_args.iter().map(String::as_str).collect();
         args.extend_from_slice(more);
-        Demo::start(&self.dir.path().join("data"), self.port, &self.idp.metadata, &args)
+        Demo::start(PORTCULLIS, &self.dir.path().join("data"), self.port, &self.idp.metadata, &args)
     }
 
     /// SP-initiated: /saml/login redirects to the peer's SSO endpoint (HTTP-Redirect);

@@ -7,7 +7,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use support::sp_demo::{free_port, Demo};
 use support::*;
 use uuid::Uuid;
 
@@ -72,7 +71,7 @@ struct Setup {
 /// app for the demo's entity ID and ACS URL, with a persistent NameID, the
 /// attributes under the demo's default names, and security groups as object IDs.
 fn setup() -> Setup {
-    let server = Server::start();
+    let server = Server::start(PORTCULLIS);
     server.create_user(ALICE, "Alice", "Smith", &["--mail", "alice@mail.contoso.test"]);
     server.create_user(BOB, "Bob", "Jones", &["--mail", "bob@mail.contoso.test"]);
     let port = free_port();
@@ -110,6 +109,7 @@ impl Setup {
     fn start_demo(&self) -> Demo {
         let map = format!("{}=Operators", self.operators);
         Demo::start(
+            PORTCULLIS,
             &self.demo_dir.path().join("data"),
             self.port,
             &self.metadata,
@@ -336,6 +336,7 @@ fn waiting_room_blocks_then_admits_after_approval() {
     setup.server.cli(&["idp", "app", "assign", "--app", &setup.app, "--user", carol]);
     let map = format!("{}=Approvers", setup.operators);
     let demo = Demo::start(
+        PORTCULLIS,
         &setup.demo_dir.path().join("data"),
         setup.port,
         &setup.metadata,
@@ -524,11 +525,12 @@ fn discover_and_login(demo: &Demo, idp: &Server, email: &str, provider: &str) ->
 #[test]
 fn discovery_routes_two_domains_to_two_idps() {
     let setup = setup();
-    let fabrikam = Server::start();
+    let fabrikam = Server::start(PORTCULLIS);
     let dana = "dana@fabrikam.test";
     fabrikam.create_user(dana, "Dana", "Lee", &["--mail", "dana@fabrikam.test"]);
     let fabrikam_md = register_demo_at(&fabrikam, setup.port, dana);
     let demo = Demo::start(
+        PORTCULLIS,
         &setup.demo_dir.path().join("data"),
         setup.port,
         &setup.metadata,
@@ -620,13 +622,13 @@ fn metadata_from_url_is_refreshed_and_a_certificate_change_reported() {
         setup.server.base, setup.server.tenant, setup.app
     );
     let data = setup.demo_dir.path().join("data");
-    let demo = Demo::start_from(&data, setup.port, &url, &[]);
+    let demo = Demo::start_from(PORTCULLIS, &data, setup.port, &url, &[]);
     assert!(!demo.startup.contains("changed"), "{}", demo.startup);
     demo.stop();
 
     let new_cert = setup.server.cli(&["idp", "app", "cert", "new", "--app", &setup.app]);
     setup.server.cli(&["idp", "app", "cert", "activate", "--app", &setup.app, "--cert", &new_cert]);
-    let demo = Demo::start_from(&data, setup.port, &url, &[]);
+    let demo = Demo::start_from(PORTCULLIS, &data, setup.port, &url, &[]);
     assert!(
         demo.startup.contains("signing certificates of"),
         "a changed certificate is reported:\n{}",
@@ -651,7 +653,8 @@ fn metadata_from_url_is_refreshed_and_a_certificate_change_reported() {
 fn signed_authn_requests_over_post_are_verified_by_the_idp() {
     let setup = setup();
     let flags = ["--sign-requests", "--sso-binding", "post"];
-    let demo = Demo::start(&setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &flags);
+    let demo =
+        Demo::start(PORTCULLIS, &setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &flags);
     let md = Browser::new().get(&format!("{}/saml/metadata", demo.base));
     assert!(md.body.contains("AuthnRequestsSigned=\"true\""), "{}", md.body);
     assert!(md.body.contains("AuthnRequestsSigned=\"true\""), "{}", md.body);
@@ -693,7 +696,7 @@ fn signed_authn_requests_over_post_are_verified_by_the_idp() {
     demo.stop();
 
     let other = tempfile::tempdir().expect("dir");
-    let demo = Demo::start(&other.path().join("data"), setup.port, &setup.metadata, &flags);
+    let demo = Demo::start(PORTCULLIS, &other.path().join("data"), setup.port, &setup.metadata, &flags);
     let (_, page) = login(&demo);
     assert!(page.field("SAMLResponse").is_none(), "a request signed by another key gets no Response");
     assert!(page.error_code().is_some(), "the IdP shows its error page:\n{}", page.body);
@@ -705,7 +708,7 @@ fn signed_authn_requests_over_post_are_verified_by_the_idp() {
 #[test]
 fn idp_initiated_is_refused_unless_the_provider_allows_it() {
     let setup = setup();
-    let demo = Demo::start(&setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &[]);
+    let demo = Demo::start(PORTCULLIS, &setup.demo_dir.path().join("data"), setup.port, &setup.metadata, &[]);
     let mut browser = Browser::new();
     let page = browser.get(&setup.server.my_apps_url());
     browser.sign_in(&page, ALICE, PASSWORD, &setup.server.base);
@@ -722,7 +725,7 @@ fn idp_initiated_is_refused_unless_the_provider_allows_it() {
 #[test]
 fn sp_demo_starts_on_the_bare_contract_and_says_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let demo = Demo::start_from(&dir.path().join("demo"), free_port(), "", &[]);
+    let demo = Demo::start_from(PORTCULLIS, &dir.path().join("demo"), free_port(), "", &[]);
     assert!(demo.startup.contains("none yet"), "{}", demo.startup);
     let mut browser = Browser::new();
     let page = browser.get(&format!("{}/", demo.base));

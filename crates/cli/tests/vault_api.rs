@@ -1,63 +1,30 @@
 //! The vault's Password Safe v3 API against the real clients: BeyondTrust's Python library
 //! (beyondtrust-bips-library) and CLI (beyondtrust-bips-cli), talking to `portcullis vault serve`
-//! over HTTPS with a test CA made here. The vault is filled with the real CLI, as the reference
+//! over HTTPS with a test CA (testkit::pki). The vault is filled with the real CLI, as the reference
 //! document's integration does it (connect-sra, requesters group, API-enabled account). Proves
 //! the library's main flow (API key and OAuth sign-in, account by system and account name,
 //! request with reuse, credential, check-in, sign-out), Secrets Safe by path with a file
 //! download, the negative paths of issue 5, IP rules, audit-log tampering, and that a planted
 //! password is in no log line, error body or database file in clear.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use support::peers::venv_bin;
+use support::{describe, repo_root, VaultServer, PORTCULLIS};
 
 const PLANTED: &str = "Planted-Vault-Pw-4e1b7c";
 const DB_SECRET: &str = "Secrets-Safe-Pw-9d2f";
 const FILE_CONTENT: &str = "file secret contents 5a7e";
 const SYSTEM: &str = "bi server";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    let p = repo_root().join("tests/interop/.venv/bin").join(name);
-    assert!(
-        p.exists(),
-        "{} is not installed: run scripts/install-test-deps (it installs beyondtrust-bips-library and -cli)",
-        p.display()
-    );
-    p
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Runs `portcullis --data DIR ARGS` with `stdin`.
 fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("PORTCULLIS_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run portcullis");
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    support::run_cli(PORTCULLIS, data, args, stdin)
 }
 
 fn cli_ok(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
@@ -68,74 +35,6 @@ fn cli_ok(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
 
 fn last_line(s: &str) -> String {
     s.lines().last().unwrap_or("").trim().to_string()
-}
-
-/// A test CA and a server certificate for 127.0.0.1 and localhost signed by it.
-fn make_pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "Portcullis vault test CA");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    leaf.distinguished_name.push(DnType::CommonName, "localhost");
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-    let (ca_pem, cert_pem, key_pem) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
-    std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
-    std::fs::write(&cert_pem, leaf_cert.pem()).unwrap();
-    std::fs::write(&key_pem, leaf_key.serialize_pem()).unwrap();
-    (ca_pem, cert_pem, key_pem)
-}
-
-/// `portcullis vault serve` over HTTPS on a free port; stderr (the log) goes to a file.
-struct Server {
-    child: Child,
-    api_url: String,
-}
-
-impl Server {
-    fn start(data: &Path, cert: &Path, key: &Path) -> Server {
-        let log = data.join("serve.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .arg("--data")
-            .arg(data)
-            .args(["vault", "serve", "--listen", "127.0.0.1:0", "--tls-cert"])
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key)
-            .env_remove("PORTCULLIS_MASTER_KEY")
-            .env("PORTCULLIS_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start portcullis vault serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("Password Safe API: ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "vault serve printed {line:?}; log: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            })
-            .trim_end_matches('/')
-            .to_string();
-        assert!(url.starts_with("https://127.0.0.1:"), "{url}");
-        Server { child, api_url: url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs a Python peer. `requests` lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
@@ -161,7 +60,7 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let (ca, cert, key) = make_pki(tmp.path());
+    let support::pki::Pki { ca, cert, key, .. } = support::pki::make_pki(tmp.path());
 
     // The vault as the reference document sets it up.
     let system_id = last_line(&cli_ok(
@@ -232,7 +131,7 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     let file = tmp.path().join("cert.txt");
     std::fs::write(&file, FILE_CONTENT).unwrap();
 
-    let server = Server::start(&data, &cert, &key);
+    let server = VaultServer::start(PORTCULLIS, &data, &cert, &key);
     let ca_s = ca.to_str().unwrap();
     let cfg = serde_json::json!({
         "api_url": server.api_url,
@@ -434,7 +333,7 @@ fn rekey_and_functional_account_through_the_cli() {
     assert!(out.contains("re-wrapped"), "{out}");
     assert_eq!(std::fs::read_to_string(data.join("master.key")).unwrap().trim(), new_key);
     cli_ok(&data, &["vault", "system", "list"], None);
-    let mut with_old = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    let mut with_old = support::portcullis(PORTCULLIS);
     let refused = with_old
         .arg("--data")
         .arg(&data)

@@ -7,10 +7,6 @@
 //! These tests start sshd and create Linux users, so they need root: `cargo test -p
 //! portcullis-console --test sshd -- --include-ignored` (CI runs ignored tests as root).
 
-// TODO(lead): switch to crates/testkit after the merge
-#[path = "../../rotate/tests/support/mod.rs"]
-mod support;
-
 mod common;
 
 use std::io::Write as _;
@@ -23,7 +19,7 @@ use console::recording::{Asciicast, EventData, Recording};
 use console::ssh::{Endpoint, HostKey, MemoryPins, Output, Session, SessionOutput, SshConnector};
 use console::web::{SessionInfo, Sessions, SessionsFuture};
 use console::{ConsoleError, Credential, PtyRequest, TermSize};
-use support::{LinuxUser, Sshd};
+use testkit::ssh::{LinuxUser, Sshd};
 use zeroize::Zeroizing;
 
 fn endpoint(port: u16) -> Endpoint {
@@ -143,50 +139,6 @@ fn host_key_of(port: u16) -> HostKey {
     HostKey { algorithm: "ssh-ed25519".into(), fingerprint: fingerprint.into() }
 }
 
-/// The test kit's sshd has public-key authentication off. This turns it on for `sshd`: it edits
-/// the server's configuration (found through the listener's command line) and makes it re-read
-/// it with SIGHUP, then waits for it to listen again.
-// TODO(lead): use the test kit's own option for public keys once crates/testkit has one.
-fn enable_public_keys(sshd: &Sshd) {
-    let port = sshd.port.to_string();
-    let (pid, config) = std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            // sshd rewrites its title into its arguments ("sshd: /usr/sbin/sshd -D … [listener] …"),
-            // so words are split on spaces as well as NULs.
-            let args: Vec<String> = String::from_utf8_lossy(&cmdline)
-                .split(['\0', ' '])
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let after = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
-            let listener = args.iter().any(|a| a == "/usr/sbin/sshd")
-                && args.iter().any(|a| a == "-D")
-                && after("-p") == Some(&port);
-            listener.then(|| (entry.file_name().to_string_lossy().into_owned(), after("-f").cloned()))
-        })
-        .next()
-        .expect("the test sshd's listener process");
-    let config = config.expect("sshd -f CONFIG");
-    let text = std::fs::read_to_string(&config).expect("read sshd_config");
-    let edited = text
-        .replace("PubkeyAuthentication no\n", "PubkeyAuthentication yes\n")
-        .replace("AuthorizedKeysFile none\n", "AuthorizedKeysFile .ssh/authorized_keys\n");
-    assert_ne!(edited, text, "the kit's sshd_config changed; update enable_public_keys");
-    std::fs::write(&config, edited).expect("write sshd_config");
-    let listening = |log: &str| log.matches("Server listening on").count();
-    let before = listening(&sshd.log());
-    let status = Command::new("kill").args(["-HUP", &pid]).status().expect("kill -HUP");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while listening(&sshd.log()) <= before {
-        assert!(Instant::now() < deadline, "sshd did not restart:\n{}", sshd.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Authorizes `public_key` (an OpenSSH public key line) for `user`.
 fn authorize(user: &LinuxUser, public_key: &str) {
     let dir = PathBuf::from(format!("/home/{}/.ssh", user.name));
@@ -270,8 +222,7 @@ async fn a_server_that_takes_passwords_only_by_keyboard_interactive_gets_the_pas
 #[tokio::test]
 #[ignore = "needs root"]
 async fn key_injection_runs_whoami_and_a_wrong_passphrase_is_refused() {
-    let sshd = Sshd::start();
-    enable_public_keys(&sshd);
+    let sshd = Sshd::start_with_public_keys();
     // The user's password is another one: only the key can log in.
     let bed = Bed::new("Unused-pw-2b");
     let keys = tempfile::tempdir().expect("temp dir");

@@ -1,21 +1,10 @@
 //! The `linux-ssh` rotator against a real OpenSSH server (Debian's sshd, started per test on
-//! 127.0.0.1) and throw-away Linux users. Needs root; elsewhere each test prints
-//! "skipped: needs root" and returns (CI runs as root).
-
-mod support;
+//! 127.0.0.1) and throw-away Linux users. Needs root, so every test is
+//! `#[ignore = "needs root"]`; CI runs as root and runs them (`--run-ignored all`).
 
 use rotate::{generate_password, PasswordPolicy, Registry};
-use support::{openssh_login_works, request, ssh_login_works, ssh_skip_reason, LinuxUser, Sshd};
-
-macro_rules! needs_root {
-    () => {
-        if let Some(reason) = ssh_skip_reason() {
-            println!("{reason}");
-            eprintln!("{reason}");
-            return;
-        }
-    };
-}
+use testkit::rotation::request;
+use testkit::ssh::{openssh_login_works, ssh_login_works, LinuxUser, Sshd};
 
 /// Rotates `account` through `functional` and proves: before, the old password logs in; after,
 /// the new one does and the old one does not.
@@ -36,8 +25,8 @@ async fn rotate_and_prove(sshd: &Sshd, account: &LinuxUser, old: &str, functiona
 
 /// A functional account that must give its password to sudo (`sudo -S`).
 #[tokio::test]
+#[ignore = "needs root"]
 async fn functional_sudo_user_rotates_an_account_new_password_logs_in_and_old_fails() {
-    needs_root!();
     let sshd = Sshd::start();
     let mut admin = LinuxUser::create("pcfa", "Admin-pw-1!");
     admin.allow_sudo(false);
@@ -47,8 +36,8 @@ async fn functional_sudo_user_rotates_an_account_new_password_logs_in_and_old_fa
 
 /// A functional account whose sudo needs no password (`sudo -n`).
 #[tokio::test]
+#[ignore = "needs root"]
 async fn functional_nopasswd_sudo_user_rotates_an_account() {
-    needs_root!();
     let sshd = Sshd::start();
     let mut admin = LinuxUser::create("pcfn", "Admin-pw-3!");
     admin.allow_sudo(true);
@@ -59,8 +48,8 @@ async fn functional_nopasswd_sudo_user_rotates_an_account() {
 /// A functional account with uid 0 runs chpasswd directly (a uid-0 alias, so that root's own
 /// password is never touched by the test).
 #[tokio::test]
+#[ignore = "needs root"]
 async fn functional_uid0_account_rotates_an_account_with_chpasswd() {
-    needs_root!();
     let sshd = Sshd::start();
     let root = LinuxUser::create_uid0_alias("Root-alias-pw-5");
     let account = LinuxUser::create("pcac", "Old-pw-6#z");
@@ -69,8 +58,8 @@ async fn functional_uid0_account_rotates_an_account_with_chpasswd() {
 
 /// A functional account that may not use sudo: PCR012, nothing changed.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_functional_account_without_sudo_is_refused_and_the_old_password_stays() {
-    needs_root!();
     let sshd = Sshd::start();
     let admin = LinuxUser::create("pcfx", "Admin-pw-7!");
     let account = LinuxUser::create("pcac", "Old-pw-8#w");
@@ -94,8 +83,8 @@ async fn a_functional_account_without_sudo_is_refused_and_the_old_password_stays
 
 /// An account that does not exist: chpasswd refuses, PCR012.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_missing_account_is_refused() {
-    needs_root!();
     let sshd = Sshd::start();
     let root = LinuxUser::create_uid0_alias("Root-alias-pw-10");
     let req = request(
@@ -117,8 +106,8 @@ async fn a_missing_account_is_refused() {
 /// Without a functional account: the account logs in with its current password and runs
 /// `passwd` on a PTY; afterwards the new password logs in and the old one does not.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn the_account_changes_its_own_password_with_passwd_when_there_is_no_functional_account() {
-    needs_root!();
     let sshd = Sshd::start();
     let account = LinuxUser::create("pcow", "Own-old-pw-12");
     let new = generate_password(&PasswordPolicy::default()).unwrap();
@@ -138,8 +127,8 @@ async fn the_account_changes_its_own_password_with_passwd_when_there_is_no_funct
 
 /// A wrong current password (no functional account): PCR011, nothing changed.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_wrong_current_password_is_a_refused_login() {
-    needs_root!();
     let sshd = Sshd::start();
     let account = LinuxUser::create("pcow", "Own-old-pw-13");
     let req = request("linux-ssh", sshd.port, &account.name, "Not-the-password", "New-pw-14#t", None);
@@ -155,8 +144,8 @@ async fn a_wrong_current_password_is_a_refused_login() {
 /// A server that takes passwords only through PAM's keyboard-interactive dialogue: both the
 /// functional login and the proof login fall back to it (checked with OpenSSH's client).
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_keyboard_interactive_only_server_is_rotated_too() {
-    needs_root!();
     let sshd = Sshd::start_keyboard_interactive_only();
     let mut admin = LinuxUser::create("pcfk", "Admin-pw-15!");
     admin.allow_sudo(false);
@@ -201,8 +190,8 @@ async fn a_keyboard_interactive_only_server_is_rotated_too() {
 /// session): the outcome is unknown, so the error is PCR013 and says the change may have
 /// happened — the vault then tries the pending password first.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_connection_lost_during_the_change_may_have_changed_the_password() {
-    needs_root!();
     let sshd = Sshd::start();
     let mut root = LinuxUser::create_uid0_alias("Root-alias-pw-19");
     root.set_session_killing_shell("chpasswd");
@@ -226,8 +215,8 @@ async fn a_connection_lost_during_the_change_may_have_changed_the_password() {
 /// The host key is remembered on first use: after the server comes back with another key on the
 /// same address, the same rotator refuses to talk to it (PCR017) and sends nothing.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn a_changed_host_key_is_refused_after_the_first_use() {
-    needs_root!();
     let sshd = Sshd::start();
     let port = sshd.port;
     let root = LinuxUser::create_uid0_alias("Root-alias-pw-22");
@@ -267,8 +256,8 @@ async fn a_changed_host_key_is_refused_after_the_first_use() {
 /// Without a functional account `passwd` would refuse an unchanged password, so that request is a
 /// plain login: Ok for the live password, PCR011 (nothing changed) for another.
 #[tokio::test]
+#[ignore = "needs root"]
 async fn current_equal_to_new_without_functional_account_proves_the_password() {
-    needs_root!();
     let sshd = Sshd::start();
     let account = LinuxUser::create("pcow", "Live-pw-26");
     let registry = Registry::builtin();

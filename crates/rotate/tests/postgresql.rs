@@ -1,11 +1,10 @@
 //! The `postgresql` rotator against a real PostgreSQL server (Debian's, started per test with
 //! scram-sha-256 password authentication and every statement logged).
 
-mod support;
-
 use rotate::{generate_password, PasswordPolicy, Registry};
 use sqlx::{Connection, Row};
-use support::{assert_password_refused, request, Pg};
+use testkit::postgres::{assert_password_refused, Pg};
+use testkit::rotation::request;
 
 /// Through a functional superuser: afterwards the new password logs in, the old one is refused,
 /// the server stores a SCRAM verifier, and the server's statement log (log_statement = all) shows

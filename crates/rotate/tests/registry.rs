@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rotate::{Registry, RotateFuture, RotationRequest, Rotator};
-
-mod support;
+use testkit::free_port;
+use testkit::rotation::request;
 
 #[test]
 fn builtin_serves_postgresql_linux_ssh_and_generic() {
@@ -20,7 +20,7 @@ fn builtin_serves_postgresql_linux_ssh_and_generic() {
 
 #[tokio::test]
 async fn an_unknown_platform_is_refused_with_pcr003() {
-    let req = support::request("mainframe", 1, "acct", "a", "b", None);
+    let req = request("mainframe", 1, "acct", "a", "b", None);
     let err = Registry::builtin().rotate(&req).await.expect_err("unknown platform");
     assert_eq!(err.code(), "PCR003");
     assert!(err.to_string().contains("mainframe"), "{err}");
@@ -29,7 +29,7 @@ async fn an_unknown_platform_is_refused_with_pcr003() {
 /// `generic` stores nothing remotely: it succeeds even for an address where nothing listens.
 #[tokio::test]
 async fn generic_succeeds_without_contacting_the_target() {
-    let req = support::request("generic", support::closed_port(), "acct", "a", "b", None);
+    let req = request("generic", free_port(), "acct", "a", "b", None);
     Registry::builtin().rotate(&req).await.expect("generic");
 }
 
@@ -51,6 +51,6 @@ async fn a_registered_rotator_replaces_the_builtin_for_its_platform() {
     let mut r = Registry::builtin();
     r.register(Box::new(Counting(calls.clone())));
     assert_eq!(r.platforms().iter().filter(|p| **p == "generic").count(), 1);
-    r.rotate(&support::request("generic", 1, "acct", "a", "b", None)).await.expect("rotate");
+    r.rotate(&request("generic", 1, "acct", "a", "b", None)).await.expect("rotate");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use rotate::{PostgresRotator, Rotator, SshRotator};
-
-mod support;
+use testkit::rotation::request;
 
 /// A TCP listener that accepts connections and never answers; returns its port.
 fn silent_server() -> u16 {
@@ -24,7 +23,7 @@ fn silent_server() -> u16 {
 async fn a_silent_postgresql_server_times_out_with_nothing_changed() {
     let port = silent_server();
     let rotator = PostgresRotator { timeout: Duration::from_millis(500), ..PostgresRotator::default() };
-    let req = support::request("postgresql", port, "acct", "Cur-pw-1", "New-pw-2", Some(("adm", "Fun-pw-3")));
+    let req = request("postgresql", port, "acct", "Cur-pw-1", "New-pw-2", Some(("adm", "Fun-pw-3")));
 
     let err = rotator.rotate(&req).await.expect_err("silent server");
 
@@ -36,7 +35,7 @@ async fn a_silent_postgresql_server_times_out_with_nothing_changed() {
 async fn a_silent_ssh_server_times_out_with_nothing_changed() {
     let port = silent_server();
     let rotator = SshRotator { timeout: Duration::from_millis(500), ..SshRotator::default() };
-    let req = support::request("linux-ssh", port, "acct", "Cur-pw-1", "New-pw-2", Some(("adm", "Fun-pw-3")));
+    let req = request("linux-ssh", port, "acct", "Cur-pw-1", "New-pw-2", Some(("adm", "Fun-pw-3")));
 
     let err = rotator.rotate(&req).await.expect_err("silent server");
 

@@ -4,8 +4,6 @@
 //! pysaml2 re-encodes the decoded values with `quote_plus` before verifying, so
 //! this also proves our query encoding is the form encoding it expects.
 
-mod common;
-
 use saml::bindings::{decode_query, redirect_url, MessageParam, QuerySigner};
 use saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use std::process::Command;
@@ -13,8 +11,8 @@ use std::process::Command;
 const PEER: &str = "crates/saml/tests/data/redirect/pysaml2_redirect.py";
 
 fn peer(args: &[&str]) -> std::process::Output {
-    Command::new(common::peer_python())
-        .arg(common::repo_root().join(PEER))
+    Command::new(testkit::peers::venv_python())
+        .arg(testkit::repo_root().join(PEER))
         .args(args)
         .output()
         .expect("run the pysaml2 peer")
@@ -69,7 +67,7 @@ fn pysaml2_verifies_our_signed_redirect_urls() {
         )
         .unwrap();
         let out = peer(&["verify", cert_path.to_str().unwrap(), &url]);
-        assert!(out.status.success(), "{}", common::describe(&out));
+        assert!(out.status.success(), "{}", testkit::describe(&out));
         let json = String::from_utf8(out.stdout).unwrap();
         assert_eq!(json_field(&json, "xml"), xml);
         if let Some(rs) = relay_state {
@@ -78,7 +76,7 @@ fn pysaml2_verifies_our_signed_redirect_urls() {
         // And pysaml2 refuses it once a signed byte changes.
         let tampered = url.replace("&SigAlg=", "&SigAlg=x");
         let out = peer(&["verify", cert_path.to_str().unwrap(), &tampered]);
-        assert_eq!(out.status.code(), Some(1), "{}", common::describe(&out));
+        assert_eq!(out.status.code(), Some(1), "{}", testkit::describe(&out));
     }
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -89,7 +87,7 @@ fn we_verify_redirect_urls_pysaml2_signs_now() {
     std::fs::create_dir_all(&dir).unwrap();
     let cert_path = dir.join("cert.pem");
     let out = peer(&["sign", cert_path.to_str().unwrap(), "sha256", "sha1"]);
-    assert!(out.status.success(), "{}", common::describe(&out));
+    assert!(out.status.success(), "{}", testkit::describe(&out));
     let cert = Certificate::load(&std::fs::read(&cert_path).unwrap()).unwrap();
     let urls = String::from_utf8(out.stdout).unwrap();
     let urls: Vec<&str> = urls.lines().collect();

@@ -7,8 +7,6 @@
 //!
 //! `C14N_CASES` sets the number of cases (default 3000), `C14N_SEED` the seed.
 
-mod common;
-
 use saml::c14n::{canonicalize, C14nOptions};
 use saml::xml::{parse, Limits};
 use serde_json::{json, Value};
@@ -275,8 +273,8 @@ fn exclusive_c14n_matches_lxml_byte_for_byte() {
         let line = json!({"xml": c.xml, "path": c.path, "with_comments": c.opts.with_comments, "prefixes": prefixes});
         writeln!(input, "{line}").unwrap();
     }
-    let mut child = Command::new(common::peer_python())
-        .arg(common::peer_script("py/c14n_oracle.py"))
+    let mut child = Command::new(testkit::peers::venv_python())
+        .arg(testkit::peers::peer_script("py/c14n_oracle.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -4,9 +4,6 @@
 //! verify here. Every positive check has a tampered twin that must fail, so no
 //! test here can pass vacuously.
 
-mod common;
-
-use common::{describe, run_node, run_py, tool};
 use saml::crypto::{Certificate, SigningKey};
 use saml::dsig::{self, sign_element, SignOptions, VerifyOptions};
 use saml::signed::{read_signed_response, Want};
@@ -14,6 +11,8 @@ use saml::xml::{self, Limits};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use tempfile::TempDir;
+use testkit::describe;
+use testkit::peers::{run_node, run_py, tool};
 
 struct Fixture {
     dir: TempDir,

@@ -15,17 +15,10 @@ fn xsd(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xsd").join(name)
 }
 
-/// `xmllint` from PATH; a missing tool fails the test with the fix, never skips it.
+/// `xmllint` from PATH (Debian package libxml2-utils); a missing tool fails the test with the
+/// fix, never skips it.
 fn xmllint() -> Command {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("xmllint").is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "xmllint is not installed (Debian package libxml2-utils): run scripts/install-test-deps, \
-         which installs every test peer"
-    );
-    Command::new("xmllint")
+    testkit::peers::tool("xmllint")
 }
 
 /// Validates `xml` against `schema`; returns (success, xmllint's diagnostics).

@@ -58,7 +58,7 @@ fn start_pg() -> Result<String, String> {
         Ok(run) if !run.is_empty() => shared_pg(&run),
         _ => {
             let name = format!("portcullis-pg-{}-{}", std::process::id(), Uuid::new_v4().simple());
-            run_script(&std::env::temp_dir().join(name), std::process::id())
+            start_pg_server(&std::env::temp_dir().join(name), std::process::id())
         }
     }
 }
@@ -71,7 +71,7 @@ fn shared_pg(run: &str) -> Result<String, String> {
     let err_file = dir.join("error");
     if std::fs::create_dir(&dir).is_ok() {
         // The cluster lives in the same directory, so stopping it removes the URL file too.
-        let result = run_script(&dir, std::os::unix::process::parent_id());
+        let result = start_pg_server(&dir, std::os::unix::process::parent_id());
         let (file, text) = match &result {
             Ok(url) => (&url_file, url.clone()),
             Err(e) => (&err_file, e.clone()),
@@ -98,8 +98,10 @@ fn shared_pg(run: &str) -> Result<String, String> {
     }
 }
 
-/// Starts a server in `dir` with scripts/pg-test-server; it stops when process `watch` exits.
-fn run_script(dir: &std::path::Path, watch: u32) -> Result<String, String> {
+/// Starts a PostgreSQL server of its own in `dir` with scripts/pg-test-server (trust
+/// authentication on loopback); it stops when process `watch` exits or on
+/// `scripts/pg-test-server stop DIR`. Returns the superuser's URL.
+pub fn start_pg_server(dir: &std::path::Path, watch: u32) -> Result<String, String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-server");
     let out = Command::new(script)
         .arg("start")

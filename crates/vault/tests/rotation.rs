@@ -2,18 +2,16 @@
 //! target, through the system's functional account, and the vault hands out the new one: a
 //! PostgreSQL role on Debian's PostgreSQL (scram-sha-256), and a Linux account behind Debian's
 //! OpenSSH server (a functional sudo account). Each time the new password logs in and the old one
-//! is refused, checked by independent clients. The servers and throw-away users come from
-//! crates/rotate's test kit. The SSH test needs root (sshd, useradd), as CI runs; elsewhere it
-//! prints why it skipped.
-
-#[path = "../../rotate/tests/support/mod.rs"]
-mod support;
+//! is refused, checked by independent clients. The servers and throw-away users come from the
+//! workspace's test kit. The SSH test needs root (sshd, useradd): it is `#[ignore = "needs
+//! root"]`, and CI, which runs as root, runs it.
 
 use std::sync::Arc;
 
 use store::seal::MasterKey;
 use store::Store;
-use support::{openssh_login_works, ssh_login_works, ssh_skip_reason, LinuxUser, Pg, Sshd};
+use testkit::postgres::Pg;
+use testkit::ssh::{openssh_login_works, ssh_login_works, LinuxUser, Sshd};
 use vault::admin::{NewAccount, NewPolicy, NewSystem};
 use vault::model::{Role, Scope};
 use vault::requests::{ConflictOption, NewRequest, Outcome};
@@ -128,13 +126,10 @@ async fn checkin_rotates_a_postgresql_role_and_the_old_password_no_longer_logs_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root"]
 async fn checkin_rotates_a_linux_account_over_ssh_and_the_old_password_no_longer_logs_in() {
     const OLD: &str = "Old-Ssh-Password-7b1d";
     const FUNCTIONAL: &str = "Functional-Ssh-Password-42e0";
-    if let Some(reason) = ssh_skip_reason() {
-        eprintln!("{reason}");
-        return;
-    }
     let sshd = Sshd::start();
     let mut functional = LinuxUser::create("pcvf", FUNCTIONAL);
     functional.allow_sudo(false);

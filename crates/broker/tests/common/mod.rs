@@ -13,8 +13,7 @@ use vault::model::{Role, Scope};
 use vault::Vault;
 use zeroize::Zeroizing;
 
-mod pki;
-pub use pki::{make_pki, Pki};
+pub use testkit::pki::{make_pki, Pki};
 
 /// The password planted on `App01\helpdesk-01`.
 pub const PLANTED: &str = "Planted-Broker-Pw-6c1d9e";

@@ -1,198 +1,25 @@
-//! Test kit: a real PostgreSQL server with password authentication (scripts/pg-test-server, then
-//! pg_hba switched from trust to scram-sha-256), a real OpenSSH server (Debian's sshd) and
-//! throw-away Linux users that are deleted again when their guard drops.
-#![allow(dead_code)]
+//! A real OpenSSH server (Debian's sshd on 127.0.0.1, a fresh host key each time), throw-away
+//! Linux users that are deleted again when their guard drops, and two independent SSH clients
+//! (russh, OpenSSH's `ssh`) to prove which password logs in. Everything here needs root; the
+//! tests using it are `#[ignore = "needs root"]` and CI, which runs as root, runs them.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use rotate::{Login, RotationRequest, Target};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
-use sqlx::{ConnectOptions, Connection, Executor};
-use zeroize::Zeroizing;
+use crate::free_port;
+use crate::rotation::suffix;
 
-/// A short random lowercase suffix for names.
-pub fn suffix() -> String {
-    let p = rotate::generate_password(&rotate::PasswordPolicy {
-        length: 8,
-        lowercase: true,
-        uppercase: false,
-        digits: false,
-        symbols: false,
-    })
-    .expect("random suffix");
-    p.as_str().to_owned()
-}
-
-pub fn request(
-    platform: &str,
-    port: u16,
-    account: &str,
-    current: &str,
-    new: &str,
-    functional: Option<(&str, &str)>,
-) -> RotationRequest {
-    RotationRequest {
-        target: Target { platform: platform.into(), host: "127.0.0.1".into(), port: Some(port) },
-        account: account.into(),
-        current_password: Zeroizing::new(current.into()),
-        new_password: Zeroizing::new(new.into()),
-        functional: functional.map(|(u, p)| Login { user: u.into(), password: Zeroizing::new(p.into()) }),
-    }
-}
-
-/// A port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-// ------------------------------------------------------------------------------------ PostgreSQL
-
-/// A PostgreSQL server of this test alone, with scram-sha-256 on TCP and `log_statement = all`.
-pub struct Pg {
-    pub port: u16,
-    pub super_password: String,
-    pub dir: PathBuf,
-}
-
-static PG_COUNT: AtomicU32 = AtomicU32::new(0);
-
-impl Pg {
-    /// Starts a server. It never uses PORTCULLIS_TEST_PG_URL or the nextest-shared server: the
-    /// test must switch authentication from trust to passwords, which would break other tests.
-    pub async fn start() -> Pg {
-        let dir = std::env::temp_dir().join(format!(
-            "portcullis-rotate-pg-{}-{}-{}",
-            std::process::id(),
-            PG_COUNT.fetch_add(1, Ordering::SeqCst),
-            suffix()
-        ));
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-server");
-        let out = Command::new(script)
-            .arg("start")
-            .arg("--dir")
-            .arg(&dir)
-            .arg("--watch-pid")
-            .arg(std::process::id().to_string())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
-        assert!(
-            out.status.success(),
-            "these tests need Debian's PostgreSQL server (run scripts/install-test-deps); \
-             scripts/pg-test-server said:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let port: u16 = url
-            .rsplit(':')
-            .next()
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {url:?}"));
-        let pg = Pg { port, super_password: format!("Super-{}-pw", suffix()), dir };
-
-        // Still trust: give the superuser a password, log every statement, then require passwords.
-        let mut c = pg.options("postgres", None).connect().await.expect("trust connection");
-        c.execute(format!("ALTER ROLE postgres PASSWORD '{}'", pg.super_password).as_str())
-            .await
-            .expect("set password");
-        c.execute("ALTER SYSTEM SET log_statement = 'all'").await.expect("log_statement");
-        std::fs::write(
-            pg.dir.join("data/pg_hba.conf"),
-            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n",
-        )
-        .expect("write pg_hba.conf");
-        c.execute("SELECT pg_reload_conf()").await.expect("reload");
-        c.close().await.ok();
-        // The reload is asynchronous: wait until a password-less login is refused.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while pg.options("postgres", None).connect().await.is_ok() {
-            assert!(Instant::now() < deadline, "the server still trusts logins after pg_reload_conf()");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        pg
-    }
-
-    fn options(&self, user: &str, password: Option<&str>) -> PgConnectOptions {
-        let o = PgConnectOptions::new_without_pgpass()
-            .host("127.0.0.1")
-            .port(self.port)
-            .username(user)
-            .database("postgres")
-            .ssl_mode(PgSslMode::Disable);
-        match password {
-            Some(p) => o.password(p),
-            None => o,
-        }
-    }
-
-    /// Logs in as `user` with `password` over TCP (scram-sha-256).
-    pub async fn login(&self, user: &str, password: &str) -> Result<PgConnection, sqlx::Error> {
-        self.options(user, Some(password)).connect().await
-    }
-
-    /// A superuser connection.
-    pub async fn admin(&self) -> PgConnection {
-        self.login("postgres", &self.super_password).await.expect("superuser login")
-    }
-
-    /// Creates a login role with a password (the server hashes it).
-    pub async fn create_role(&self, name: &str, password: &str, extra: &str) {
-        let ident = rotate::postgres::quote_identifier(name).expect("quotable");
-        let mut c = self.admin().await;
-        c.execute(format!("CREATE ROLE {ident} LOGIN {extra} PASSWORD '{password}'").as_str())
-            .await
-            .expect("CREATE ROLE");
-        c.close().await.ok();
-    }
-
-    /// The server's log so far.
-    pub fn server_log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
-    }
-
-    /// The request target.
-    pub fn target_port(&self) -> u16 {
-        self.port
-    }
-}
-
-/// Asserts that a login failed because the password was refused (SQLSTATE 28P01).
-pub fn assert_password_refused(r: Result<PgConnection, sqlx::Error>, what: &str) {
-    match r {
-        Ok(_) => panic!("{what}: the login succeeded"),
-        Err(sqlx::Error::Database(db)) => assert_eq!(db.code().as_deref(), Some("28P01"), "{what}: {db}"),
-        Err(e) => panic!("{what}: expected a refused password, got {e}"),
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-server");
-        let _ = Command::new(script).arg("stop").arg(&self.dir).stderr(Stdio::null()).status();
-    }
-}
-
-// --------------------------------------------------------------------------------------- OpenSSH
-
-pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// `Some(reason)` when the SSH tests cannot run here (not root); they print it and return.
-pub fn ssh_skip_reason() -> Option<&'static str> {
-    if !is_root() {
-        return Some("skipped: needs root (starts sshd, creates Linux users); CI runs as root");
-    }
-    None
+/// Fails the test unless it runs as root: it starts sshd and creates Linux users. Such tests
+/// are `#[ignore = "needs root"]`; CI runs them as root (`--run-ignored all`).
+fn require_root() {
+    let uid =
+        Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    assert!(
+        matches!(uid.as_deref(), Ok("0")),
+        "this test needs root (it starts sshd and creates Linux users): run it as root, as CI does"
+    );
 }
 
 /// Runs a command; retried a few times when it failed on the password-file lock, which tests
@@ -236,6 +63,7 @@ pub struct LinuxUser {
 impl LinuxUser {
     /// `useradd -m` with a password.
     pub fn create(prefix: &str, password: &str) -> LinuxUser {
+        require_root();
         let name = format!("{prefix}{}", suffix());
         run("useradd", &["-m", "-s", "/bin/sh", &name], None);
         let user = LinuxUser {
@@ -252,6 +80,7 @@ impl LinuxUser {
     /// A second name for uid 0 (`useradd -o -u 0`), with its own password and a home of its own
     /// under /tmp, so root's own password is never touched.
     pub fn create_uid0_alias(password: &str) -> LinuxUser {
+        require_root();
         let name = format!("pcr0{}", suffix());
         let home = std::env::temp_dir().join(format!("home-{name}"));
         let home_s = home.to_string_lossy().into_owned();
@@ -350,7 +179,17 @@ impl Sshd {
         Sshd::start_with("UsePAM yes\nPasswordAuthentication no\nKbdInteractiveAuthentication yes\n", None)
     }
 
+    /// Passwords and public keys (each user's `~/.ssh/authorized_keys`).
+    pub fn start_with_public_keys() -> Sshd {
+        Sshd::start_with(
+            "UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\nAuthorizedKeysFile .ssh/authorized_keys\n",
+            None,
+        )
+    }
+
     fn start_with(auth: &str, fixed_port: Option<u16>) -> Sshd {
+        require_root();
         let sshd = "/usr/sbin/sshd";
         assert!(
             Path::new(sshd).exists(),
@@ -362,6 +201,7 @@ impl Sshd {
         let key = dir.path().join("host_ed25519");
         run("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", &key.to_string_lossy()], None);
         let config = dir.path().join("sshd_config");
+        // sshd keeps the first value it reads for a keyword, so `auth` overrides the defaults after it.
         std::fs::write(
             &config,
             format!(
@@ -373,7 +213,7 @@ impl Sshd {
         )
         .expect("write sshd_config");
         for _ in 0..5 {
-            let port = fixed_port.unwrap_or_else(closed_port);
+            let port = fixed_port.unwrap_or_else(free_port);
             let log = std::fs::File::create(dir.path().join("sshd.log")).expect("log file");
             let mut child = Command::new(sshd)
                 .args(["-D", "-e", "-f", &config.to_string_lossy(), "-p", &port.to_string()])
@@ -480,31 +320,4 @@ pub fn openssh_login_works(port: u16, user: &str, password: &str) -> bool {
         "ssh failed for another reason than the password: {stderr}"
     );
     false
-}
-
-impl Pg {
-    /// Whether `psql` (PostgreSQL's own client, libpq) logs in as `user` with `password`.
-    /// `false` only for a refused password; any other failure panics.
-    pub fn psql_login_works(&self, user: &str, password: &str) -> bool {
-        let bin = std::fs::read_to_string(self.dir.join("bin")).expect("bin dir of the cluster");
-        let psql = Path::new(bin.trim()).join("psql");
-        let conn = format!("host=127.0.0.1 port={} dbname=postgres sslmode=disable", self.port);
-        let out = Command::new(psql)
-            .args([conn.as_str(), "-w", "-X", "-A", "-t", "-c", "SELECT current_user"])
-            .env("PGUSER", user)
-            .env("PGPASSWORD", password)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run psql");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.success() {
-            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), user);
-            return true;
-        }
-        assert!(
-            stderr.contains("password authentication failed"),
-            "psql failed for another reason: {stderr}"
-        );
-        false
-    }
 }

@@ -1,11 +1,13 @@
-//! A running `portcullis sp-demo` (the SP toolkit's reference app), started through the issue's
-//! contract `portcullis --data DIR sp-demo --listen ADDR --base-url URL [--idp-metadata …]…`,
-//! killed when dropped (its log is printed when a test fails).
+//! A running `portcullis sp-demo` (the SP toolkit's reference app), started through the
+//! contract `portcullis --data DIR sp-demo --listen ADDR --base-url URL [--idp-metadata …]…`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
+use crate::portcullis;
+
+/// The demo, killed when dropped (its log is printed when a test fails).
 pub struct Demo {
     child: Child,
     /// What the demo printed before it was ready.
@@ -17,20 +19,17 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// The demo on `port` with its own data directory `data`, the IdP metadata at `metadata` (a
-    /// file) and `extra` flags.
-    pub fn start(data: &Path, port: u16, metadata: &Path, extra: &[&str]) -> Demo {
-        Demo::start_from(data, port, metadata.to_str().expect("utf-8 path"), extra)
+    /// `BIN sp-demo` on `port` with its own data directory `data`, the IdP metadata at
+    /// `metadata` (a file) and `extra` flags.
+    pub fn start(bin: impl AsRef<Path>, data: &Path, port: u16, metadata: &Path, extra: &[&str]) -> Demo {
+        Demo::start_from(bin, data, port, metadata.to_str().expect("utf-8 path"), extra)
     }
 
     /// [`Demo::start`] with the metadata as a file path or a URL; "" starts it with none.
-    pub fn start_from(data: &Path, port: u16, metadata: &str, extra: &[&str]) -> Demo {
+    pub fn start_from(bin: impl AsRef<Path>, data: &Path, port: u16, metadata: &str, extra: &[&str]) -> Demo {
         let base = format!("http://127.0.0.1:{port}");
         let log = data.with_extension("log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .env_remove("PORTCULLIS_DATA")
-            .env_remove("PORTCULLIS_CONFIG")
-            .env("PORTCULLIS_LOG", "info")
+        let mut child = portcullis(bin.as_ref())
             .arg("--data")
             .arg(data)
             .args(["sp-demo", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
@@ -43,11 +42,14 @@ impl Demo {
             .expect("start portcullis sp-demo");
         let stdout = child.stdout.take().expect("stdout");
         let mut seen = String::new();
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let Ok(line) = line else { break };
             seen.push_str(&line);
             seen.push('\n');
             if line.starts_with("Press Ctrl-C") {
+                // Whatever it prints later is read and dropped (never a closed or full pipe).
+                std::thread::spawn(move || lines.for_each(drop));
                 return Demo { child, startup: seen, data: data.to_path_buf(), log, base };
             }
         }
@@ -60,8 +62,8 @@ impl Demo {
     }
 
     /// The bare contract: no provider, no other flag.
-    pub fn bare(data: &Path, port: u16) -> Demo {
-        Demo::start_from(data, port, "", &[])
+    pub fn bare(bin: impl AsRef<Path>, data: &Path, port: u16) -> Demo {
+        Demo::start_from(bin, data, port, "", &[])
     }
 
     /// The one-time setup token from the startup banner (printed while there is no provider).
@@ -84,6 +86,7 @@ impl Demo {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Stops the demo now (a test that restarts it on the same port and data directory).
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -98,10 +101,4 @@ impl Drop for Demo {
             eprintln!("---- sp-demo log ----\n{}", self.log());
         }
     }
-}
-
-/// A port that was free a moment ago (the demo binds it itself).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
