@@ -201,7 +201,7 @@ impl Idp {
         let (app, mut config) = self.app(tenant, app_ref).await?;
         if let Some(id) = c.identifier {
             let id = id.trim().to_string();
-            gallery::validate_identifier(&id).map_err(|e| IdpError::Invalid(e.to_string()))?;
+            crate::urls::validate_identifier(&id).map_err(|e| IdpError::Invalid(e.to_string()))?;
             for i in &mut config.identifiers {
                 i.is_default = false;
             }
@@ -214,7 +214,7 @@ impl Idp {
             let mut urls = Vec::new();
             for (i, u) in c.reply_urls.iter().enumerate() {
                 let u = u.trim().to_string();
-                gallery::validate_reply_url(&u).map_err(|e| IdpError::Invalid(e.to_string()))?;
+                crate::urls::validate_reply_url(&u).map_err(|e| IdpError::Invalid(e.to_string()))?;
                 if urls.iter().any(|r: &ReplyUrl| r.url == u) {
                     return Err(IdpError::Invalid(format!("reply URL {u:?} is given twice")));
                 }
@@ -228,7 +228,7 @@ impl Idp {
         ] {
             if let Some(v) = value {
                 if let Some(url) = &v {
-                    gallery::validate_url(url).map_err(|e| IdpError::Invalid(e.to_string()))?;
+                    crate::urls::validate_url(url).map_err(|e| IdpError::Invalid(e.to_string()))?;
                 }
                 *field = v;
             }
@@ -282,7 +282,7 @@ impl Idp {
             }
         };
         let Some(sp) = entity.sp else { unreachable!("filtered above") };
-        gallery::validate_identifier(&entity.entity_id).map_err(|e| IdpError::Invalid(e.to_string()))?;
+        crate::urls::validate_identifier(&entity.entity_id).map_err(|e| IdpError::Invalid(e.to_string()))?;
         let acs: Vec<_> = sp
             .assertion_consumer_services
             .iter()
@@ -299,7 +299,7 @@ impl Idp {
             .unwrap_or(acs[0].index);
         let mut reply_urls = Vec::new();
         for a in acs {
-            gallery::validate_reply_url(&a.location).map_err(|e| IdpError::Invalid(e.to_string()))?;
+            crate::urls::validate_reply_url(&a.location).map_err(|e| IdpError::Invalid(e.to_string()))?;
             reply_urls.push(ReplyUrl {
                 url: a.location.clone(),
                 index: a.index,
@@ -344,7 +344,7 @@ impl Idp {
         }
         let namespace = namespace.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if let Some(ns) = &namespace {
-            gallery::validate_identifier(ns)
+            crate::urls::validate_identifier(ns)
                 .map_err(|e| IdpError::Invalid(format!("claim namespace: {e}")))?;
         }
         if let ClaimSource::Constant(v) = &source {

@@ -20,4 +20,5 @@ pub mod service;
 mod signin_log;
 pub mod sso;
 pub mod totp;
+pub mod urls;
 pub mod web;

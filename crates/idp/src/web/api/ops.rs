@@ -98,7 +98,7 @@ pub(super) async fn notify(State(idp): State<Idp>, who: Admin<Authenticated>, ra
                 "\"now\" {t:?}: {e} (use RFC 3339 in UTC, e.g. 2029-01-01T00:00:00Z)"
             )))
         })?,
-        None => time::OffsetDateTime::now_utc(),
+        None => idp.now(),
     };
     let queued = idp.queue_certificate_notices(at).await?;
     // The check runs for every tenant (as the hourly one does); the answer shows this tenant's.
