@@ -51,6 +51,19 @@ pub struct ErrorPage<'a> {
 pub struct TileLink {
     pub name: String,
     pub href: String,
+    /// What the tile shows as its logo: the name's first letter.
+    pub initial: String,
+}
+
+impl TileLink {
+    pub fn new(name: String, href: String) -> TileLink {
+        let initial = name
+            .chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        TileLink { name, href, initial }
+    }
 }
 
 /// The My Apps portal.
@@ -86,10 +99,17 @@ mod tests {
         assert!(p.contains("App &#38; Co"), "{p}");
         let m = MyAppsPage {
             layout: layout(),
-            tiles: vec![TileLink { name: "<x>".into(), href: "javascript:\"".into() }],
+            tiles: vec![
+                TileLink::new("<x>".into(), "javascript:\"".into()),
+                TileLink::new("élan".into(), "/e".into()),
+            ],
         };
         let m = web::page::html(&m).unwrap();
         assert!(m.contains("&#60;x&#62;") && m.contains("javascript:&#34;"), "{m}");
+        assert!(
+            m.contains(r#"data-initial="X">&#60;x&#62;</a>"#) && m.contains(r#"data-initial="É">élan</a>"#),
+            "{m}"
+        );
     }
 
     #[test]
@@ -102,7 +122,8 @@ mod tests {
             correlation_id: "0c1d",
         };
         let p = web::page::html(&p).unwrap();
-        assert!(p.contains(r#"class="code">PCS50105</strong>"#), "{p}");
+        assert!(p.contains(r#"Error code: <span class="code">PCS50105</span>"#), "{p}");
+        assert!(p.contains("Application: <strong>Portal</strong>"), "{p}");
         assert!(p.contains("Correlation ID: <span class=\"code\">0c1d</span>"), "{p}");
         assert!(p.contains("user &#34;a&#34; is not assigned"), "{p}");
     }

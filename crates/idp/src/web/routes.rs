@@ -165,7 +165,7 @@ async fn otp_post(
         OtpStep::Done(session) => signed_in(&idp, tenant, &headers, &c, pending, session).await,
         OtpStep::Retry(e) => otp_page(&idp, tenant, &headers, &pending, token, Some(&e.to_string())),
         OtpStep::Restart { expired } => {
-            let why = expired.then_some("The sign-in took too long; sign in again.");
+            let why = expired.then_some("the sign-in took too long; sign in again");
             sign_in_page(&idp, tenant, &headers, &pending, None, why, "")
         }
         OtpStep::Refused(f) => error_page(tenant, &f),
@@ -195,6 +195,7 @@ async fn logout(State(idp): State<Idp>, Tenant(tenant): Tenant, headers: HeaderM
         }
     }
     let page = Message::new(answer::layout(tenant, "Signed out"), "You signed out")
+        .paragraph("This browser is signed out of My Apps. Apps you opened may keep their own sessions until you sign out there too.")
         .link("Sign in again", idp.endpoints(tenant).my_apps_path());
     let mut r = render(StatusCode::OK, &page);
     cookies::append(r.headers_mut(), &cookie_policy(&idp).removal(SESSION_COOKIE));
@@ -215,7 +216,7 @@ async fn my_apps(State(idp): State<Idp>, Tenant(tenant): Tenant, headers: Header
             let endpoints = idp.endpoints(tenant);
             let tiles = tiles
                 .into_iter()
-                .map(|t| super::pages::TileLink { href: endpoints.launch_path(t.app_id), name: t.name })
+                .map(|t| super::pages::TileLink::new(t.name, endpoints.launch_path(t.app_id)))
                 .collect();
             let layout = answer::layout(tenant, "My Apps")
                 .wide()
