@@ -42,6 +42,15 @@ impl<'a> Answer<'a> {
     pub fn unsolicited(acs: &'a str, relay_state: Option<&'a str>) -> Answer<'a> {
         Answer { acs, in_response_to: None, relay_state, requested: None, audience: None }
     }
+
+    /// The step that posts `response_xml` here.
+    fn post(&self, response_xml: String) -> SsoStep {
+        SsoStep::Post {
+            acs: self.acs.to_string(),
+            response_xml,
+            relay_state: self.relay_state.map(str::to_string),
+        }
+    }
 }
 
 impl Idp {
@@ -62,11 +71,7 @@ impl Idp {
         match self.make_response(view, app, config, user, session, to).await {
             Ok(response_xml) => {
                 self.log_sign_in(tenant, Some(user), None, Some(app), client, Ok(()), Uuid::new_v4()).await;
-                SsoStep::Post {
-                    acs: to.acs.to_string(),
-                    response_xml,
-                    relay_state: to.relay_state.map(str::to_string),
-                }
+                to.post(response_xml)
             }
             Err(e) => self.fail(tenant, Some(user), Some(app), client, e).await,
         }
@@ -173,11 +178,7 @@ impl Idp {
             Ok::<_, IdpError>(issue::error_response(&p, &m.key, &m.cert)?)
         };
         match built.await {
-            Ok(response_xml) => SsoStep::Post {
-                acs: to.acs.to_string(),
-                response_xml,
-                relay_state: to.relay_state.map(str::to_string),
-            },
+            Ok(response_xml) => to.post(response_xml),
             Err(e) => self.fail(tenant, None, Some(app), client, e).await,
         }
     }
