@@ -239,8 +239,8 @@ fn main() {
         idp.assign(tenant, &app.id.to_string(), &user.upn, store::model::PrincipalKind::User, None)
             .await
             .expect("assign");
-        let (_, set_cookie) = idp.start_session(&user, false, false).await.expect("session");
-        set_cookie.split(';').next().unwrap_or_default().to_string()
+        let session = idp.start_session(&user, false).await.expect("session");
+        format!("{}={}", idp::web::SESSION_COOKIE, session.secret())
     });
     let rss_idle = rss_kib();
     let destination = idp.endpoints(tenant).sso_url();
@@ -257,7 +257,7 @@ fn main() {
     rt.block_on(async {
         let user = idp.find_user(tenant, "alice@contoso.example").await.expect("user");
         for _ in 0..10_000 {
-            idp.start_session(&user, false, false).await.expect("session");
+            idp.start_session(&user, false).await.expect("session");
         }
     });
     let rss_sessions = rss_kib();

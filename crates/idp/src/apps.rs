@@ -8,7 +8,7 @@ use crate::model::{
     AppConfig, ClaimRule, ClaimSource, GroupsClaim, Identifier, NameIdFormat, ReplyUrl, SigningAlgorithm,
     SigningOption, SourceAttribute,
 };
-use crate::service::{now, Idp};
+use crate::service::Idp;
 use saml::crypto::{Certificate, SigningKey};
 use std::collections::BTreeMap;
 use store::model::{App, Assignment, PrincipalKind, SigningCert};
@@ -116,7 +116,7 @@ impl Idp {
 
     async fn save_app(&self, mut app: App, config: &AppConfig) -> Result<App> {
         app.config_json = serde_json::to_string(config).map_err(|e| IdpError::Internal(e.to_string()))?;
-        app.updated_at = now();
+        app.updated_at = self.unix_now();
         let ids: Vec<String> = config.identifiers.iter().map(|i| i.value.clone()).collect();
         self.store.update_app(&app, &ids).await?;
         Ok(app)
@@ -144,7 +144,7 @@ impl Idp {
             }
         }
         let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&t.display_name).to_string();
-        let at = now();
+        let at = self.unix_now();
         let mut app = App {
             id: Uuid::new_v4(),
             tenant_id: tenant,
@@ -201,7 +201,7 @@ impl Idp {
         let (app, mut config) = self.app(tenant, app_ref).await?;
         if let Some(id) = c.identifier {
             let id = id.trim().to_string();
-            gallery::validate_identifier(&id).map_err(|e| IdpError::Invalid(e.to_string()))?;
+            crate::urls::validate_identifier(&id).map_err(|e| IdpError::Invalid(e.to_string()))?;
             for i in &mut config.identifiers {
                 i.is_default = false;
             }
@@ -214,7 +214,7 @@ impl Idp {
             let mut urls = Vec::new();
             for (i, u) in c.reply_urls.iter().enumerate() {
                 let u = u.trim().to_string();
-                gallery::validate_reply_url(&u).map_err(|e| IdpError::Invalid(e.to_string()))?;
+                crate::urls::validate_reply_url(&u).map_err(|e| IdpError::Invalid(e.to_string()))?;
                 if urls.iter().any(|r: &ReplyUrl| r.url == u) {
                     return Err(IdpError::Invalid(format!("reply URL {u:?} is given twice")));
                 }
@@ -228,7 +228,7 @@ impl Idp {
         ] {
             if let Some(v) = value {
                 if let Some(url) = &v {
-                    gallery::validate_url(url).map_err(|e| IdpError::Invalid(e.to_string()))?;
+                    crate::urls::validate_url(url).map_err(|e| IdpError::Invalid(e.to_string()))?;
                 }
                 *field = v;
             }
@@ -282,7 +282,7 @@ impl Idp {
             }
         };
         let Some(sp) = entity.sp else { unreachable!("filtered above") };
-        gallery::validate_identifier(&entity.entity_id).map_err(|e| IdpError::Invalid(e.to_string()))?;
+        crate::urls::validate_identifier(&entity.entity_id).map_err(|e| IdpError::Invalid(e.to_string()))?;
         let acs: Vec<_> = sp
             .assertion_consumer_services
             .iter()
@@ -299,7 +299,7 @@ impl Idp {
             .unwrap_or(acs[0].index);
         let mut reply_urls = Vec::new();
         for a in acs {
-            gallery::validate_reply_url(&a.location).map_err(|e| IdpError::Invalid(e.to_string()))?;
+            crate::urls::validate_reply_url(&a.location).map_err(|e| IdpError::Invalid(e.to_string()))?;
             reply_urls.push(ReplyUrl {
                 url: a.location.clone(),
                 index: a.index,
@@ -344,7 +344,7 @@ impl Idp {
         }
         let namespace = namespace.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if let Some(ns) = &namespace {
-            gallery::validate_identifier(ns)
+            crate::urls::validate_identifier(ns)
                 .map_err(|e| IdpError::Invalid(format!("claim namespace: {e}")))?;
         }
         if let ClaimSource::Constant(v) = &source {
@@ -416,7 +416,13 @@ impl Idp {
             PrincipalKind::User => self.find_user(tenant, principal).await?.id,
             PrincipalKind::Group => self.find_group(tenant, principal).await?.id,
         };
-        let a = Assignment { app_id: app.id, principal_id, principal_kind: kind, role, created_at: now() };
+        let a = Assignment {
+            app_id: app.id,
+            principal_id,
+            principal_kind: kind,
+            role,
+            created_at: self.unix_now(),
+        };
         self.store.assign(&a).await?;
         Ok(a)
     }
@@ -424,7 +430,7 @@ impl Idp {
     /// Generates a new, inactive signing certificate (RSA-2048, 3 years).
     pub async fn new_signing_cert(&self, app: Uuid) -> Result<Uuid> {
         let key = SigningKey::generate(2048)?;
-        let cert = Certificate::self_signed(&key, CERT_SUBJECT, OffsetDateTime::now_utc(), CERT_DAYS)?;
+        let cert = Certificate::self_signed(&key, CERT_SUBJECT, self.now(), CERT_DAYS)?;
         let id = Uuid::new_v4();
         let record = SigningCert {
             id,
@@ -435,7 +441,7 @@ impl Idp {
             thumbprint: cert.sha1_thumbprint(),
             not_before: cert.not_before().unix_timestamp(),
             not_after: cert.not_after().unix_timestamp(),
-            created_at: now(),
+            created_at: self.unix_now(),
         };
         self.store.add_signing_cert(&record).await?;
         Ok(id)
@@ -468,7 +474,7 @@ impl Idp {
     /// The app's certificates, active first, with expiry warnings.
     pub async fn list_certs(&self, tenant: Uuid, app_ref: &str) -> Result<Vec<CertInfo>> {
         let (app, _) = self.app(tenant, app_ref).await?;
-        let now = OffsetDateTime::now_utc();
+        let now = self.now();
         self.store
             .list_signing_certs(app.id)
             .await?

@@ -112,7 +112,7 @@ impl Idp {
     /// path's one database round trip).
     pub async fn view_with_session(&self, session_cookie: Option<&str>) -> Result<View<'_>> {
         let Some(cookie) = session_cookie else { return self.view().await };
-        let hash = crate::web::security::session_hash(cookie);
+        let hash = crate::flow::session::session_hash(cookie);
         let (generation, session) = self.store.generation_and_session(&hash).await?;
         Ok(View { idp: self, snap: self.directory_cache.at(generation), session: Some((hash, session)) })
     }
@@ -184,13 +184,13 @@ impl View<'_> {
         session_cookie: Option<&str>,
     ) -> Result<Option<(Session, Arc<User>)>> {
         let Some(cookie) = session_cookie else { return Ok(None) };
-        let hash = crate::web::security::session_hash(cookie);
+        let hash = crate::flow::session::session_hash(cookie);
         let session = match &self.session {
             Some((read, session)) if *read == hash => session.clone(),
             _ => self.idp.store.get_session(&hash).await?,
         };
         let Some(session) = session else { return Ok(None) };
-        if session.tenant_id != tenant || session.expires_at <= crate::service::now() {
+        if session.tenant_id != tenant || session.expires_at <= self.idp.unix_now() {
             return Ok(None);
         }
         match self.user(tenant, session.user_id).await? {

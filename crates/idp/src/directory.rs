@@ -2,8 +2,7 @@
 //! store (valid UPNs, hashed passwords, lookups by UPN or object ID).
 
 use crate::error::{IdpError, Result};
-use crate::password;
-use crate::service::{now, Idp};
+use crate::service::Idp;
 use store::model::{Group, PrincipalKind, User};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -34,9 +33,6 @@ pub struct UserChanges {
     pub employee_id: Option<String>,
     pub enabled: Option<bool>,
 }
-
-/// How long the second sign-in step may take.
-const MFA_STEP_SECONDS: i64 = 300;
 
 /// The associated data a user's TOTP secret is sealed with.
 fn totp_aad(user: Uuid) -> String {
@@ -91,10 +87,10 @@ impl Idp {
             (None, None) => upn.clone(),
         });
         let password_hash = match password {
-            Some(p) if !p.is_empty() => Some(password::hash(&p).map_err(IdpError::Internal)?),
+            Some(p) if !p.is_empty() => Some(web::password::hash(&p)?),
             _ => None,
         };
-        let t = now();
+        let t = self.unix_now();
         let user = User {
             id: Uuid::new_v4(),
             tenant_id: tenant,
@@ -160,7 +156,7 @@ impl Idp {
         if let Some(e) = c.enabled {
             u.enabled = e;
         }
-        u.updated_at = now();
+        u.updated_at = self.unix_now();
         self.store.update_user(&u).await?;
         if !u.enabled {
             // A disabled account loses its sessions at once.
@@ -178,10 +174,10 @@ impl Idp {
     ) -> Result<()> {
         let mut u = self.find_user(tenant, upn_or_id).await?;
         u.password_hash = match password {
-            Some(p) if !p.is_empty() => Some(password::hash(&p).map_err(IdpError::Internal)?),
+            Some(p) if !p.is_empty() => Some(web::password::hash(&p)?),
             _ => None,
         };
-        u.updated_at = now();
+        u.updated_at = self.unix_now();
         self.store.update_user(&u).await?;
         Ok(())
     }
@@ -190,13 +186,11 @@ impl Idp {
     /// returns the `otpauth://` URI to put in an authenticator app.
     pub async fn enroll_totp(&self, tenant: Uuid, upn_or_id: &str) -> Result<Zeroizing<String>> {
         let mut u = self.find_user(tenant, upn_or_id).await?;
-        let mut secret = Zeroizing::new(vec![0u8; 20]);
-        aws_lc_rs::rand::fill(&mut secret)
-            .map_err(|_| IdpError::Internal("random generator failed".into()))?;
-        u.totp_secret_sealed = Some(self.sealer.seal(totp_aad(u.id).as_bytes(), &secret)?);
-        u.updated_at = now();
+        let secret = web::token::random_bytes::<20>()?;
+        u.totp_secret_sealed = Some(self.sealer.seal(totp_aad(u.id).as_bytes(), &secret[..])?);
+        u.updated_at = self.unix_now();
         self.store.update_user(&u).await?;
-        let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
+        let b32 = data_encoding::BASE32_NOPAD.encode(&secret[..]);
         let issuer = "Portcullis";
         Ok(Zeroizing::new(format!(
             "otpauth://totp/{issuer}:{}?secret={b32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
@@ -208,7 +202,7 @@ impl Idp {
     pub async fn remove_totp(&self, tenant: Uuid, upn_or_id: &str) -> Result<()> {
         let mut u = self.find_user(tenant, upn_or_id).await?;
         u.totp_secret_sealed = None;
-        u.updated_at = now();
+        u.updated_at = self.unix_now();
         self.store.update_user(&u).await?;
         Ok(())
     }
@@ -218,46 +212,6 @@ impl Idp {
         match &user.totp_secret_sealed {
             Some(sealed) => Ok(Some(self.sealer.open(totp_aad(user.id).as_bytes(), sealed)?)),
             None => Ok(None),
-        }
-    }
-
-    /// A short-lived token that says "this user gave the right password" and
-    /// carries them to the second step: `user|expiry|HMAC(tenant secret)`.
-    pub(crate) async fn mfa_token(&self, tenant: Uuid, user: Uuid) -> Result<String> {
-        let expires = now() + MFA_STEP_SECONDS;
-        let body = format!("{user}|{expires}");
-        let mac = self.mfa_mac(tenant, &body).await?;
-        Ok(format!("{body}|{mac}"))
-    }
-
-    /// The user a valid, unexpired [`Idp::mfa_token`] names.
-    pub(crate) async fn check_mfa_token(&self, tenant: Uuid, token: &str) -> Option<Uuid> {
-        let (body, mac) = token.rsplit_once('|')?;
-        let expected = self.mfa_mac(tenant, body).await.ok()?;
-        aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), mac.as_bytes()).ok()?;
-        let (user, expires) = body.split_once('|')?;
-        (expires.parse::<i64>().ok()? > now()).then_some(())?;
-        Uuid::parse_str(user).ok()
-    }
-
-    async fn mfa_mac(&self, tenant: Uuid, body: &str) -> Result<String> {
-        let secret = self.tenant_secret(tenant).await?;
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-        let tag = aws_lc_rs::hmac::sign(&key, format!("mfa-step|{body}").as_bytes());
-        Ok(tag.as_ref().iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    /// Checks a TOTP code; each time step signs in at most once per user, on any node (the
-    /// step is claimed in the store).
-    pub(crate) async fn check_otp(&self, user: &User, code: &str) -> bool {
-        let Ok(Some(secret)) = self.totp_secret(user) else { return false };
-        let Some(step) = crate::totp::verify(&secret, now(), code) else { return false };
-        match self.store.claim_totp_step(user.id, step).await {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot record the TOTP step; refusing the code");
-                false
-            }
         }
     }
 
@@ -273,7 +227,7 @@ impl Idp {
             name: name.to_string(),
             description: non_empty(description),
             security_enabled: true,
-            created_at: now(),
+            created_at: self.unix_now(),
         };
         self.store.create_group(&g).await?;
         Ok(g)

@@ -35,6 +35,31 @@ impl TenantEndpoints {
         format!("{}/{}/login", self.base, self.tenant)
     }
 
+    /// The sign-in page's second step (the TOTP code).
+    pub fn otp_url(&self) -> String {
+        format!("{}/{}/login/otp", self.base, self.tenant)
+    }
+
+    /// My Apps, as a path on this host (where the browser goes after signing in).
+    pub fn my_apps_path(&self) -> String {
+        format!("/{}/myapps", self.tenant)
+    }
+
+    /// A My Apps tile: IdP-initiated SSO to `app`.
+    pub fn launch_path(&self, app: Uuid) -> String {
+        format!("/{}/myapps/launch/{app}", self.tenant)
+    }
+
+    /// An administrator's "Test this application" for `app`.
+    pub fn test_path(&self, app: Uuid) -> String {
+        format!("/{}/myapps/test/{app}", self.tenant)
+    }
+
+    /// Signing out of the IdP.
+    pub fn logout_path(&self) -> String {
+        format!("/{}/logout", self.tenant)
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

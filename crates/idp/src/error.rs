@@ -139,6 +139,12 @@ impl From<store::StoreError> for IdpError {
     }
 }
 
+impl From<web::WebError> for IdpError {
+    fn from(e: web::WebError) -> Self {
+        IdpError::Internal(e.to_string())
+    }
+}
+
 impl From<saml::Error> for IdpError {
     fn from(e: saml::Error) -> Self {
         IdpError::Internal(format!("[{}] {e}", e.code()))

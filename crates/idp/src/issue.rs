@@ -150,8 +150,13 @@ mod tests {
     use saml::signed::{read_signed_response, Want};
     use saml::xml::NAMEID_PERSISTENT;
 
+    /// The fixed instant the tests issue at.
+    fn at() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap()
+    }
+
     fn params(signing: SigningOption) -> ResponseParams<'static> {
-        let now = OffsetDateTime::now_utc();
+        let now = at();
         ResponseParams {
             issuer: "https://idp.example.com/t/",
             audience: "https://sp.example.com",
@@ -171,7 +176,7 @@ mod tests {
     #[test]
     fn each_signing_option_signs_what_it_says_and_reads_back() {
         let key = SigningKey::generate(2048).unwrap();
-        let cert = Certificate::self_signed(&key, "t", OffsetDateTime::now_utc(), 1).unwrap();
+        let cert = Certificate::self_signed(&key, "t", at(), 1).unwrap();
         for (option, want, response_signed, assertion_signed) in [
             (SigningOption::Assertion, Want::SignedAssertion, false, true),
             (SigningOption::Response, Want::SignedResponse, true, false),
@@ -199,7 +204,7 @@ mod tests {
     #[test]
     fn sha1_signing_only_when_set() {
         let key = SigningKey::generate(2048).unwrap();
-        let cert = Certificate::self_signed(&key, "t", OffsetDateTime::now_utc(), 1).unwrap();
+        let cert = Certificate::self_signed(&key, "t", at(), 1).unwrap();
         let certs = std::slice::from_ref(&cert);
         let default = signed_response(&params(SigningOption::Response), &key, &cert).unwrap();
         assert!(default.contains("xmldsig-more#rsa-sha256") && !default.contains("xmldsig#rsa-sha1"));

@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn lists_active_certificate_first_and_is_signed_by_it() {
-        let now = OffsetDateTime::now_utc();
+        let now = OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap();
         let k1 = SigningKey::generate(2048).unwrap();
         let c1 = Certificate::self_signed(&k1, "active", now, 10).unwrap();
         let k2 = SigningKey::generate(2048).unwrap();

@@ -16,7 +16,6 @@
 use crate::claims::{source_value, ClaimsError};
 use crate::model::{NameIdFormat, NameIdSetting, SourceAttribute};
 use aws_lc_rs::hmac;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use store::model::User;
@@ -87,11 +86,7 @@ pub fn persistent_id(tenant_secret: &[u8], app_id: Uuid, user_id: Uuid) -> Resul
 
 /// A fresh transient NameID: 32 random bytes, base64url without padding.
 pub fn transient_id() -> Result<String, ClaimsError> {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| ClaimsError::Crypto("the system random generator failed".into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    web::token::random_token().map_err(|_| ClaimsError::Crypto("the system random generator failed".into()))
 }
 
 /// `local@domain`: one `@`, both sides non-empty, no blanks, a domain that neither

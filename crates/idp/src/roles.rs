@@ -5,8 +5,7 @@
 //! so a disabled owner, or one who lost a role, loses that access at once.
 
 use crate::error::{IdpError, Result};
-use crate::service::{now, Idp};
-use base64::Engine;
+use crate::service::Idp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -15,10 +14,8 @@ use store::model::User;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-/// The prefix of every admin API token.
+/// The prefix of every admin API token (then 32 random bytes, base64url).
 pub const TOKEN_PREFIX: &str = "pat_";
-/// Random bytes in a token.
-const TOKEN_BYTES: usize = 32;
 /// Validity of a new token unless another is asked for.
 pub const DEFAULT_TOKEN_DAYS: u32 = 90;
 /// The longest validity a token may be given.
@@ -140,12 +137,6 @@ pub struct NewToken {
     pub secret: Zeroizing<String>,
 }
 
-/// SHA-256 of a token, lowercase hex (what the store keeps).
-pub fn token_hash(token: &str) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Whether `token` has the shape of one of ours (before any database look-up).
 fn well_formed(token: &str) -> bool {
     token.strip_prefix(TOKEN_PREFIX).is_some_and(|body| {
@@ -170,7 +161,7 @@ impl Idp {
     /// Gives a user (UPN or object ID) a directory role. Returns the user.
     pub async fn grant_role(&self, tenant: Uuid, upn_or_id: &str, role: DirectoryRole) -> Result<User> {
         let u = self.find_user(tenant, upn_or_id).await?;
-        self.store.grant_role(tenant, u.id, role.as_str(), now()).await?;
+        self.store.grant_role(tenant, u.id, role.as_str(), self.unix_now()).await?;
         Ok(u)
     }
 
@@ -232,20 +223,14 @@ impl Idp {
         if days == 0 || days > MAX_TOKEN_DAYS {
             return Err(IdpError::Invalid(format!("a token is valid for 1 to {MAX_TOKEN_DAYS} days")));
         }
-        let mut raw = Zeroizing::new([0u8; TOKEN_BYTES]);
-        aws_lc_rs::rand::fill(raw.as_mut())
-            .map_err(|_| IdpError::Internal("random generator failed".into()))?;
-        let secret = Zeroizing::new(format!(
-            "{TOKEN_PREFIX}{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_ref())
-        ));
-        let at = now();
+        let secret = Zeroizing::new(format!("{TOKEN_PREFIX}{}", web::token::random_token()?));
+        let at = self.unix_now();
         let record = ApiToken {
             id: Uuid::new_v4(),
             tenant_id: tenant,
             user_id: user.id,
             name: name.to_string(),
-            token_hash: token_hash(&secret),
+            token_hash: web::token::sha256_hex(secret.as_bytes()),
             created_at: at,
             expires_at: Some(at + i64::from(days) * 86_400),
             last_used_at: None,
@@ -264,7 +249,7 @@ impl Idp {
     pub async fn revoke_api_token(&self, tenant: Uuid, token: &str) -> Result<()> {
         let id = Uuid::parse_str(token.trim())
             .map_err(|_| IdpError::Invalid(format!("{token:?} is not a token ID (see `idp token list`)")))?;
-        self.store.revoke_api_token(tenant, id, now()).await?;
+        self.store.revoke_api_token(tenant, id, self.unix_now()).await?;
         Ok(())
     }
 
@@ -277,13 +262,14 @@ impl Idp {
         if !well_formed(token) {
             return Err(unauthenticated());
         }
-        let hash = token_hash(token);
+        let hash = web::token::sha256_hex(token);
         let Some(record) = self.store.find_api_token_by_hash(&hash).await? else {
             return Err(unauthenticated());
         };
-        aws_lc_rs::constant_time::verify_slices_are_equal(record.token_hash.as_bytes(), hash.as_bytes())
-            .map_err(|_| unauthenticated())?;
-        let at = now();
+        if !web::token::constant_time_eq(record.token_hash.as_bytes(), hash.as_bytes()) {
+            return Err(unauthenticated());
+        }
+        let at = self.unix_now();
         if record.revoked_at.is_some() || record.expires_at.is_some_and(|e| e <= at) {
             return Err(unauthenticated());
         }
@@ -341,6 +327,5 @@ mod tests {
         assert!(!well_formed(&good[..good.len() - 1]));
         assert!(!well_formed(&format!("{TOKEN_PREFIX}{}", "=".repeat(43))));
         assert!(!well_formed(&format!("tok_{}", "A".repeat(43))));
-        assert_eq!(token_hash("abc").len(), 64);
     }
 }

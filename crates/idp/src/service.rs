@@ -1,16 +1,18 @@
 //! The IdP as one value: the store, the sealer for secrets at rest, the public
-//! base URL and the sign-in throttle. The CLI and the HTTP server both use it,
+//! base URL and the clock. The CLI and the HTTP server both use it,
 //! on the same data directory, so the server sees CLI changes at once: what it
 //! caches is keyed on the store's change counter, read on every request (see
 //! [`crate::cache`]).
 
 use crate::endpoints::TenantEndpoints;
 use crate::error::{IdpError, Result};
+use saml::clock::{Clock, SystemClock};
 use std::path::Path;
 use std::sync::Arc;
 use store::model::Tenant;
 use store::seal::{MasterKey, Sealer};
 use store::Store;
+use time::OffsetDateTime;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -34,6 +36,8 @@ pub struct Idp {
     pub(crate) directory_cache: Arc<crate::cache::DirectoryCache>,
     /// Group commit of the sign-in log.
     pub(crate) sign_in_writer: Arc<crate::signin_log::SignInWriter>,
+    /// Every reading of the time (sessions, lockout, TOTP, request ages, certificates, logs).
+    clock: Arc<dyn Clock>,
     base_url: String,
 }
 
@@ -67,7 +71,7 @@ impl Idp {
         Self::open(dir, None, base_url).await
     }
 
-    /// Opens the IdP on any store.
+    /// Opens the IdP on any store, on the system clock.
     pub async fn new(store: Store, master: &MasterKey, base_url: &str) -> Result<Idp> {
         let sealer = Sealer::for_store(&store, master).await?;
         Ok(Idp {
@@ -78,8 +82,25 @@ impl Idp {
             known_tenants: Arc::default(),
             directory_cache: Arc::default(),
             sign_in_writer: Arc::default(),
+            clock: Arc::new(SystemClock),
             base_url: base_url.trim_end_matches('/').into(),
         })
+    }
+
+    /// The same IdP reading the time from `clock` (a fixed clock in tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Idp {
+        self.clock = clock;
+        self
+    }
+
+    /// The current instant, from the IdP's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The current instant as Unix seconds (what the store keeps).
+    pub fn unix_now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     pub fn base_url(&self) -> &str {
@@ -95,14 +116,14 @@ impl Idp {
         if let Some(t) = self.store.default_tenant().await? {
             return Ok(t);
         }
-        let t = Tenant { id: Uuid::new_v4(), name: DEFAULT_TENANT_NAME.into(), created_at: now() };
+        let t = Tenant { id: Uuid::new_v4(), name: DEFAULT_TENANT_NAME.into(), created_at: self.unix_now() };
         self.store.create_tenant(&t).await?;
         // Another process may have created one at the same moment; the first wins.
         Ok(self.store.default_tenant().await?.unwrap_or(t))
     }
 
     /// Whether `tenant` exists (remembered once seen: tenants are never deleted).
-    pub async fn tenant_exists(&self, tenant: Uuid) -> Result<bool> {
+    pub async fn has_tenant(&self, tenant: Uuid) -> Result<bool> {
         if self.known_tenants.read().unwrap_or_else(|e| e.into_inner()).contains(&tenant) {
             return Ok(true);
         }
@@ -139,10 +160,8 @@ impl Idp {
         if let Some(sealed) = self.store.get_setting(&key).await? {
             return Ok(self.sealer.open(aad, &sealed)?);
         }
-        let mut fresh = Zeroizing::new(vec![0u8; 32]);
-        aws_lc_rs::rand::fill(&mut fresh)
-            .map_err(|_| IdpError::Internal("random generator failed".into()))?;
-        self.store.put_setting_if_absent(&key, &self.sealer.seal(aad, &fresh)?).await?;
+        let fresh = web::token::random_bytes::<32>()?;
+        self.store.put_setting_if_absent(&key, &self.sealer.seal(aad, &fresh[..])?).await?;
         let sealed =
             self.store.get_setting(&key).await?.ok_or_else(|| IdpError::Internal("tenant secret".into()))?;
         Ok(self.sealer.open(aad, &sealed)?)
@@ -153,9 +172,4 @@ impl Idp {
 pub struct SigningMaterial {
     pub key: saml::crypto::SigningKey,
     pub cert: saml::crypto::Certificate,
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }

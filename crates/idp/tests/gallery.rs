@@ -2,10 +2,11 @@
 //! values, and instantiates into a complete app configuration only when every
 //! placeholder is filled with a value that makes valid URLs.
 
-use idp::gallery::{self, GalleryError, SsoSupport, Template, UrlKind};
+use idp::gallery::{self, GalleryError, SsoSupport, Template};
 use idp::model::{
     default_claims, ClaimSource, GroupsClaim, NameIdFormat, SigningAlgorithm, SigningOption, SourceAttribute,
 };
+use idp::urls::{self, UrlKind};
 use std::collections::BTreeMap;
 
 fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -81,7 +82,7 @@ fn every_template_instantiates_with_its_placeholders_filled() {
         assert_eq!(config.reply_urls.iter().filter(|r| r.is_default).count(), 1);
         assert!(config.reply_urls[0].is_default && config.reply_urls[0].index == 0);
         for id in &config.identifiers {
-            gallery::validate_identifier(&id.value).unwrap();
+            urls::validate_identifier(&id.value).unwrap();
             assert!(!id.value.contains('<'), "{}: {}", t.name, id.value);
         }
         if t.claims.keep_default {
@@ -309,7 +310,7 @@ fn values_that_make_invalid_urls_are_refused() {
 
 #[test]
 fn url_validation_helpers() {
-    use gallery::{validate_identifier as id, validate_reply_url as reply, validate_url as url};
+    use urls::{validate_identifier as id, validate_reply_url as reply, validate_url as url};
     for ok in [
         "https://acme.bomgar.com",
         "http://sp.example.com/metadata",
@@ -342,7 +343,7 @@ fn url_validation_helpers() {
         reply(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         url(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    let long = format!("https://sp.example.com/{}", "a".repeat(gallery::MAX_REPLY_URL_LEN));
+    let long = format!("https://sp.example.com/{}", "a".repeat(urls::MAX_REPLY_URL_LEN));
     for bad in [
         "http://sp.example.com/acs",
         "https://*.example.com/acs",

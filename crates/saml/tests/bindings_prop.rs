@@ -80,8 +80,9 @@ fn input_value(page: &str, name: &str) -> Option<String> {
         raw.replace("&lt;", "<")
             .replace("&gt;", ">")
             .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&#13;", "\r")
+            .replace("&#xD;", "\r")
+            .replace("&#xA;", "\n")
+            .replace("&#x9;", "\t")
             .replace("&amp;", "&"),
     )
 }

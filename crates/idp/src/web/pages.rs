@@ -1,146 +1,130 @@
-//! Server-rendered pages: sign-in, second factor, errors, My Apps. Every value
-//! is HTML-escaped here; no page needs JavaScript.
+//! The IdP's pages: askama templates (`crates/idp/templates`, auto-escaped) on the product's
+//! shared layout. None needs JavaScript.
 
-/// Escapes text for HTML content and double-quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+use askama::Template;
+use web::page::Layout;
+
+/// The product area the IdP's pages show next to the brand.
+pub const AREA: &str = "My Apps";
+
+/// The sign-in form. `ctx` carries the pending step ([`crate::flow::Pending`]) through it.
+#[derive(Debug, Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage<'a> {
+    pub layout: Layout,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub ctx: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    /// The app the browser is signing in to.
+    pub app: Option<&'a str>,
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f3f4f6;margin:0}\
-main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}\
-main.wide{max-width:60rem}h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}\
-input[type=text],input[type=password],input[type=email]{width:100%;padding:.5rem;box-sizing:border-box}\
-button{margin-top:1.2rem;padding:.6rem 1.4rem}.error{color:#b00020}.code{font-family:monospace;color:#555}\
-ul.tiles{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem}\
-ul.tiles li a{display:block;width:10rem;padding:1rem;border:1px solid #ddd;border-radius:6px;text-decoration:none}";
-
-/// A complete page.
-pub fn page(title: &str, body: &str, wide: bool) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body><main{}>{body}</main></body></html>",
-        esc(title),
-        if wide { " class=\"wide\"" } else { "" }
-    )
+/// The second step, for users with TOTP.
+#[derive(Debug, Template)]
+#[template(path = "otp.html")]
+pub struct OtpPage<'a> {
+    pub layout: Layout,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub ctx: &'a str,
+    /// The proof of the first step ([`crate::flow::MfaToken`]).
+    pub pending: &'a str,
+    pub error: Option<&'a str>,
 }
 
-/// The sign-in form. `ctx` carries the pending SSO request through the form.
-pub fn sign_in(
-    action: &str,
-    csrf: &str,
-    ctx: &str,
-    username: &str,
-    error: Option<&str>,
-    app: Option<&str>,
-) -> String {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
-    let to = app.map(|a| format!("<p>to continue to <strong>{}</strong></p>", esc(a))).unwrap_or_default();
-    page(
-        "Sign in",
-        &format!(
-            "<h1>Sign in</h1>{to}{err}<form method=\"post\" action=\"{}\">\
-<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"ctx\" value=\"{}\">\
-<label for=\"username\">User name</label>\
-<input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" autocomplete=\"username\" autofocus required>\
-<label for=\"password\">Password</label>\
-<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>",
-            esc(action),
-            esc(csrf),
-            esc(ctx),
-            esc(username)
-        ),
-        false,
-    )
-}
-
-/// The second step when the user has TOTP.
-pub fn otp(action: &str, csrf: &str, ctx: &str, pending: &str, error: Option<&str>) -> String {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
-    page(
-        "Verify your identity",
-        &format!(
-            "<h1>Enter the code from your authenticator app</h1>{err}<form method=\"post\" action=\"{}\">\
-<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"ctx\" value=\"{}\">\
-<input type=\"hidden\" name=\"pending\" value=\"{}\">\
-<label for=\"otp\">Code</label>\
-<input type=\"text\" id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
-<button type=\"submit\">Verify</button></form>",
-            esc(action),
-            esc(csrf),
-            esc(ctx),
-            esc(pending)
-        ),
-        false,
-    )
-}
-
-/// An error page with the stable code, the sentence for the administrator, and
-/// the correlation ID to look up in the sign-in logs.
-pub fn error(code: &str, message: &str, correlation_id: &str) -> String {
-    page(
-        "Sign-in error",
-        &format!(
-            "<h1>Sorry, but we're having trouble signing you in.</h1>\
-<p class=\"code\">{}: {}</p><p>Correlation ID: <span class=\"code\">{}</span></p>\
-<p>Send these details to your administrator.</p>",
-            esc(code),
-            esc(message),
-            esc(correlation_id)
-        ),
-        false,
-    )
+/// A refused sign-in: the stable code, the sentence for the administrator, and the correlation
+/// ID to look up in the sign-in log.
+#[derive(Debug, Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub layout: Layout,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub app: Option<&'a str>,
+    pub correlation_id: &'a str,
 }
 
 /// One My Apps tile.
-pub struct Tile {
+#[derive(Debug)]
+pub struct TileLink {
     pub name: String,
     pub href: String,
+    /// What the tile shows as its logo: the name's first letter.
+    pub initial: String,
+}
+
+impl TileLink {
+    pub fn new(name: String, href: String) -> TileLink {
+        let initial = name
+            .chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        TileLink { name, href, initial }
+    }
 }
 
 /// The My Apps portal.
-pub fn my_apps(user: &str, tiles: &[Tile], sign_out: &str) -> String {
-    let items: String =
-        tiles.iter().map(|t| format!("<li><a href=\"{}\">{}</a></li>", esc(&t.href), esc(&t.name))).collect();
-    let list = if tiles.is_empty() {
-        "<p>No apps are assigned to you yet.</p>".to_string()
-    } else {
-        format!("<ul class=\"tiles\">{items}</ul>")
-    };
-    page(
-        "My Apps",
-        &format!(
-            "<h1>My Apps</h1><p>Signed in as {} · <a href=\"{}\">Sign out</a></p>{list}",
-            esc(user),
-            esc(sign_out)
-        ),
-        true,
-    )
+#[derive(Debug, Template)]
+#[template(path = "my_apps.html")]
+pub struct MyAppsPage {
+    pub layout: Layout,
+    pub tiles: Vec<TileLink>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn layout() -> Layout {
+        Layout::new("Sign in", AREA, "/t/myapps")
+    }
+
     #[test]
     fn everything_is_escaped() {
-        let p = sign_in("/t/login", "c\"", "<ctx>", "a\"><script>", Some("<b>"), Some("App & Co"));
-        assert!(!p.contains("<script>") && !p.contains("<ctx>") && !p.contains("<b>"));
+        let p = SignInPage {
+            layout: layout(),
+            action: "/t/login",
+            csrf: "c\"",
+            ctx: "<ctx>",
+            username: "a\"><script>",
+            error: Some("<b>"),
+            app: Some("App & Co"),
+        };
+        let p = web::page::html(&p).unwrap();
+        assert!(!p.contains("<script>") && !p.contains("<ctx>") && !p.contains("<b>"), "{p}");
         assert!(p.contains("name=\"username\"") && p.contains("name=\"password\""));
-        assert!(p.contains("App &amp; Co"));
-        let m = my_apps("u", &[Tile { name: "<x>".into(), href: "javascript:\"".into() }], "/out");
-        assert!(m.contains("&lt;x&gt;") && m.contains("javascript:&quot;"));
+        assert!(p.contains("App &#38; Co"), "{p}");
+        let m = MyAppsPage {
+            layout: layout(),
+            tiles: vec![
+                TileLink::new("<x>".into(), "javascript:\"".into()),
+                TileLink::new("élan".into(), "/e".into()),
+            ],
+        };
+        let m = web::page::html(&m).unwrap();
+        assert!(m.contains("&#60;x&#62;") && m.contains("javascript:&#34;"), "{m}");
+        assert!(
+            m.contains(r#"data-initial="X">&#60;x&#62;</a>"#) && m.contains(r#"data-initial="É">élan</a>"#),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_error_page_shows_code_message_and_correlation_id() {
+        let p = ErrorPage {
+            layout: layout(),
+            code: "PCS50105",
+            message: "user \"a\" is not assigned",
+            app: Some("Portal"),
+            correlation_id: "0c1d",
+        };
+        let p = web::page::html(&p).unwrap();
+        assert!(p.contains(r#"Error code: <span class="code">PCS50105</span>"#), "{p}");
+        assert!(p.contains("Application: <strong>Portal</strong>"), "{p}");
+        assert!(p.contains("Correlation ID: <span class=\"code\">0c1d</span>"), "{p}");
+        assert!(p.contains("user &#34;a&#34; is not assigned"), "{p}");
     }
 }

@@ -16,13 +16,15 @@
 //!
 //! ## RelayState
 //!
-//! The RelayState is HTML-escaped (CR as a character reference, so HTML's
-//! newline normalisation cannot drop it) and comes back exactly as given, with
+//! The RelayState is escaped with the XML writer's attribute escaping, which is
+//! valid HTML too (CR, LF and tab as character references, so newline
+//! normalisation cannot drop them) and comes back exactly as given, with
 //! two exceptions that no page can avoid: browsers send every line break as
 //! CRLF when they serialise a form, and U+0000 becomes U+FFFD in HTML.
 
 use super::{check_endpoint_url, decode_base64, encode_base64, MessageParam, MAX_MESSAGE_BYTES};
 use crate::error::{Error, Result};
+use crate::xml::escape_attr;
 use std::fmt::Write as _;
 
 /// The auto-submit script, byte for byte.
@@ -73,11 +75,11 @@ fn render(
          <meta name=\"referrer\" content=\"no-referrer\">\n<title>Continue</title>\n</head>\n<body>\n",
     );
     // Writing to a String cannot fail.
-    let _ = writeln!(page, "<form method=\"post\" action=\"{}\">", html_escape(action));
+    let _ = writeln!(page, "<form method=\"post\" action=\"{}\">", escape_attr(action));
     let _ =
-        writeln!(page, "<input type=\"hidden\" name=\"{}\" value=\"{}\">", param.name(), html_escape(&value));
+        writeln!(page, "<input type=\"hidden\" name=\"{}\" value=\"{}\">", param.name(), escape_attr(&value));
     if let Some(rs) = relay_state {
-        let _ = writeln!(page, "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", html_escape(rs));
+        let _ = writeln!(page, "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", escape_attr(rs));
     }
     page.push_str(
         "<noscript>\n<p>JavaScript is turned off in this browser. Select Continue to go on.</p>\n\
@@ -85,7 +87,7 @@ fn render(
     );
     match nonce {
         Some(n) => {
-            let _ = writeln!(page, "<script nonce=\"{}\">{SCRIPT}</script>", html_escape(n));
+            let _ = writeln!(page, "<script nonce=\"{}\">{SCRIPT}</script>", escape_attr(n));
         }
         None => {
             let _ = writeln!(page, "<script>{SCRIPT}</script>");
@@ -93,28 +95,6 @@ fn render(
     }
     page.push_str("</body>\n</html>\n");
     Ok(page)
-}
-
-/// Escapes text for a double-quoted HTML attribute value (or element content).
-fn html_escape(s: &str) -> String {
-    // The common case, a base64 message, has nothing to escape: copy it in one go (a
-    // Response is tens of kilobytes; this runs on every sign-in).
-    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r');
-    let Some(first) = s.as_bytes().iter().position(special) else { return s.to_string() };
-    let mut out = String::with_capacity(s.len() + 16);
-    out.push_str(&s[..first]);
-    for c in s[first..].chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Decodes a `SAMLRequest`/`SAMLResponse` value received on the HTTP-POST
@@ -154,8 +134,9 @@ mod tests {
             raw.replace("&lt;", "<")
                 .replace("&gt;", ">")
                 .replace("&quot;", "\"")
-                .replace("&#39;", "'")
-                .replace("&#13;", "\r")
+                .replace("&#xD;", "\r")
+                .replace("&#xA;", "\n")
+                .replace("&#x9;", "\t")
                 .replace("&amp;", "&"),
         )
     }
