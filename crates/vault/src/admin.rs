@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::db::{boolean, fold, int, opt_bytes, opt_int, opt_text, text};
+use store::row::{boolean, fold, int, opt_bytes, opt_int, opt_text, text};
 use crate::error::{conflict, invalid, not_found, unique, Result};
 use crate::ip::IpRule;
 use crate::model::*;
@@ -529,7 +529,7 @@ impl Vault {
             .bind(id)
             .fetch_one(self.pool())
             .await?;
-        opt_text(&r, "password_hash")
+        Ok(opt_text(&r, "password_hash")?)
     }
 
     pub async fn set_user(&self, name: &str, password: Option<&str>, email: Option<&str>) -> Result<User> {
@@ -783,7 +783,7 @@ impl Vault {
         .await?
         .iter()
         .map(|r| text(r, "name"))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
         let roles = sqlx::query("SELECT scope_kind, scope_id, role FROM vault_group_roles WHERE group_id = $1 ORDER BY scope_kind, scope_id")
             .bind(id)
             .fetch_all(self.pool())
@@ -812,7 +812,7 @@ impl Vault {
             .await?
             .iter()
             .map(|r| int(r, "id"))
-            .collect::<Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for id in ids {
             out.push(self.group(&id.to_string()).await?);

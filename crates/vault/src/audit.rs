@@ -11,7 +11,7 @@ use store::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::crypto::sha256_hex;
-use crate::db::{int, opt_int, text};
+use store::row::{int, opt_int, text};
 use crate::error::{Result, VaultError};
 use crate::Vault;
 

@@ -11,7 +11,6 @@
 pub mod admin;
 pub mod audit;
 mod crypto;
-mod db;
 pub mod error;
 pub mod ip;
 pub mod model;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::admin::{account_row, ACCOUNT_COLS};
-use crate::db::{boolean, int, opt_int, text};
+use store::row::{boolean, int, opt_int, text};
 use crate::error::{conflict, forbidden, invalid, not_found, Result};
 use crate::model::*;
 use crate::Vault;

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::admin::{account_password_aad, account_pending_aad};
 use crate::audit::Event;
-use crate::db::{boolean, int, opt_bytes};
+use store::row::{boolean, int, opt_bytes};
 use crate::error::{Result, VaultError};
 use crate::Vault;
 
@@ -226,7 +226,7 @@ impl Vault {
                 .await?
                 .iter()
                 .map(|r| int(r, "id"))
-                .collect::<Result<_>>()?;
+                .collect::<Result<_, _>>()?;
         for id in &due {
             if let Err(e) = self.rotate_account(*id, None).await {
                 tracing::warn!(account = id, code = e.code(), error = %e, "rotation failed; will retry");

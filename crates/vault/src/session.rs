@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::db::{int, text};
+use store::row::{int, text};
 use crate::error::{unauthorized, Result};
 use crate::model::User;
 use crate::{crypto, ip, psauth, Vault};
