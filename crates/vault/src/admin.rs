@@ -486,7 +486,7 @@ impl Vault {
 
     pub async fn create_user(&self, name: &str, password: Option<&str>, email: Option<&str>) -> Result<User> {
         check_name("user", name)?;
-        let hash = password.map(crypto::hash_password).transpose()?;
+        let hash = password.map(web::password::hash).transpose()?;
         let r = sqlx::query(
             "INSERT INTO vault_users (name, name_key, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, name, email, password_hash IS NOT NULL AS has_pw, created_at",
@@ -536,7 +536,7 @@ impl Vault {
         let u = self.user(name).await?;
         if let Some(pw) = password {
             sqlx::query("UPDATE vault_users SET password_hash = $1 WHERE id = $2")
-                .bind(crypto::hash_password(pw)?)
+                .bind(web::password::hash(pw)?)
                 .bind(u.id)
                 .execute(self.pool())
                 .await?;
@@ -697,7 +697,7 @@ impl Vault {
             .fetch_optional(self.pool())
             .await?;
         match r {
-            Some(r) if crypto::ct_eq(text(&r, "key_hash")?.as_bytes(), h.as_bytes()) => {
+            Some(r) if web::token::constant_time_eq(text(&r, "key_hash")?.as_bytes(), h.as_bytes()) => {
                 Ok(Some(registration_row(&r)?))
             }
             _ => Ok(None),

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use store::Store;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::crypto::sha256_hex;
+use web::token::sha256_hex;
 use store::row::{int, opt_int, text};
 use crate::error::{Result, VaultError};
 use crate::Vault;

@@ -1,7 +1,9 @@
-//! The vault's one error type. Every variant has a stable code (`PCV…`) and a sentence that says
-//! what to do; none ever carries a password, key or token.
+//! The vault's one error type. Every variant has a stable code (`PCV…`, documented with its HTTP
+//! status in ERRORS.md) and a sentence that says what to do; none ever carries a password, key or
+//! token.
 
 use store::StoreError;
+use web::WebError;
 
 /// What went wrong in the vault.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,20 @@ pub enum VaultError {
     /// Rotating a password on its target failed (the stored password is unchanged).
     #[error("{0}")]
     Rotation(String),
+    /// A release request is no longer in the state the action needs: it was closed before, or
+    /// another caller changed it first (a lost race). Nothing was changed.
+    #[error("{0}")]
+    RequestState(String),
+    /// The account's platform has no rotator: the vault cannot change its password on the
+    /// target, so it refuses rotation settings and rotations for it.
+    #[error("{0}")]
+    NotRotatable(String),
+    /// The account exists and the caller could request it, but it is not API-enabled.
+    #[error("{0}")]
+    NotApiEnabled(String),
+    /// The operating system failed the vault (its random generator).
+    #[error("{0}")]
+    System(String),
 }
 
 impl VaultError {
@@ -40,6 +56,22 @@ impl VaultError {
             VaultError::Unauthorized(_) => "PCV005",
             VaultError::Store(_) => "PCV006",
             VaultError::Rotation(_) => "PCV007",
+            VaultError::RequestState(_) => "PCV008",
+            VaultError::NotRotatable(_) => "PCV009",
+            VaultError::NotApiEnabled(_) => "PCV010",
+            VaultError::System(_) => "PCV011",
+        }
+    }
+
+    /// The HTTP status the API answers this error with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            VaultError::NotFound(_) => 404,
+            VaultError::Invalid(_) | VaultError::NotRotatable(_) => 400,
+            VaultError::Conflict(_) | VaultError::RequestState(_) => 409,
+            VaultError::Forbidden(_) | VaultError::NotApiEnabled(_) => 403,
+            VaultError::Unauthorized(_) => 401,
+            VaultError::Store(_) | VaultError::Rotation(_) | VaultError::System(_) => 500,
         }
     }
 }
@@ -47,6 +79,16 @@ impl VaultError {
 impl From<sqlx::Error> for VaultError {
     fn from(e: sqlx::Error) -> Self {
         VaultError::Store(StoreError::from(e))
+    }
+}
+
+impl From<WebError> for VaultError {
+    fn from(e: WebError) -> Self {
+        match e {
+            // A password argon2 cannot hash is the caller's input.
+            WebError::PasswordHash(_) => VaultError::Invalid(e.to_string()),
+            WebError::Randomness | WebError::Template(_) => VaultError::System(e.to_string()),
+        }
     }
 }
 

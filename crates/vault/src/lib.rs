@@ -112,8 +112,8 @@ impl Vault {
         let key = match get_setting(&store, HASH_KEY_SETTING).await? {
             Some(sealed) => sealer.open(aad.as_bytes(), &sealed)?,
             None => {
-                let fresh = crypto::random_bytes(32)?;
-                let sealed = sealer.seal(aad.as_bytes(), &fresh)?;
+                let fresh = ::web::token::random_bytes::<32>()?;
+                let sealed = sealer.seal(aad.as_bytes(), &fresh[..])?;
                 sqlx::query(
                     "INSERT INTO vault_settings (name, value_sealed) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 )

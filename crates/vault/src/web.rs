@@ -76,14 +76,7 @@ struct Ctx {
 type Answer = Result<Response, VaultError>;
 
 fn status_of(e: &VaultError) -> StatusCode {
-    match e {
-        VaultError::NotFound(_) => StatusCode::NOT_FOUND,
-        VaultError::Invalid(_) => StatusCode::BAD_REQUEST,
-        VaultError::Conflict(_) => StatusCode::CONFLICT,
-        VaultError::Forbidden(_) => StatusCode::FORBIDDEN,
-        VaultError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        VaultError::Store(_) | VaultError::Rotation(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 fn error_response(e: &VaultError) -> Response {
