@@ -14,7 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewRegistration, NewSystem, SraSettings};
 use vault::audit::{Event, Verdict};
 use vault::ip::IpRule;
-use vault::model::{PasswordPolicy, Role, Scope};
+use vault::model::{parse_policy, policy_classes, PasswordPolicy, Role, Scope};
 use vault::requests::Queue;
 use vault::Vault;
 use zeroize::Zeroizing;
@@ -543,9 +543,9 @@ fn policy_from(
     if length.is_none() && classes.is_none() {
         return Ok(None);
     }
-    let p = PasswordPolicy::from_parts(
+    let p = parse_policy(
         i64::from(length.unwrap_or(base.length)),
-        &classes.map(str::to_string).unwrap_or_else(|| base.classes()),
+        &classes.map(str::to_string).unwrap_or_else(|| policy_classes(&base)),
     )?;
     Ok(Some(p))
 }

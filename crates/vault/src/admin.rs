@@ -165,7 +165,7 @@ pub(crate) fn account_row(r: &AnyRow) -> Result<Account> {
         api_enabled: boolean(r, "api_enabled")?,
         change_after_release: boolean(r, "change_after_release")?,
         max_release_minutes: int(r, "max_release_minutes")?,
-        password_policy: PasswordPolicy::from_parts(int(r, "policy_length")?, &text(r, "policy_classes")?)
+        password_policy: parse_policy(int(r, "policy_length")?, &text(r, "policy_classes")?)
             .unwrap_or_default(),
         rotation_days: opt_int(r, "rotation_days")?,
         has_password: boolean(r, "has_pw")?,
@@ -327,7 +327,7 @@ impl Vault {
         check_name("account", &new.name)?;
         let system = self.system(&new.system).await?;
         let policy = new.policy.unwrap_or_default();
-        policy.validate()?;
+        check_policy(&policy)?;
         let max = new.max_release_minutes.unwrap_or(DEFAULT_MAX_RELEASE_MINUTES);
         if !(1..=525_600).contains(&max) {
             return Err(invalid("the maximum release duration must be 1 to 525600 minutes"));
@@ -348,7 +348,7 @@ impl Vault {
         .bind(new.change_after_release)
         .bind(max)
         .bind(i64::from(policy.length))
-        .bind(policy.classes())
+        .bind(policy_classes(&policy))
         .bind(new.rotation_days)
         .bind(false)
         .bind(self.now())
@@ -424,7 +424,7 @@ impl Vault {
     pub async fn update_account(&self, id: i64, c: AccountChanges) -> Result<Account> {
         let a = self.account(id).await?;
         let policy = c.policy.unwrap_or(a.password_policy);
-        policy.validate()?;
+        check_policy(&policy)?;
         let max = c.max_release_minutes.unwrap_or(a.max_release_minutes);
         if !(1..=525_600).contains(&max) {
             return Err(invalid("the maximum release duration must be 1 to 525600 minutes"));
@@ -439,7 +439,7 @@ impl Vault {
         .bind(c.description.or(a.description))
         .bind(c.domain.or(a.domain))
         .bind(i64::from(policy.length))
-        .bind(policy.classes())
+        .bind(policy_classes(&policy))
         .bind(c.rotation_days.unwrap_or(a.rotation_days))
         .bind(id)
         .execute(self.pool())

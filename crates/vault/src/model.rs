@@ -22,66 +22,47 @@ pub struct System {
     pub created_at: i64,
 }
 
-/// Length and classes of the passwords generated for an account.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-pub struct PasswordPolicy {
-    pub length: u16,
-    pub lowercase: bool,
-    pub uppercase: bool,
-    pub digits: bool,
-    pub symbols: bool,
+/// Length and classes of the passwords generated for an account: the rotator's own type, since
+/// the rotator is what generates them.
+pub use rotate::PasswordPolicy;
+
+/// The stored form of a policy's classes (the `policy_classes` column, `--password-classes`): a
+/// subset of "luds" (lower, upper, digits, symbols).
+pub fn policy_classes(p: &PasswordPolicy) -> String {
+    [(p.lowercase, 'l'), (p.uppercase, 'u'), (p.digits, 'd'), (p.symbols, 's')]
+        .into_iter()
+        .filter_map(|(on, c)| on.then_some(c))
+        .collect()
 }
 
-impl Default for PasswordPolicy {
-    fn default() -> Self {
-        PasswordPolicy { length: 32, lowercase: true, uppercase: true, digits: true, symbols: true }
-    }
+/// A policy from its stored form (a length and a subset of "luds"), checked by the rotator's rules.
+pub fn parse_policy(length: i64, classes: &str) -> Result<PasswordPolicy> {
+    let p = PasswordPolicy {
+        length: u16::try_from(length).unwrap_or(0),
+        lowercase: classes.contains('l'),
+        uppercase: classes.contains('u'),
+        digits: classes.contains('d'),
+        symbols: classes.contains('s'),
+    };
+    check_policy(&p)?;
+    Ok(p)
 }
 
-impl PasswordPolicy {
-    /// The stored form: a subset of "luds".
-    pub fn classes(&self) -> String {
-        let mut s = String::new();
-        for (on, c) in [(self.lowercase, 'l'), (self.uppercase, 'u'), (self.digits, 'd'), (self.symbols, 's')]
-        {
-            if on {
-                s.push(c);
-            }
-        }
-        s
-    }
+/// Whether passwords can be generated under `p` (length 8..=128, at least one class).
+pub fn check_policy(p: &PasswordPolicy) -> Result<()> {
+    p.validate().map_err(|e| invalid(e.to_string()))
+}
 
-    pub fn from_parts(length: i64, classes: &str) -> Result<PasswordPolicy> {
-        let p = PasswordPolicy {
-            length: u16::try_from(length).unwrap_or(0),
-            lowercase: classes.contains('l'),
-            uppercase: classes.contains('u'),
-            digits: classes.contains('d'),
-            symbols: classes.contains('s'),
-        };
-        p.validate()?;
-        Ok(p)
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        if !(8..=128).contains(&self.length) {
-            return Err(invalid("the password length must be 8 to 128 characters"));
-        }
-        if self.classes().is_empty() {
-            return Err(invalid("the password policy needs at least one class (l, u, d, s)"));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn to_rotate(self) -> rotate::PasswordPolicy {
-        rotate::PasswordPolicy {
-            length: self.length,
-            lowercase: self.lowercase,
-            uppercase: self.uppercase,
-            digits: self.digits,
-            symbols: self.symbols,
-        }
-    }
+/// The JSON form of a policy (`vault account list --json`).
+fn policy_json<S: serde::Serializer>(p: &PasswordPolicy, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("PasswordPolicy", 5)?;
+    st.serialize_field("length", &p.length)?;
+    st.serialize_field("lowercase", &p.lowercase)?;
+    st.serialize_field("uppercase", &p.uppercase)?;
+    st.serialize_field("digits", &p.digits)?;
+    st.serialize_field("symbols", &p.symbols)?;
+    st.end()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +76,7 @@ pub struct Account {
     pub api_enabled: bool,
     pub change_after_release: bool,
     pub max_release_minutes: i64,
+    #[serde(serialize_with = "policy_json")]
     pub password_policy: PasswordPolicy,
     pub rotation_days: Option<i64>,
     pub has_password: bool,
@@ -293,5 +275,21 @@ impl Request {
     /// Open: pending or approved, not yet over (one such request per account and user).
     pub fn is_open(&self) -> bool {
         matches!(self.status, RequestStatus::Pending | RequestStatus::Approved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_round_trips_through_its_stored_form_and_is_checked_by_the_rotator() {
+        let p = PasswordPolicy { length: 20, lowercase: true, uppercase: false, digits: true, symbols: false };
+        assert_eq!(policy_classes(&p), "ld");
+        assert_eq!(parse_policy(20, "ld").unwrap(), p);
+        assert_eq!(policy_classes(&PasswordPolicy::default()), "luds");
+        assert!(matches!(parse_policy(7, "luds"), Err(crate::VaultError::Invalid(m)) if m.contains("PCR001")));
+        assert!(parse_policy(32, "").is_err(), "no class");
+        assert!(parse_policy(i64::MAX, "l").is_err(), "a length beyond u16 is refused, not wrapped");
     }
 }

@@ -99,7 +99,7 @@ impl Vault {
         }
         let new = match chosen {
             Some(p) => p,
-            None => rotate::generate_password(&account.password_policy.to_rotate())
+            None => rotate::generate_password(&account.password_policy)
                 .map_err(|e| VaultError::Rotation(e.to_string()))?,
         };
         // (1) pending first.
