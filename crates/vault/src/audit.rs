@@ -10,10 +10,10 @@ use sqlx::any::AnyRow;
 use store::Store;
 use tokio::sync::{mpsc, oneshot};
 
-use web::token::sha256_hex;
-use store::row::{int, opt_int, text};
 use crate::error::{Result, VaultError};
 use crate::Vault;
+use store::row::{int, opt_int, text};
+use web::token::sha256_hex;
 
 /// One event to record. `detail` must never hold a secret.
 #[derive(Debug, Clone, Default)]

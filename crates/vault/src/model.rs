@@ -284,11 +284,14 @@ mod tests {
 
     #[test]
     fn a_policy_round_trips_through_its_stored_form_and_is_checked_by_the_rotator() {
-        let p = PasswordPolicy { length: 20, lowercase: true, uppercase: false, digits: true, symbols: false };
+        let p =
+            PasswordPolicy { length: 20, lowercase: true, uppercase: false, digits: true, symbols: false };
         assert_eq!(policy_classes(&p), "ld");
         assert_eq!(parse_policy(20, "ld").unwrap(), p);
         assert_eq!(policy_classes(&PasswordPolicy::default()), "luds");
-        assert!(matches!(parse_policy(7, "luds"), Err(crate::VaultError::Invalid(m)) if m.contains("PCR001")));
+        assert!(
+            matches!(parse_policy(7, "luds"), Err(crate::VaultError::Invalid(m)) if m.contains("PCR001"))
+        );
         assert!(parse_policy(32, "").is_err(), "no class");
         assert!(parse_policy(i64::MAX, "l").is_err(), "a length beyond u16 is refused, not wrapped");
     }

@@ -7,10 +7,10 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::admin::{account_row, ACCOUNT_COLS};
-use store::row::{boolean, int, opt_int, text};
 use crate::error::{conflict, forbidden, invalid, not_found, Result};
 use crate::model::*;
 use crate::Vault;
+use store::row::{boolean, int, opt_int, text};
 
 /// What to do when the caller already has an open request for the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

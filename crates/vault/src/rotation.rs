@@ -16,9 +16,9 @@ use zeroize::Zeroizing;
 
 use crate::admin::{account_password_aad, account_pending_aad};
 use crate::audit::Event;
-use store::row::{boolean, int, opt_bytes};
 use crate::error::{Result, VaultError};
 use crate::Vault;
+use store::row::{boolean, int, opt_bytes};
 
 /// Back-off before retry `n` (1-based): 30 s doubling, at most an hour.
 pub fn backoff_seconds(attempts: i64) -> i64 {

@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use store::row::{int, text};
 use crate::error::{unauthorized, Result};
 use crate::model::User;
 use crate::{crypto, ip, psauth, Vault};
+use store::row::{int, text};
 
 /// A session ends after this long without a request.
 pub const IDLE_SECONDS: i64 = 20 * 60;
