@@ -14,7 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewRegistration, NewSystem, SraSettings};
 use vault::audit::{Event, Verdict};
 use vault::ip::IpRule;
-use vault::model::{parse_policy, policy_classes, PasswordPolicy, Role, Scope};
+use vault::model::{parse_policy, policy_classes, Actor, PasswordPolicy, Role, Scope};
 use vault::requests::Queue;
 use vault::Vault;
 use zeroize::Zeroizing;
@@ -779,7 +779,7 @@ async fn account(v: &Vault, c: AccountCmd) -> Result<ExitCode> {
                 v.set_account_password(a.id, &pw).await?;
             }
             if rotate_now {
-                v.rotate_account(a.id, None).await?;
+                v.rotate_account(Actor::Operator, a.id, None).await?;
             }
             audit_cli(v, "account.set", Some(a.id), "").await?;
         }
@@ -1050,15 +1050,12 @@ async fn request(v: &Vault, c: RequestCmd) -> Result<ExitCode> {
                 }
             }
         }
+        // The domain writes the audit rows of request changes.
         RequestCmd::Approve { id } => {
-            let r = v.request(id).await?;
-            v.approve(None, id).await?;
-            audit_cli(v, "request.approve", Some(r.account_id), &format!("request {id}")).await?;
+            v.approve(Actor::Operator, id).await?;
         }
         RequestCmd::Deny { id } => {
-            let r = v.request(id).await?;
-            v.deny(None, id).await?;
-            audit_cli(v, "request.deny", Some(r.account_id), &format!("request {id}")).await?;
+            v.deny(Actor::Operator, id).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

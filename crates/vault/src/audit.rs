@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use store::Store;
+use store::{Store, WriteTx};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Result, VaultError};
@@ -18,7 +18,8 @@ use web::token::sha256_hex;
 /// One event to record. `detail` must never hold a secret.
 #[derive(Debug, Clone, Default)]
 pub struct Event<'a> {
-    /// Who: a vault user name, `cli`, or `-` when unknown.
+    /// Who: a vault user name, `cli` (the operator), `vault` (the vault itself), or `-` when
+    /// unknown.
     pub actor: &'a str,
     /// What: `Requests.Create`, `Credentials.Get`, `Auth.SignAppIn`, `account.rotate`, ….
     pub action: &'a str,
@@ -216,9 +217,33 @@ pub(crate) fn start_writer(store: Store) -> Queue {
 /// Appends `rows` to the chain in one transaction.
 async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
     let mut tx = store.vault_begin_write().await?;
+    append(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends one event to the chain inside `tx`, the caller's write transaction, so that a change
+/// and its audit row commit together or not at all (the domain's state changes use this; never
+/// [`Vault::audit`] while holding a write transaction, whose writer would wait for it).
+pub(crate) async fn record(tx: &mut WriteTx, at: i64, e: &Event<'_>) -> Result<()> {
+    let row = Pending {
+        at,
+        actor: e.actor.into(),
+        action: e.action.into(),
+        account_id: e.account_id,
+        source: e.source.into(),
+        result: e.result.into(),
+        detail: e.detail.into(),
+    };
+    append(tx, &[&row]).await
+}
+
+/// Appends `rows` to the chain inside `tx`.
+async fn append(tx: &mut WriteTx, rows: &[&Pending]) -> Result<()> {
     // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
-    sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-    let head = sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+    sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+    let head =
+        sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut **tx).await?;
     let (mut last, mut prev) = (int(&head, "seq")?, text(&head, "hash")?);
     for p in rows {
         let mut r = AuditRow {
@@ -248,7 +273,7 @@ async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
         .bind(&r.detail)
         .bind(&r.prev_hash)
         .bind(&r.hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         last = r.seq;
         prev = r.hash;
@@ -256,8 +281,7 @@ async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
     sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(last)
         .bind(&prev)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -83,6 +83,8 @@ struct Inner {
     rotators: rotate::Registry,
     /// The audit writer's queue, started on first use (it needs the caller's runtime).
     audit: std::sync::OnceLock<audit::Queue>,
+    /// This process's rotations take turns per account.
+    turns: rotation::Turns,
 }
 
 impl std::fmt::Debug for Vault {
@@ -139,6 +141,7 @@ impl Vault {
                 clock,
                 rotators,
                 audit: std::sync::OnceLock::new(),
+                turns: rotation::Turns::default(),
             }),
         })
     }
@@ -199,6 +202,10 @@ impl Vault {
 
     pub(crate) fn rotators(&self) -> &rotate::Registry {
         &self.inner.rotators
+    }
+
+    pub(crate) fn turns(&self) -> &rotation::Turns {
+        &self.inner.turns
     }
 }
 

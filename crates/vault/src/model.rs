@@ -224,7 +224,8 @@ pub struct OAuthClient {
     pub created_at: i64,
 }
 
-/// The state of a release request as the API reports it.
+/// The state of a release request as it is reported: the stored status, except that a pending or
+/// approved request whose time is over reads `Expired` (the background pass stores it later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RequestStatus {
     Pending,
@@ -235,13 +236,64 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// What it is, for people (`vault request list`, error sentences).
     pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Denied => "denied",
+            RequestStatus::CheckedIn => "checked in",
+            RequestStatus::Expired => "expired",
+        }
+    }
+
+    /// The word Password Safe's API uses (`Status` of `GET Requests`): a checked-in request reads
+    /// `Released` there, and clients written against it expect that.
+    pub fn wire(self) -> &'static str {
         match self {
             RequestStatus::Pending => "Pending",
             RequestStatus::Approved => "Approved",
             RequestStatus::Denied => "Denied",
             RequestStatus::CheckedIn => "Released",
             RequestStatus::Expired => "Expired",
+        }
+    }
+
+    /// Whether `filter` (`--status`, `?status=`) names this status: its own words, the API's, or
+    /// `checked-in`/`checkedin`.
+    pub fn matches(self, filter: &str) -> bool {
+        let f = filter.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        f == self.as_str().replace(' ', "") || f == self.wire().to_ascii_lowercase()
+    }
+}
+
+/// Who makes a change: named in its audit row, and deciding which checks apply.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// A signed-in vault user (through the API): their roles decide.
+    User(&'a User),
+    /// The operator on the data directory (the CLI): an administrator of the host.
+    Operator,
+    /// The vault itself (expiry, rotation after release or on schedule).
+    System,
+}
+
+impl Actor<'_> {
+    /// The name in the audit log: the user's name, `cli` or `vault`.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::User(u) => &u.name,
+            Actor::Operator => "cli",
+            Actor::System => "vault",
+        }
+    }
+
+    /// Where it acts from, for the audit log (the API's own row of the call has the peer address).
+    pub fn source(&self) -> &'static str {
+        match self {
+            Actor::User(_) => "api",
+            Actor::Operator => "cli",
+            Actor::System => "vault",
         }
     }
 }

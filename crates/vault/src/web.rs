@@ -22,7 +22,7 @@ use crate::admin::NewRegistration;
 use crate::audit::Event;
 use crate::error::{forbidden, invalid, not_found, unauthorized, VaultError};
 use crate::ip::IpRule;
-use crate::model::{Account, Registration, Request as VRequest, User};
+use crate::model::{Account, Actor, Registration, Request as VRequest, User};
 use crate::requests::{ConflictOption, NewRequest, Outcome, Queue};
 use crate::secrets_safe::{Folder, Secret, SecretValue};
 use crate::Vault;
@@ -299,7 +299,7 @@ fn request_json(r: &VRequest) -> Value {
         "RequestReleaseDate": date(Some(r.created_at)),
         "ApprovedDate": if r.approvals > 0 || r.status != crate::model::RequestStatus::Pending { date(Some(r.created_at)) } else { Value::Null },
         "ExpiresDate": date(Some(r.expires_at)),
-        "Status": r.status.as_str(),
+        "Status": r.status.wire(),
         "AccessType": r.access_type,
         "Reason": r.reason,
         "DurationMinutes": r.duration_minutes,
@@ -460,7 +460,7 @@ async fn handle(vault: &Vault, ctx: &mut Ctx, method: &Method, rest: &str, req: 
             ctx.account_id = Some(aid);
             require_admin(vault, &user).await?;
             vault.account(aid).await?;
-            vault.rotate_account(aid, None).await?;
+            vault.rotate_account(Actor::User(&user), aid, None).await?;
             no_content()
         }
         (&Method::PUT, ["managedaccounts", aid, "credentials"]) => {
@@ -470,7 +470,7 @@ async fn handle(vault: &Vault, ctx: &mut Ctx, method: &Method, rest: &str, req: 
             let body = read_json(req).await?;
             let pw = Zeroizing::new(body.str("password").ok_or_else(|| invalid("Password is required"))?);
             if body.boolean("updatesystem")?.unwrap_or(false) {
-                vault.rotate_account(aid, Some(pw)).await?;
+                vault.rotate_account(Actor::User(&user), aid, Some(pw)).await?;
             } else {
                 vault.set_account_password(aid, &pw).await?;
             }
@@ -511,15 +511,15 @@ async fn handle(vault: &Vault, ctx: &mut Ctx, method: &Method, rest: &str, req: 
             }
             match *action {
                 "checkin" => {
-                    vault.check_in(Some(&user), rid).await?;
+                    vault.check_in(Actor::User(&user), rid).await?;
                     no_content()
                 }
                 "approve" => {
-                    vault.approve(Some(&user), rid).await?;
+                    vault.approve(Actor::User(&user), rid).await?;
                     no_content()
                 }
                 "deny" => {
-                    vault.deny(Some(&user), rid).await?;
+                    vault.deny(Actor::User(&user), rid).await?;
                     no_content()
                 }
                 "rotateoncheckin" => {

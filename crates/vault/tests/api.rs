@@ -3,6 +3,8 @@
 //! policies and their test, API registrations with key rotation, text secrets and the 3.2 list
 //! envelope — plus case-insensitive paths and keys, error bodies, and session expiry.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use store::seal::MasterKey;
 use store::Store;
+use support::FakeTarget;
 use tower::ServiceExt;
 use vault::admin::{NewAccount, NewPolicy, NewSystem, SraSettings};
 use vault::model::{Role, Scope};
@@ -23,6 +26,7 @@ const B: &str = "/BeyondTrust/api/public/v3";
 struct Api {
     vault: Vault,
     clock: Arc<ManualClock>,
+    target: FakeTarget,
     _dir: tempfile::TempDir,
 }
 
@@ -88,12 +92,15 @@ async fn setup() -> (Api, String, i64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_data_dir(dir.path()).await.unwrap();
     let clock = Arc::new(ManualClock::new(1_800_000_000));
-    let vault = Vault::open(store, &MasterKey::from_bytes([3; 32]), clock.clone()).await.unwrap();
+    let target = FakeTarget::default();
+    let vault = Vault::open_with(store, &MasterKey::from_bytes([3; 32]), clock.clone(), target.registry())
+        .await
+        .unwrap();
     vault
         .create_system(NewSystem {
             name: "srv".into(),
             host: "10.0.0.9".into(),
-            platform: "generic".into(),
+            platform: FakeTarget::PLATFORM.into(),
             ..Default::default()
         })
         .await
@@ -151,7 +158,7 @@ async fn setup() -> (Api, String, i64) {
     vault.set_group("admins", None, Some(Some(vault::admin::SRA_REGISTRATION.into()))).await.unwrap();
     vault.grant_role("admins", Scope::All, Role::Administrator).await.unwrap();
     vault.add_member("admins", "admin").await.unwrap();
-    (Api { vault, clock, _dir: dir }, key.to_string(), a.id)
+    (Api { vault, clock, target, _dir: dir }, key.to_string(), a.id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,6 +225,7 @@ async fn approval_flow_rotate_on_checkin_and_case_insensitivity() {
         api.call(Method::PUT, &format!("{B}/Requests/{id}/Checkin"), Some(&req), None, Some(json!({}))).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(api.vault.account(account).await.unwrap().password_changed_at.is_some());
+    assert_eq!(api.target.calls(), 1, "the check-in rotated the password on the target");
     let (s, _, _) = api
         .call(
             Method::POST,
@@ -286,6 +294,8 @@ async fn administration_endpoints() {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_ne!(api.vault.account(account).await.unwrap().password_changed_at, before);
+    assert_eq!(api.target.calls(), 1, "Credentials/Change rotated on the target");
+    assert!(api.target.password("root").is_some_and(|p| p.len() == 32), "a generated password");
     let (s, _, _) = api
         .call(
             Method::PUT,

@@ -7,8 +7,8 @@ use store::row::{boolean, fold, int, opt_bytes, opt_int, opt_text, text};
 use zeroize::Zeroizing;
 
 use super::{account_password_aad, check_name, id_of, DEFAULT_MAX_RELEASE_MINUTES};
-use crate::error::{invalid, not_found, unique, Result};
-use crate::model::{check_policy, parse_policy, policy_classes, Account, PasswordPolicy};
+use crate::error::{invalid, not_found, unique, Result, VaultError};
+use crate::model::{check_policy, parse_policy, policy_classes, Account, PasswordPolicy, System};
 use crate::Vault;
 
 /// A new managed account.
@@ -72,6 +72,9 @@ impl Vault {
     pub async fn create_account(&self, new: NewAccount) -> Result<Account> {
         check_name("account", &new.name)?;
         let system = self.system(&new.system).await?;
+        if new.change_after_release || new.rotation_days.is_some() {
+            self.check_rotatable(&system)?;
+        }
         let policy = new.policy.unwrap_or_default();
         check_policy(&policy)?;
         let max = new.max_release_minutes.unwrap_or(DEFAULT_MAX_RELEASE_MINUTES);
@@ -115,6 +118,20 @@ impl Vault {
         }
         tx.commit().await?;
         self.account(id).await
+    }
+
+    /// Refuses rotation settings on a system whose platform has no rotator: the vault would store
+    /// passwords it cannot set there, and hand out one the system does not have (PCV009).
+    fn check_rotatable(&self, system: &System) -> Result<()> {
+        if self.rotatable(system) {
+            return Ok(());
+        }
+        Err(VaultError::NotRotatable(format!(
+            "managed system {:?} is a {} system: the vault cannot change passwords there, so it refuses \
+             change-after-release and rotation days for its accounts; rotate on a postgresql or linux-ssh \
+             system, or keep the password current yourself (`vault account set … --password-stdin`)",
+            system.name, system.platform
+        )))
     }
 
     pub async fn account(&self, id: i64) -> Result<Account> {
@@ -169,6 +186,9 @@ impl Vault {
 
     pub async fn update_account(&self, id: i64, c: AccountChanges) -> Result<Account> {
         let a = self.account(id).await?;
+        if c.change_after_release == Some(true) || matches!(c.rotation_days, Some(Some(_))) {
+            self.check_rotatable(&self.system(&a.system_id.to_string()).await?)?;
+        }
         let policy = c.policy.unwrap_or(a.password_policy);
         check_policy(&policy)?;
         let max = c.max_release_minutes.unwrap_or(a.max_release_minutes);

@@ -1,16 +1,21 @@
 //! Release requests: who may ask for which account, for how long, with what approval; one open
-//! request per account and user (`ConflictOption` reuse/renew), check-in, and reading the
-//! credential of an approved, active request.
+//! request per account and user (`ConflictOption` reuse/renew), approval, denial, check-in and
+//! expiry as the transitions of [`lifecycle`], and reading the credential of an approved, active
+//! request. Every transition writes its audit row in its own transaction.
+
+mod lifecycle;
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use store::row::{boolean, int, opt_int, text};
 use zeroize::Zeroizing;
 
 use crate::admin::{account_row, ACCOUNT_COLS};
-use crate::error::{conflict, forbidden, invalid, not_found, Result};
+use crate::audit::{self, Event};
+use crate::error::{conflict, forbidden, invalid, not_found, Result, VaultError};
 use crate::model::*;
 use crate::Vault;
-use store::row::{boolean, int, opt_int, text};
+use lifecycle::{hold, Current, Stored};
 
 /// What to do when the caller already has an open request for the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,15 +65,14 @@ const REQUEST_FROM: &str = "vault_requests r JOIN vault_users u ON u.id = r.user
     JOIN vault_systems s ON s.id = r.system_id JOIN vault_accounts a ON a.id = r.account_id";
 
 fn request_row(r: &AnyRow, now: i64) -> Result<Request> {
-    let stored = text(r, "status")?;
     let expires_at = int(r, "expires_at")?;
-    let status = match stored.as_str() {
-        "pending" | "approved" if expires_at <= now => RequestStatus::Expired,
-        "pending" => RequestStatus::Pending,
-        "approved" => RequestStatus::Approved,
-        "denied" => RequestStatus::Denied,
-        "expired" => RequestStatus::Expired,
-        _ => RequestStatus::CheckedIn,
+    let status = match Stored::parse(&text(r, "status")?)? {
+        Stored::Pending | Stored::Approved if expires_at <= now => RequestStatus::Expired,
+        Stored::Pending => RequestStatus::Pending,
+        Stored::Approved => RequestStatus::Approved,
+        Stored::Denied => RequestStatus::Denied,
+        Stored::CheckedIn => RequestStatus::CheckedIn,
+        Stored::Expired => RequestStatus::Expired,
     };
     Ok(Request {
         id: int(r, "id")?,
@@ -120,8 +124,9 @@ impl Vault {
         rows.iter().map(account_row).collect()
     }
 
-    /// The account if it is API-enabled and `user_id` may request it; otherwise "not found", so
-    /// that accounts a caller may not use stay invisible.
+    /// The account if it is API-enabled and `user_id` may request it. An account the caller holds
+    /// no role on reads "not found", so that accounts a caller may not use stay invisible; one the
+    /// caller could request but that is not API-enabled says so (PCV010).
     async fn visible_account(
         &self,
         user_id: i64,
@@ -129,10 +134,13 @@ impl Vault {
     ) -> Result<(Account, Vec<(Role, Option<i64>)>)> {
         let hidden = || not_found(format!("managed account {account_id} was not found"));
         let account = self.account(account_id).await.map_err(|_| hidden())?;
+        let roles = self.roles_on_account(user_id, &account).await?;
         if !account.api_enabled {
+            if roles.iter().any(|(r, _)| r.may_request()) {
+                return Err(not_api_enabled(&account));
+            }
             return Err(hidden());
         }
-        let roles = self.roles_on_account(user_id, &account).await?;
         Ok((account, roles))
     }
 
@@ -182,11 +190,13 @@ impl Vault {
             .execute(&mut *tx)
             .await?;
         let open = sqlx::query(
-            "SELECT id FROM vault_requests WHERE account_id = $1 AND user_id = $2 AND status IN ('pending', 'approved') \
-             AND expires_at > $3 ORDER BY id DESC LIMIT 1",
+            "SELECT id FROM vault_requests WHERE account_id = $1 AND user_id = $2 AND status IN ($3, $4) \
+             AND expires_at > $5 ORDER BY id DESC LIMIT 1",
         )
         .bind(account.id)
         .bind(user.id)
+        .bind(Stored::Pending.as_db())
+        .bind(Stored::Approved.as_db())
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
@@ -198,11 +208,14 @@ impl Vault {
                     return Ok(Outcome::Reused(id));
                 }
                 ConflictOption::Renew => {
-                    sqlx::query("UPDATE vault_requests SET status = 'checked_in', closed_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    let change = match hold(&mut tx, id, now).await?.ok_or_else(|| gone(id))? {
+                        Current::Pending(h) => h.renew(now),
+                        Current::Approved(h) => h.renew(now),
+                        other => return Err(other.refuse("renewed")),
+                    };
+                    let detail = format!("{} (renewed by a new request)", change.describe());
+                    change.write(&mut tx).await?;
+                    record(&mut tx, now, Actor::User(user), "request.close", account.id, &detail).await?;
                 }
                 ConflictOption::None => {
                     return Err(conflict(format!(
@@ -212,7 +225,7 @@ impl Vault {
                 }
             }
         }
-        let status = if policy.auto_approve { "approved" } else { "pending" };
+        let status = if policy.auto_approve { Stored::Approved } else { Stored::Pending };
         let id: i64 = sqlx::query(
             "INSERT INTO vault_requests (user_id, system_id, account_id, policy_id, duration_minutes, reason, access_type, \
              status, approvals, rotate_on_checkin, created_at, expires_at) \
@@ -225,13 +238,20 @@ impl Vault {
         .bind(new.duration_minutes)
         .bind(new.reason.chars().take(1000).collect::<String>())
         .bind(if new.access_type.is_empty() { "View".to_string() } else { new.access_type })
-        .bind(status)
+        .bind(status.as_db())
         .bind(new.rotate_on_checkin.unwrap_or(true))
         .bind(now)
         .bind(now + new.duration_minutes * 60)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
+        let detail = format!(
+            "request {id}: {} for {} minutes under policy {:?}",
+            if status == Stored::Approved { "approved" } else { "pending" },
+            new.duration_minutes,
+            policy.name
+        );
+        record(&mut tx, now, Actor::User(user), "request.create", account.id, &detail).await?;
         tx.commit().await?;
         Ok(Outcome::Created(id))
     }
@@ -245,7 +265,7 @@ impl Vault {
         request_row(&r, self.now())
     }
 
-    /// Requests in a queue, filtered by status (`all`, `active`, `pending`, …).
+    /// Requests in a queue, filtered by status (`all`, `active`, `pending`, `checked-in`, …).
     pub async fn list_requests(
         &self,
         user: Option<&User>,
@@ -269,11 +289,10 @@ impl Vault {
                     }
                 }
             };
-            let status_ok = match status.map(|s| s.to_ascii_lowercase()).as_deref() {
+            let status_ok = match status.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
                 None | Some("") | Some("all") => true,
                 Some("active") => req.is_active(),
-                Some("pending") => req.status == RequestStatus::Pending,
-                Some(other) => req.status.as_str().eq_ignore_ascii_case(other),
+                Some(other) => req.status.matches(other),
             };
             if keep && status_ok {
                 out.push(req);
@@ -301,120 +320,161 @@ impl Vault {
         Ok((req, pw))
     }
 
-    /// Checks a request in (its owner, or an approver of the account). When the account changes
-    /// its password after release and the request asks for it, the account is scheduled for
-    /// rotation (once no other request of it is active) and a rotation starts at once.
-    pub async fn check_in(&self, user: Option<&User>, request_id: i64) -> Result<Request> {
+    /// Checks a request in: its owner, an approver of the account, or the operator. An approved
+    /// request whose account changes its password after release (and whose request asks for
+    /// it) then rotates, once no other request of the account is active. A pending request is
+    /// withdrawn. Of concurrent check-ins exactly one wins; the others get PCV008.
+    pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<Request> {
         let req = self.request(request_id).await?;
-        if let Some(u) = user {
-            if req.user_id != u.id {
-                let account = self.account(req.account_id).await?;
-                if !self.roles_on_account(u.id, &account).await?.iter().any(|(r, _)| r.may_approve()) {
-                    return Err(forbidden(format!("request {request_id} is not yours")));
-                }
+        if let Actor::User(u) = by {
+            if req.user_id != u.id && !self.may_approve(u, req.account_id).await? {
+                return Err(forbidden(format!("request {request_id} is not yours")));
             }
         }
-        if !matches!(req.status, RequestStatus::Approved | RequestStatus::Pending) {
-            return Err(forbidden(format!(
-                "request {request_id} is {} and cannot be checked in",
-                req.status.as_str().to_lowercase()
-            )));
-        }
         let now = self.now();
-        {
-            // A write transaction, so that it takes this process's write turn (store::begin_write).
-            let mut tx = self.store().vault_begin_write().await?;
-            sqlx::query("UPDATE vault_requests SET status = 'checked_in', closed_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(request_id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+        let mut tx = self.store().vault_begin_write().await?;
+        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let facts = current.facts();
+        let (change, released) = match current {
+            Current::Approved(h) => (h.check_in(now), true),
+            Current::Pending(h) => (h.withdraw(now), false),
+            other => return Err(other.refuse("checked in")),
+        };
+        let detail = change.describe();
+        change.write(&mut tx).await?;
+        record(&mut tx, now, by, "request.checkin", facts.account_id, &detail).await?;
+        tx.commit().await?;
+        if released && facts.rotate_on_checkin {
+            self.release_ended(facts.account_id).await?;
         }
-        if req.rotate_on_checkin && req.status == RequestStatus::Approved {
-            self.schedule_rotation_after_release(req.account_id).await?;
-        }
-        Ok(req)
+        self.request(request_id).await
     }
 
-    /// Approves a pending request (an approver of the account, not its requester). Returns
-    /// whether the request is now approved.
-    pub async fn approve(&self, approver: Option<&User>, request_id: i64) -> Result<bool> {
+    /// Approves a pending request: an approver of the account who is not its requester (one
+    /// approval of those the policy needs), or the operator (outright). Returns whether the
+    /// request is now approved. A request denied, approved or checked in meanwhile is PCV008.
+    pub async fn approve(&self, by: Actor<'_>, request_id: i64) -> Result<bool> {
         let req = self.request(request_id).await?;
-        if req.status != RequestStatus::Pending {
-            return Err(conflict(format!("request {request_id} is not pending")));
+        match by {
+            Actor::User(u) => {
+                if u.id == req.user_id {
+                    return Err(forbidden("a requester cannot approve their own request"));
+                }
+                if !self.may_approve(u, req.account_id).await? {
+                    return Err(forbidden(format!(
+                        "user {:?} may not approve requests for this account",
+                        u.name
+                    )));
+                }
+            }
+            Actor::Operator => {}
+            Actor::System => return Err(forbidden("the vault itself never approves a request")),
         }
-        let required = match sqlx::query("SELECT p.approvals_required FROM vault_requests r JOIN vault_policies p ON p.id = r.policy_id WHERE r.id = $1")
-            .bind(request_id)
-            .fetch_optional(self.pool())
-            .await?
+        let required = match sqlx::query(
+            "SELECT p.approvals_required FROM vault_requests r JOIN vault_policies p ON p.id = r.policy_id WHERE r.id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await?
         {
             Some(r) => int(&r, "approvals_required")?.max(1),
             None => 1,
         };
         let now = self.now();
-        if let Some(u) = approver {
-            if u.id == req.user_id {
-                return Err(forbidden("a requester cannot approve their own request"));
-            }
-            let account = self.account(req.account_id).await?;
-            if !self.roles_on_account(u.id, &account).await?.iter().any(|(r, _)| r.may_approve()) {
-                return Err(forbidden(format!(
-                    "user {:?} may not approve requests for this account",
-                    u.name
-                )));
-            }
-        }
         let mut tx = self.store().vault_begin_write().await?;
-        if let Some(u) = approver {
-            sqlx::query("INSERT INTO vault_request_approvals (request_id, approver_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let Current::Pending(held) = current else {
+            return Err(current.refuse("approved"));
+        };
+        let account_id = held.facts.account_id;
+        let given: i64 = match by {
+            Actor::User(u) => {
+                sqlx::query(
+                    "INSERT INTO vault_request_approvals (request_id, approver_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
                 .bind(request_id)
                 .bind(u.id)
                 .execute(&mut *tx)
                 .await?;
-        }
-        let given: i64 = if approver.is_some() {
-            sqlx::query("SELECT COUNT(*) AS n FROM vault_request_approvals WHERE request_id = $1")
-                .bind(request_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?
-        } else {
-            required // the CLI (an administrator on the host) approves outright
+                sqlx::query("SELECT COUNT(*) AS n FROM vault_request_approvals WHERE request_id = $1")
+                    .bind(request_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?
+            }
+            // The operator (an administrator on the host) approves outright.
+            Actor::Operator | Actor::System => required,
         };
-        let approved = given >= required;
-        sqlx::query(
-            "UPDATE vault_requests SET approvals = $1, status = $2, expires_at = CASE WHEN $3 THEN $4 ELSE expires_at END WHERE id = $5",
-        )
-        .bind(given)
-        .bind(if approved { "approved" } else { "pending" })
-        .bind(approved)
-        .bind(now + req.duration_minutes * 60)
-        .bind(request_id)
-        .execute(&mut *tx)
-        .await?;
+        let change = held.approve(given, required, now);
+        let detail = format!("{} ({given} of {required} approvals)", change.describe());
+        let to = change.write(&mut tx).await?;
+        record(&mut tx, now, by, "request.approve", account_id, &detail).await?;
         tx.commit().await?;
-        Ok(approved)
+        Ok(to == Stored::Approved)
     }
 
-    /// Denies a pending request.
-    pub async fn deny(&self, approver: Option<&User>, request_id: i64) -> Result<()> {
+    /// Denies a pending request (an approver of the account, or the operator). A request
+    /// approved, denied or checked in meanwhile is PCV008.
+    pub async fn deny(&self, by: Actor<'_>, request_id: i64) -> Result<()> {
         let req = self.request(request_id).await?;
-        if req.status != RequestStatus::Pending {
-            return Err(conflict(format!("request {request_id} is not pending")));
+        match by {
+            Actor::User(u) => {
+                if !self.may_approve(u, req.account_id).await? {
+                    return Err(forbidden(format!(
+                        "user {:?} may not deny requests for this account",
+                        u.name
+                    )));
+                }
+            }
+            Actor::Operator => {}
+            Actor::System => return Err(forbidden("the vault itself never denies a request")),
         }
-        if let Some(u) = approver {
-            let account = self.account(req.account_id).await?;
-            if !self.roles_on_account(u.id, &account).await?.iter().any(|(r, _)| r.may_approve()) {
-                return Err(forbidden(format!("user {:?} may not deny requests for this account", u.name)));
+        let now = self.now();
+        let mut tx = self.store().vault_begin_write().await?;
+        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let Current::Pending(held) = current else {
+            return Err(current.refuse("denied"));
+        };
+        let account_id = held.facts.account_id;
+        let change = held.deny(now);
+        let detail = change.describe();
+        change.write(&mut tx).await?;
+        record(&mut tx, now, by, "request.deny", account_id, &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores approved requests whose time is over as expired (the background pass), and ends
+    /// their releases (rotation when asked for). Returns how many rotations were attempted.
+    pub(crate) async fn expire_overdue(&self) -> Result<usize> {
+        let now = self.now();
+        let overdue: Vec<i64> =
+            sqlx::query("SELECT id FROM vault_requests WHERE status = $1 AND expires_at <= $2 ORDER BY id")
+                .bind(Stored::Approved.as_db())
+                .bind(now)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| int(r, "id"))
+                .collect::<Result<_, _>>()?;
+        let mut rotated = 0;
+        for id in overdue {
+            let mut tx = self.store().vault_begin_write().await?;
+            // Checked in meanwhile: that check-in ended the release.
+            let Some(Current::Overdue(held)) = hold(&mut tx, id, now).await? else {
+                continue;
+            };
+            let facts = held.facts;
+            let change = held.expire(now);
+            let detail = change.describe();
+            change.write(&mut tx).await?;
+            record(&mut tx, now, Actor::System, "request.expire", facts.account_id, &detail).await?;
+            tx.commit().await?;
+            if facts.rotate_on_checkin && self.release_ended(facts.account_id).await? {
+                rotated += 1;
             }
         }
-        sqlx::query("UPDATE vault_requests SET status = 'denied', closed_at = $1 WHERE id = $2")
-            .bind(self.now())
-            .bind(request_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        Ok(rotated)
     }
 
     /// Sets whether checking the request in rotates the password (its owner only).
@@ -446,4 +506,42 @@ impl Vault {
         }
         Ok(false)
     }
+
+    /// Whether `user` may approve (and so deny, and check in) requests for the account.
+    async fn may_approve(&self, user: &User, account_id: i64) -> Result<bool> {
+        let account = self.account(account_id).await?;
+        Ok(self.roles_on_account(user.id, &account).await?.iter().any(|(r, _)| r.may_approve()))
+    }
+}
+
+/// The audit row of a transition, in its transaction.
+async fn record(
+    tx: &mut store::WriteTx,
+    now: i64,
+    by: Actor<'_>,
+    action: &str,
+    account_id: i64,
+    detail: &str,
+) -> Result<()> {
+    let e = Event {
+        actor: by.name(),
+        action,
+        account_id: Some(account_id),
+        source: by.source(),
+        result: "ok",
+        detail,
+    };
+    audit::record(tx, now, &e).await
+}
+
+fn gone(id: i64) -> VaultError {
+    not_found(format!("release request {id} was not found"))
+}
+
+fn not_api_enabled(account: &Account) -> VaultError {
+    VaultError::NotApiEnabled(format!(
+        "managed account {} ({} on {}) is not API-enabled, so it cannot be requested through the API: \
+         an administrator enables it with `vault account set {} --api-enabled true`",
+        account.id, account.name, account.system_name, account.id
+    ))
 }
