@@ -1,6 +1,6 @@
 //! The vault's one error type. Every variant has a stable code (`PCV…`, documented with its HTTP
-//! status in ERRORS.md) and a sentence that says what to do; none ever carries a password, key or
-//! token.
+//! status in ERRORS.md), which its message starts with, and a sentence that says what to do; none
+//! ever carries a password, key or token.
 
 use store::StoreError;
 use web::WebError;
@@ -9,39 +9,39 @@ use web::WebError;
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// The record does not exist (or the caller may not see it).
-    #[error("{0}")]
+    #[error("PCV001: {0}")]
     NotFound(String),
     /// The input is malformed or out of range.
-    #[error("{0}")]
+    #[error("PCV002: {0}")]
     Invalid(String),
     /// The change conflicts with an existing record (a duplicate name, an open request).
-    #[error("{0}")]
+    #[error("PCV003: {0}")]
     Conflict(String),
     /// The caller is known but may not do this.
-    #[error("{0}")]
+    #[error("PCV004: {0}")]
     Forbidden(String),
     /// The caller is not signed in, or the sign-in was refused.
-    #[error("{0}")]
+    #[error("PCV005: {0}")]
     Unauthorized(String),
     /// Storage or sealing failed.
-    #[error("{0}")]
+    #[error("PCV006: {0}")]
     Store(#[from] StoreError),
     /// Rotating a password on its target failed (the stored password is unchanged).
-    #[error("{0}")]
+    #[error("PCV007: {0}")]
     Rotation(String),
     /// A release request is no longer in the state the action needs: it was closed before, or
     /// another caller changed it first (a lost race). Nothing was changed.
-    #[error("{0}")]
+    #[error("PCV008: {0}")]
     RequestState(String),
     /// The account's platform has no rotator: the vault cannot change its password on the
     /// target, so it refuses rotation settings and rotations for it.
-    #[error("{0}")]
+    #[error("PCV009: {0}")]
     NotRotatable(String),
     /// The account exists and the caller could request it, but it is not API-enabled.
-    #[error("{0}")]
+    #[error("PCV010: {0}")]
     NotApiEnabled(String),
     /// The operating system failed the vault (its random generator).
-    #[error("{0}")]
+    #[error("PCV011: {0}")]
     System(String),
 }
 

@@ -1,5 +1,5 @@
 //! ERRORS.md documents every error code the vault can answer, and nothing else, with the HTTP
-//! status the API really answers for it.
+//! status the API really answers for it; every message starts with its code.
 
 use std::collections::BTreeMap;
 
@@ -54,5 +54,6 @@ fn the_documented_status_is_the_one_answered() {
     assert_eq!(samples.len(), doc.len(), "a variant is missing from the samples");
     for e in samples {
         assert_eq!(doc.get(e.code()), Some(&e.http_status()), "{}: ERRORS.md's status", e.code());
+        assert_eq!(e.to_string(), format!("{}: x", e.code()), "the message starts with the code");
     }
 }
