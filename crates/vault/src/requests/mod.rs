@@ -7,7 +7,7 @@ mod lifecycle;
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use store::row::{boolean, int, opt_int, text};
+use store::row::{boolean, fold, int, opt_int, text};
 use zeroize::Zeroizing;
 
 use crate::admin::{account_row, ACCOUNT_COLS};
@@ -505,6 +505,38 @@ impl Vault {
             }
         }
         Ok(false)
+    }
+
+    /// Why `user_id` finds no requestable account `account_name` on `system_name`: PCV010 when
+    /// it exists and the caller holds a role that could request it but it is not API-enabled;
+    /// otherwise "not found", so that accounts a caller may not use stay invisible.
+    pub async fn why_not_requestable(
+        &self,
+        user_id: i64,
+        system_name: &str,
+        account_name: &str,
+    ) -> VaultError {
+        let hidden =
+            || not_found(format!("managed account {account_name:?} on system {system_name:?} was not found"));
+        let found = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS} FROM vault_accounts a JOIN vault_systems s ON s.id = a.system_id \
+             WHERE s.name_key = $1 AND a.name_key = $2"
+        ))
+        .bind(fold(system_name))
+        .bind(fold(account_name))
+        .fetch_optional(self.pool())
+        .await;
+        let account = match found.map(|r| r.map(|r| account_row(&r))) {
+            Ok(Some(Ok(a))) if !a.api_enabled => a,
+            Ok(Some(Err(e))) => return e,
+            Ok(_) => return hidden(),
+            Err(e) => return e.into(),
+        };
+        match self.roles_on_account(user_id, &account).await {
+            Ok(roles) if roles.iter().any(|(r, _)| r.may_request()) => not_api_enabled(&account),
+            Ok(_) => hidden(),
+            Err(e) => e,
+        }
     }
 
     /// Whether `user` may approve (and so deny, and check in) requests for the account.
