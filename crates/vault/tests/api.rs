@@ -16,7 +16,7 @@ use store::seal::MasterKey;
 use store::Store;
 use support::FakeTarget;
 use tower::ServiceExt;
-use vault::admin::{NewAccount, NewPolicy, NewSystem, SraSettings};
+use vault::admin::{NewAccount, NewPolicy, NewSystem, SraKey, SraSettings};
 use vault::model::{Role, Scope};
 use vault::{ManualClock, Vault};
 use zeroize::Zeroizing;
@@ -131,16 +131,20 @@ async fn setup() -> (Api, String, i64) {
     for u in ["req", "appr", "admin"] {
         vault.create_user(u, None, Some(&format!("{u}@example.com"))).await.unwrap();
     }
-    let key = vault
+    let SraKey::Created(key) = vault
         .connect_sra(SraSettings {
             host: "c".into(),
             port: 1,
             client_id: "id".into(),
-            client_secret: Zeroizing::new("s".into()),
+            client_secret: Some(Zeroizing::new("s".into())),
             release_minutes: 60,
+            rotate_key: false,
         })
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("a first connection creates the key")
+    };
     // A two-step approval policy for the "approvals" group (requester + approver), and admins.
     vault
         .create_policy(NewPolicy {

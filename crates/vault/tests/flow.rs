@@ -12,7 +12,7 @@ use std::sync::Arc;
 use store::seal::MasterKey;
 use store::Store;
 use support::FakeTarget;
-use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewSystem, SraSettings, SRA_GROUP};
+use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewSystem, SraKey, SraSettings, SRA_GROUP};
 use vault::audit::Verdict;
 use vault::ip::IpRule;
 use vault::model::{Actor, RequestStatus, Role, Scope};
@@ -107,16 +107,20 @@ async fn seed(v: &Vault) -> (i64, i64, Zeroizing<String>) {
     assert!(!hidden.api_enabled, "API access is off by default");
     v.create_user("alice", Some("alice-pw"), None).await.unwrap();
     v.create_user("mallory", Some("mallory-pw"), None).await.unwrap();
-    let key = v
+    let SraKey::Created(key) = v
         .connect_sra(SraSettings {
             host: "console.example".into(),
             port: 443,
             client_id: "c".repeat(36),
-            client_secret: Zeroizing::new("s".repeat(40)),
+            client_secret: Some(Zeroizing::new("s".repeat(40))),
             release_minutes: 360,
+            rotate_key: false,
         })
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("a first connection creates the key")
+    };
     v.add_member(vault::admin::SRA_GROUP, "alice").await.unwrap();
     (api.id, hidden.id, key)
 }
@@ -746,7 +750,64 @@ async fn operator_changes_are_audited_by_the_domain(store: Store) {
     assert!(approve.detail.contains("pending -> approved"), "{}", approve.detail);
 }
 
+/// Issue 14, item 2: re-running `connect-sra` silently replaced the API key (the broker's old key
+/// then got 401) and the stored settings could not be read back. A re-run updates the settings
+/// and keeps the key (and the stored client secret when none is given); only `rotate_key`
+/// replaces it; the settings read back without any secret.
+async fn reconnecting_sra_keeps_the_key_unless_asked_and_reads_back(store: Store) {
+    let (v, _) = vault_on(store, FakeTarget::default().registry()).await;
+    let (_, _, key) = seed(&v).await;
+    let signs_in = |k: String| {
+        let v = v.clone();
+        async move { v.sign_in(&format!("PS-Auth key={k}; runas=alice;"), localhost()).await.is_ok() }
+    };
+    let shown = v.sra_settings().await.unwrap().expect("stored settings");
+    assert_eq!(
+        (shown.console_host.as_str(), shown.console_port, shown.release_minutes),
+        ("console.example", 443, 360)
+    );
+    assert_eq!(shown.registration, vault::admin::SRA_REGISTRATION);
+    assert_eq!(shown.requesters, vec!["alice".to_string()]);
+    let text = format!("{shown:?} {}", serde_json::to_string(&shown).unwrap());
+    assert!(!text.contains(key.as_str()) && !text.contains(&"s".repeat(40)), "no secret is shown: {text}");
+
+    let again = SraSettings {
+        host: "console2.example".into(),
+        port: 8443,
+        client_id: "d".repeat(36),
+        client_secret: None,
+        release_minutes: 120,
+        rotate_key: false,
+    };
+    assert!(matches!(v.connect_sra(again).await.unwrap(), SraKey::Kept));
+    assert!(signs_in(key.to_string()).await, "the broker's key still signs in");
+    let broker = v.broker_config().await.unwrap().unwrap();
+    assert_eq!(
+        (broker.console_host.as_str(), broker.console_port, broker.release_minutes),
+        ("console2.example", 8443, 120)
+    );
+    assert_eq!(broker.api_key, key.as_str(), "the key is kept");
+    assert_eq!(broker.console_client_secret, "s".repeat(40), "the stored secret is kept");
+
+    let rotate = SraSettings {
+        host: "console2.example".into(),
+        port: 8443,
+        client_id: "d".repeat(36),
+        client_secret: None,
+        release_minutes: 120,
+        rotate_key: true,
+    };
+    let SraKey::Replaced(new_key) = v.connect_sra(rotate).await.unwrap() else {
+        panic!("replaced when asked")
+    };
+    assert_ne!(new_key.as_str(), key.as_str());
+    assert!(!signs_in(key.to_string()).await, "the old key no longer signs in");
+    assert!(signs_in(new_key.to_string()).await);
+    assert_eq!(v.broker_config().await.unwrap().unwrap().api_key, new_key.as_str());
+}
+
 store::on_both_backends!(
+    reconnecting_sra_keeps_the_key_unless_asked_and_reads_back,
     approve_and_deny_race_exactly_one_wins,
     concurrent_check_ins_rotate_exactly_once,
     rotation_settings_are_refused_where_no_rotator_can_change_the_password,

@@ -15,7 +15,7 @@ pub(crate) use accounts::{account_row, ACCOUNT_COLS};
 pub use accounts::{AccountChanges, NewAccount};
 pub use policies::NewPolicy;
 pub use registrations::NewRegistration;
-pub use sra::{BrokerConfig, SraSettings, SRA_GROUP, SRA_POLICY, SRA_REGISTRATION};
+pub use sra::{BrokerConfig, SraKey, SraSettings, SraView, SRA_GROUP, SRA_POLICY, SRA_REGISTRATION};
 pub use systems::NewSystem;
 
 use crate::error::{invalid, Result};
