@@ -224,22 +224,9 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     assert_eq!(api_key.len(), 128, "connect-sra prints the 128-character key last: {sra}");
     // Issue 14, item 2: a re-run keeps the key (the flow below signs in with it) and says so;
     // the stored settings read back without any secret.
-    let again = cli_ok(
-        &data,
-        &[
-            "vault",
-            "connect-sra",
-            "--host",
-            "10.11.12.13",
-            "--port",
-            "443",
-            "--client-id",
-            "12345",
-            "--release-minutes",
-            "60",
-        ],
-        None,
-    );
+    let reconnect =
+        ["vault", "connect-sra", "--host", "10.11.12.13", "--port", "443", "--client-id", "12345"];
+    let again = cli_ok(&data, &[&reconnect[..], &["--release-minutes", "60"]].concat(), None);
     assert!(again.contains("kept") && !again.contains(&api_key), "{again}");
     let shown = cli_ok(&data, &["vault", "connect-sra", "--show"], None);
     for part in ["10.11.12.13:443", "12345", "60 minutes", "Secure Remote Access Integration"] {
@@ -376,23 +363,8 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     assert_eq!(python("bips_flow.py", &signin, &ca)["status"], 200);
 
     // --rotate-key replaces the key and says so: the old one gets 401, the new one signs in.
-    let rotated = cli_ok(
-        &data,
-        &[
-            "vault",
-            "connect-sra",
-            "--host",
-            "10.11.12.13",
-            "--port",
-            "443",
-            "--client-id",
-            "12345",
-            "--release-minutes",
-            "60",
-            "--rotate-key",
-        ],
-        None,
-    );
+    let rotated =
+        cli_ok(&data, &[&reconnect[..], &["--release-minutes", "60", "--rotate-key"]].concat(), None);
     let new_key = last_line(&rotated);
     assert!(rotated.contains("REPLACED") && new_key.len() == 128 && new_key != api_key, "{rotated}");
     assert_eq!(python("bips_flow.py", &signin, &ca)["status"], 401, "the old key no longer signs in");

@@ -97,15 +97,7 @@ impl Vault {
     /// written together (group commit: one transaction for all events waiting at that moment),
     /// each still returning only after its row is committed.
     pub async fn audit(&self, e: Event<'_>) -> Result<()> {
-        let row = Pending {
-            at: self.now(),
-            actor: e.actor.into(),
-            action: e.action.into(),
-            account_id: e.account_id,
-            source: e.source.into(),
-            result: e.result.into(),
-            detail: e.detail.into(),
-        };
+        let row = Pending::of(self.now(), &e);
         let (done, wait) = oneshot::channel();
         let queue = self.audit_queue();
         if queue.send((row, done)).is_err() {
@@ -181,6 +173,20 @@ pub(crate) struct Pending {
     detail: String,
 }
 
+impl Pending {
+    fn of(at: i64, e: &Event<'_>) -> Pending {
+        Pending {
+            at,
+            actor: e.actor.into(),
+            action: e.action.into(),
+            account_id: e.account_id,
+            source: e.source.into(),
+            result: e.result.into(),
+            detail: e.detail.into(),
+        }
+    }
+}
+
 pub(crate) type Queue = mpsc::UnboundedSender<(Pending, oneshot::Sender<Result<()>>)>;
 
 fn lost() -> VaultError {
@@ -226,16 +232,7 @@ async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
 /// and its audit row commit together or not at all (the domain's state changes use this; never
 /// [`Vault::audit`] while holding a write transaction, whose writer would wait for it).
 pub(crate) async fn record(tx: &mut WriteTx, at: i64, e: &Event<'_>) -> Result<()> {
-    let row = Pending {
-        at,
-        actor: e.actor.into(),
-        action: e.action.into(),
-        account_id: e.account_id,
-        source: e.source.into(),
-        result: e.result.into(),
-        detail: e.detail.into(),
-    };
-    append(tx, &[&row]).await
+    append(tx, &[&Pending::of(at, e)]).await
 }
 
 /// Appends `rows` to the chain inside `tx`.

@@ -499,6 +499,27 @@ async fn expiry_without_checkin_rotates_in_the_background_pass(store: Store) {
     assert_eq!(v.rotation_pass().await.unwrap(), 0, "and only once");
 }
 
+/// "rita", who may request `account` under a policy that needs `approvals` approvals.
+async fn reviewed_requester(v: &Vault, account: i64, approvals: i64) -> vault::model::User {
+    v.create_policy(NewPolicy {
+        name: "reviewed".into(),
+        auto_approve: false,
+        approvals_required: approvals,
+        all_day: true,
+        window_start: 0,
+        window_end: 1440,
+        max_minutes: 60,
+    })
+    .await
+    .unwrap();
+    let rita = v.create_user("rita", None, None).await.unwrap();
+    v.create_group("reviewed").await.unwrap();
+    v.set_group("reviewed", Some(Some("reviewed".into())), None).await.unwrap();
+    v.grant_role("reviewed", Scope::Account(account), Role::Requestor).await.unwrap();
+    v.add_member("reviewed", "rita").await.unwrap();
+    rita
+}
+
 /// How often each race below is run: enough to interleave both ways on both backends.
 const RACES: usize = 25;
 
@@ -508,23 +529,8 @@ const RACES: usize = 25;
 async fn approve_and_deny_race_exactly_one_wins(store: Store) {
     let (v, _) = vault_on(store, FakeTarget::default().registry()).await;
     let (api, _, _) = seed(&v).await;
-    v.create_policy(NewPolicy {
-        name: "one approval".into(),
-        auto_approve: false,
-        approvals_required: 1,
-        all_day: true,
-        window_start: 0,
-        window_end: 1440,
-        max_minutes: 60,
-    })
-    .await
-    .unwrap();
-    let rita = v.create_user("rita", None, None).await.unwrap();
+    let rita = reviewed_requester(&v, api, 1).await;
     let ann = v.create_user("ann", None, None).await.unwrap();
-    v.create_group("reviewed").await.unwrap();
-    v.set_group("reviewed", Some(Some("one approval".into())), None).await.unwrap();
-    v.grant_role("reviewed", Scope::Account(api), Role::Requestor).await.unwrap();
-    v.add_member("reviewed", "rita").await.unwrap();
     v.create_group("approvers").await.unwrap();
     v.grant_role("approvers", Scope::All, Role::Approver).await.unwrap();
     v.add_member("approvers", "ann").await.unwrap();
@@ -716,22 +722,7 @@ async fn an_account_not_api_enabled_says_so_only_to_who_could_request_it(store: 
 async fn operator_changes_are_audited_by_the_domain(store: Store) {
     let (v, _) = vault_on(store, FakeTarget::default().registry()).await;
     let (api, _, _) = seed(&v).await;
-    v.create_policy(NewPolicy {
-        name: "two".into(),
-        auto_approve: false,
-        approvals_required: 2,
-        all_day: true,
-        window_start: 0,
-        window_end: 1440,
-        max_minutes: 60,
-    })
-    .await
-    .unwrap();
-    let rita = v.create_user("rita", None, None).await.unwrap();
-    v.create_group("reviewed").await.unwrap();
-    v.set_group("reviewed", Some(Some("two".into())), None).await.unwrap();
-    v.grant_role("reviewed", Scope::Account(api), Role::Requestor).await.unwrap();
-    v.add_member("reviewed", "rita").await.unwrap();
+    let rita = reviewed_requester(&v, api, 2).await;
     let Outcome::Created(r) = v.create_request(&rita, req(api, 5, ConflictOption::None)).await.unwrap()
     else {
         panic!()
