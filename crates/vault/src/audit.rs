@@ -237,10 +237,11 @@ pub(crate) async fn record(tx: &mut WriteTx, at: i64, e: &Event<'_>) -> Result<(
 
 /// Appends `rows` to the chain inside `tx`.
 async fn append(tx: &mut WriteTx, rows: &[&Pending]) -> Result<()> {
-    // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
-    sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
-    let head =
-        sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut **tx).await?;
+    // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held) and
+    // reads the head in one statement.
+    let head = sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut **tx)
+        .await?;
     let (mut last, mut prev) = (int(&head, "seq")?, text(&head, "hash")?);
     for p in rows {
         let mut r = AuditRow {

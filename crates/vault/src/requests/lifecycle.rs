@@ -21,7 +21,7 @@
 use std::marker::PhantomData;
 
 use store::row::{boolean, int, text};
-use store::WriteTx;
+use store::{Backend, WriteTx};
 
 use crate::error::{Result, VaultError};
 
@@ -145,12 +145,15 @@ impl Current {
 }
 
 /// Locks request `id` for the rest of `tx` and reads its state at `now`. `None`: no such request.
-pub(crate) async fn hold(tx: &mut WriteTx, id: i64, now: i64) -> Result<Option<Current>> {
-    // A portable row lock: concurrent changes of this request wait here for each other.
-    sqlx::query("UPDATE vault_requests SET status = status WHERE id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+pub(crate) async fn hold(tx: &mut WriteTx, backend: Backend, id: i64, now: i64) -> Result<Option<Current>> {
+    // A row lock on PostgreSQL: concurrent changes of this request wait here for each other.
+    // SQLite's write transaction already excludes every other writer.
+    if backend == Backend::Postgres {
+        sqlx::query("UPDATE vault_requests SET status = status WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
     let Some(r) = sqlx::query(
         "SELECT id, account_id, duration_minutes, rotate_on_checkin, status, expires_at \
          FROM vault_requests WHERE id = $1",
@@ -347,7 +350,9 @@ mod tests {
         let (_db, v, id) = one_request(false).await;
         let now = v.now();
         let mut tx = v.store().vault_begin_write().await.unwrap();
-        let Some(Current::Pending(held)) = hold(&mut tx, id, now).await.unwrap() else { panic!("pending") };
+        let Some(Current::Pending(held)) = hold(&mut tx, Backend::Sqlite, id, now).await.unwrap() else {
+            panic!("pending")
+        };
         sqlx::query("UPDATE vault_requests SET status = 'denied' WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -366,14 +371,15 @@ mod tests {
         let (_db, v, id) = one_request(true).await;
         let now = v.now();
         let mut tx = v.store().vault_begin_write().await.unwrap();
-        assert!(matches!(hold(&mut tx, id, now).await.unwrap(), Some(Current::Approved(_))));
-        let Some(Current::Overdue(held)) = hold(&mut tx, id, now + 3600).await.unwrap() else {
+        assert!(matches!(hold(&mut tx, Backend::Sqlite, id, now).await.unwrap(), Some(Current::Approved(_))));
+        let Some(Current::Overdue(held)) = hold(&mut tx, Backend::Sqlite, id, now + 3600).await.unwrap()
+        else {
             panic!("overdue")
         };
         assert_eq!(held.expire(now + 3600).write(&mut tx).await.unwrap(), Stored::Expired);
-        let closed = hold(&mut tx, id, now).await.unwrap().unwrap();
+        let closed = hold(&mut tx, Backend::Sqlite, id, now).await.unwrap().unwrap();
         assert!(matches!(closed, Current::Closed { status: Stored::Expired, .. }));
         assert_eq!(closed.refuse("checked in").code(), "PCV008");
-        assert!(hold(&mut tx, id + 1000, now).await.unwrap().is_none());
+        assert!(hold(&mut tx, Backend::Sqlite, id + 1000, now).await.unwrap().is_none());
     }
 }

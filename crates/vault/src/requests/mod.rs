@@ -208,7 +208,7 @@ impl Vault {
                     return Ok(Outcome::Reused(id));
                 }
                 ConflictOption::Renew => {
-                    let change = match hold(&mut tx, id, now).await?.ok_or_else(|| gone(id))? {
+                    let change = match hold(&mut tx, self.store().backend(), id, now).await?.ok_or_else(|| gone(id))? {
                         Current::Pending(h) => h.renew(now),
                         Current::Approved(h) => h.renew(now),
                         other => return Err(other.refuse("renewed")),
@@ -324,7 +324,7 @@ impl Vault {
     /// request whose account changes its password after release (and whose request asks for
     /// it) then rotates, once no other request of the account is active. A pending request is
     /// withdrawn. Of concurrent check-ins exactly one wins; the others get PCV008.
-    pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<Request> {
+    pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<()> {
         let req = self.request(request_id).await?;
         if let Actor::User(u) = by {
             if req.user_id != u.id && !self.may_approve(u, req.account_id).await? {
@@ -333,7 +333,8 @@ impl Vault {
         }
         let now = self.now();
         let mut tx = self.store().vault_begin_write().await?;
-        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let current =
+            hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let facts = current.facts();
         let (change, released) = match current {
             Current::Approved(h) => (h.check_in(now), true),
@@ -347,7 +348,7 @@ impl Vault {
         if released && facts.rotate_on_checkin {
             self.release_ended(facts.account_id).await?;
         }
-        self.request(request_id).await
+        Ok(())
     }
 
     /// Approves a pending request: an approver of the account who is not its requester (one
@@ -382,7 +383,8 @@ impl Vault {
         };
         let now = self.now();
         let mut tx = self.store().vault_begin_write().await?;
-        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let current =
+            hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let Current::Pending(held) = current else {
             return Err(current.refuse("approved"));
         };
@@ -431,7 +433,8 @@ impl Vault {
         }
         let now = self.now();
         let mut tx = self.store().vault_begin_write().await?;
-        let current = hold(&mut tx, request_id, now).await?.ok_or_else(|| gone(request_id))?;
+        let current =
+            hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let Current::Pending(held) = current else {
             return Err(current.refuse("denied"));
         };
@@ -461,7 +464,7 @@ impl Vault {
         for id in overdue {
             let mut tx = self.store().vault_begin_write().await?;
             // Checked in meanwhile: that check-in ended the release.
-            let Some(Current::Overdue(held)) = hold(&mut tx, id, now).await? else {
+            let Some(Current::Overdue(held)) = hold(&mut tx, self.store().backend(), id, now).await? else {
                 continue;
             };
             let facts = held.facts;
