@@ -85,6 +85,8 @@ struct Inner {
     audit: std::sync::OnceLock<audit::Queue>,
     /// This process's rotations take turns per account.
     turns: rotation::Turns,
+    /// The audit chain's head as this process last wrote it.
+    audit_head: Arc<audit::Head>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -142,6 +144,7 @@ impl Vault {
                 rotators,
                 audit: std::sync::OnceLock::new(),
                 turns: rotation::Turns::default(),
+                audit_head: Arc::default(),
             }),
         })
     }
@@ -197,11 +200,17 @@ impl Vault {
     }
 
     pub(crate) fn audit_queue(&self) -> &audit::Queue {
-        self.inner.audit.get_or_init(|| audit::start_writer(self.inner.store.clone()))
+        self.inner
+            .audit
+            .get_or_init(|| audit::start_writer(self.inner.store.clone(), self.inner.audit_head.clone()))
     }
 
     pub(crate) fn rotators(&self) -> &rotate::Registry {
         &self.inner.rotators
+    }
+
+    pub(crate) fn audit_head(&self) -> &audit::Head {
+        &self.inner.audit_head
     }
 
     pub(crate) fn turns(&self) -> &rotation::Turns {

@@ -27,7 +27,7 @@ use store::row::{boolean, int, opt_bytes};
 use zeroize::Zeroizing;
 
 use crate::admin::{account_password_aad, account_pending_aad};
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::error::{Result, VaultError};
 use crate::model::{Actor, System};
 use crate::Vault;
@@ -266,7 +266,7 @@ impl Vault {
                     result: e.code(),
                     detail: &detail,
                 };
-                audit::record(&mut tx, now, &event).await?;
+                self.record(&mut tx, now, &event).await?;
                 tx.commit().await?;
                 Err(VaultError::Rotation(format!(
                     "rotating managed account {account_id} failed ({why}); the stored password is unchanged and the vault retries"
@@ -306,7 +306,7 @@ impl Vault {
             result: "ok",
             detail,
         };
-        audit::record(&mut tx, now, &event).await?;
+        self.record(&mut tx, now, &event).await?;
         tx.commit().await?;
         Ok(())
     }

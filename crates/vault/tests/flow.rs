@@ -797,7 +797,30 @@ async fn reconnecting_sra_keeps_the_key_unless_asked_and_reads_back(store: Store
     assert_eq!(v.broker_config().await.unwrap().unwrap().api_key, new_key.as_str());
 }
 
+/// Two vaults on one database (a server and the CLI, or two servers on PostgreSQL) append to
+/// one chain, each with its own idea of the head: it stays whole.
+async fn two_vaults_on_one_store_keep_one_chain(store: Store) {
+    let (a, _) = vault_on(store.clone(), FakeTarget::default().registry()).await;
+    let (b, _) = vault_on(store, FakeTarget::default().registry()).await;
+    let event = |action: &'static str| vault::audit::Event {
+        actor: "t",
+        action,
+        source: "test",
+        result: "ok",
+        ..Default::default()
+    };
+    for _ in 0..10 {
+        let (x, y) = tokio::join!(a.audit(event("a")), b.audit(event("b")));
+        x.unwrap();
+        y.unwrap();
+        a.audit(event("a again")).await.unwrap();
+    }
+    assert_eq!(a.verify_audit().await.unwrap(), Verdict::Intact { rows: 30 });
+    assert_eq!(b.verify_audit().await.unwrap(), Verdict::Intact { rows: 30 });
+}
+
 store::on_both_backends!(
+    two_vaults_on_one_store_keep_one_chain,
     reconnecting_sra_keeps_the_key_unless_asked_and_reads_back,
     approve_and_deny_race_exactly_one_wins,
     concurrent_check_ins_rotate_exactly_once,

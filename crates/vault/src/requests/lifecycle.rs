@@ -87,6 +87,7 @@ pub(crate) struct Overdue;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Facts {
     pub id: i64,
+    pub user_id: i64,
     pub account_id: i64,
     pub duration_minutes: i64,
     pub rotate_on_checkin: bool,
@@ -155,7 +156,7 @@ pub(crate) async fn hold(tx: &mut WriteTx, backend: Backend, id: i64, now: i64) 
             .await?;
     }
     let Some(r) = sqlx::query(
-        "SELECT id, account_id, duration_minutes, rotate_on_checkin, status, expires_at \
+        "SELECT id, user_id, account_id, duration_minutes, rotate_on_checkin, status, expires_at \
          FROM vault_requests WHERE id = $1",
     )
     .bind(id)
@@ -166,6 +167,7 @@ pub(crate) async fn hold(tx: &mut WriteTx, backend: Backend, id: i64, now: i64) 
     };
     let facts = Facts {
         id: int(&r, "id")?,
+        user_id: int(&r, "user_id")?,
         account_id: int(&r, "account_id")?,
         duration_minutes: int(&r, "duration_minutes")?,
         rotate_on_checkin: boolean(&r, "rotate_on_checkin")?,

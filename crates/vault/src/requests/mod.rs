@@ -11,7 +11,7 @@ use store::row::{boolean, fold, int, opt_int, text};
 use zeroize::Zeroizing;
 
 use crate::admin::{account_row, ACCOUNT_COLS};
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::error::{conflict, forbidden, invalid, not_found, Result, VaultError};
 use crate::model::*;
 use crate::Vault;
@@ -183,12 +183,14 @@ impl Vault {
             return Err(invalid(format!("DurationMinutes must be between 1 and {max} for this account")));
         }
         let mut tx = self.store().vault_begin_write().await?;
-        // Serializes request creation per account: a row lock on PostgreSQL (SQLite's write lock
-        // is already held), so two concurrent requests cannot both see "no open request".
-        sqlx::query("UPDATE vault_accounts SET rotation_attempts = rotation_attempts WHERE id = $1")
-            .bind(account.id)
-            .execute(&mut *tx)
-            .await?;
+        // Serializes request creation per account: a row lock on PostgreSQL, so two concurrent
+        // requests cannot both see "no open request" (SQLite's write lock already excludes that).
+        if self.store().backend() == store::Backend::Postgres {
+            sqlx::query("UPDATE vault_accounts SET rotation_attempts = rotation_attempts WHERE id = $1")
+                .bind(account.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let open = sqlx::query(
             "SELECT id FROM vault_requests WHERE account_id = $1 AND user_id = $2 AND status IN ($3, $4) \
              AND expires_at > $5 ORDER BY id DESC LIMIT 1",
@@ -215,7 +217,7 @@ impl Vault {
                     };
                     let detail = format!("{} (renewed by a new request)", change.describe());
                     change.write(&mut tx).await?;
-                    record(&mut tx, now, Actor::User(user), "request.close", account.id, &detail).await?;
+                    self.record_transition(&mut tx, now, Actor::User(user), "request.close", account.id, &detail).await?;
                 }
                 ConflictOption::None => {
                     return Err(conflict(format!(
@@ -251,7 +253,8 @@ impl Vault {
             new.duration_minutes,
             policy.name
         );
-        record(&mut tx, now, Actor::User(user), "request.create", account.id, &detail).await?;
+        self.record_transition(&mut tx, now, Actor::User(user), "request.create", account.id, &detail)
+            .await?;
         tx.commit().await?;
         Ok(Outcome::Created(id))
     }
@@ -323,19 +326,19 @@ impl Vault {
     /// Checks a request in: its owner, an approver of the account, or the operator. An approved
     /// request whose account changes its password after release (and whose request asks for
     /// it) then rotates, once no other request of the account is active. A pending request is
-    /// withdrawn. Of concurrent check-ins exactly one wins; the others get PCV008.
-    pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<()> {
-        let req = self.request(request_id).await?;
-        if let Actor::User(u) = by {
-            if req.user_id != u.id && !self.may_approve(u, req.account_id).await? {
-                return Err(forbidden(format!("request {request_id} is not yours")));
-            }
-        }
+    /// withdrawn. Of concurrent check-ins exactly one wins; the others get PCV008. Returns the
+    /// request's account.
+    pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<i64> {
         let now = self.now();
         let mut tx = self.store().vault_begin_write().await?;
         let current =
             hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let facts = current.facts();
+        if let Actor::User(u) = by {
+            if facts.user_id != u.id && !self.may_approve(u, facts.account_id).await? {
+                return Err(forbidden(format!("request {request_id} is not yours")));
+            }
+        }
         let (change, released) = match current {
             Current::Approved(h) => (h.check_in(now), true),
             Current::Pending(h) => (h.withdraw(now), false),
@@ -343,12 +346,12 @@ impl Vault {
         };
         let detail = change.describe();
         change.write(&mut tx).await?;
-        record(&mut tx, now, by, "request.checkin", facts.account_id, &detail).await?;
+        self.record_transition(&mut tx, now, by, "request.checkin", facts.account_id, &detail).await?;
         tx.commit().await?;
         if released && facts.rotate_on_checkin {
             self.release_ended(facts.account_id).await?;
         }
-        Ok(())
+        Ok(facts.account_id)
     }
 
     /// Approves a pending request: an approver of the account who is not its requester (one
@@ -410,7 +413,7 @@ impl Vault {
         let change = held.approve(given, required, now);
         let detail = format!("{} ({given} of {required} approvals)", change.describe());
         let to = change.write(&mut tx).await?;
-        record(&mut tx, now, by, "request.approve", account_id, &detail).await?;
+        self.record_transition(&mut tx, now, by, "request.approve", account_id, &detail).await?;
         tx.commit().await?;
         Ok(to == Stored::Approved)
     }
@@ -442,7 +445,7 @@ impl Vault {
         let change = held.deny(now);
         let detail = change.describe();
         change.write(&mut tx).await?;
-        record(&mut tx, now, by, "request.deny", account_id, &detail).await?;
+        self.record_transition(&mut tx, now, by, "request.deny", account_id, &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -471,7 +474,8 @@ impl Vault {
             let change = held.expire(now);
             let detail = change.describe();
             change.write(&mut tx).await?;
-            record(&mut tx, now, Actor::System, "request.expire", facts.account_id, &detail).await?;
+            self.record_transition(&mut tx, now, Actor::System, "request.expire", facts.account_id, &detail)
+                .await?;
             tx.commit().await?;
             if facts.rotate_on_checkin && self.release_ended(facts.account_id).await? {
                 rotated += 1;
@@ -542,31 +546,32 @@ impl Vault {
         }
     }
 
+    /// The audit row of a transition, in its transaction.
+    async fn record_transition(
+        &self,
+        tx: &mut store::WriteTx,
+        now: i64,
+        by: Actor<'_>,
+        action: &str,
+        account_id: i64,
+        detail: &str,
+    ) -> Result<()> {
+        let e = Event {
+            actor: by.name(),
+            action,
+            account_id: Some(account_id),
+            source: by.source(),
+            result: "ok",
+            detail,
+        };
+        self.record(tx, now, &e).await
+    }
+
     /// Whether `user` may approve (and so deny, and check in) requests for the account.
     async fn may_approve(&self, user: &User, account_id: i64) -> Result<bool> {
         let account = self.account(account_id).await?;
         Ok(self.roles_on_account(user.id, &account).await?.iter().any(|(r, _)| r.may_approve()))
     }
-}
-
-/// The audit row of a transition, in its transaction.
-async fn record(
-    tx: &mut store::WriteTx,
-    now: i64,
-    by: Actor<'_>,
-    action: &str,
-    account_id: i64,
-    detail: &str,
-) -> Result<()> {
-    let e = Event {
-        actor: by.name(),
-        action,
-        account_id: Some(account_id),
-        source: by.source(),
-        result: "ok",
-        detail,
-    };
-    audit::record(tx, now, &e).await
 }
 
 fn gone(id: i64) -> VaultError {

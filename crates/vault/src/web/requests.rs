@@ -56,16 +56,27 @@ async fn request_of(vault: &Vault, audit: &Audit, rid: &str) -> Result<i64, crat
     Ok(rid)
 }
 
-/// `PUT Requests/{id}/Checkin`.
+/// `PUT Requests/{id}/Checkin` (the request's account is read for the audit row only when the
+/// check-in fails, since a successful one names it).
 pub(super) async fn check_in(
     user: SignedIn,
     audit: Audit,
     State(vault): State<Vault>,
     Path(rid): Path<String>,
 ) -> Answer {
-    let rid = request_of(&vault, &audit, &rid).await?;
-    vault.check_in(Actor::User(&user.0), rid).await?;
-    no_content()
+    let rid = id(&rid, "release request")?;
+    match vault.check_in(Actor::User(&user.0), rid).await {
+        Ok(account_id) => {
+            audit.account(account_id);
+            no_content()
+        }
+        Err(e) => {
+            if let Ok(r) = vault.request(rid).await {
+                audit.account(r.account_id);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// `PUT Requests/{id}/Approve`.
@@ -104,7 +115,8 @@ pub(super) async fn rotate_on_check_in(
     no_content()
 }
 
-/// `GET Credentials/{id}?type=password`: the password of the caller's approved, active request.
+/// `GET Credentials/{id}?type=password`: the password of the caller's approved, active request
+/// (the audit row names its account when the request is the caller's).
 pub(super) async fn credential(
     user: SignedIn,
     audit: Audit,
@@ -113,18 +125,25 @@ pub(super) async fn credential(
     qs: Query,
 ) -> Answer {
     let rid = id(&rid, "release request")?;
-    if let Ok(r) = vault.request(rid).await {
-        if r.user_id == user.0.id {
-            audit.account(r.account_id);
+    let answer = match q(&qs, "type").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("password") => vault.credential(&user.0, rid).await,
+        Some("dsskey") => Err(not_found("this account has no DSS key; ask for type=password")),
+        Some(other) => Err(invalid(format!("type {other:?} is not password or dsskey"))),
+    };
+    match answer {
+        Ok((req, pw)) => {
+            audit.account(req.account_id);
+            ok(Value::String(pw.to_string()))
+        }
+        Err(e) => {
+            if let Ok(r) = vault.request(rid).await {
+                if r.user_id == user.0.id {
+                    audit.account(r.account_id);
+                }
+            }
+            Err(e)
         }
     }
-    match q(&qs, "type").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("password") => {}
-        Some("dsskey") => return Err(not_found("this account has no DSS key; ask for type=password")),
-        Some(other) => return Err(invalid(format!("type {other:?} is not password or dsskey"))),
-    }
-    let (_, pw) = vault.credential(&user.0, rid).await?;
-    ok(Value::String(pw.to_string()))
 }
 
 /// `GET AccessPolicies`.
