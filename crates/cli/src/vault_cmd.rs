@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewRegistration, NewSystem, SraSettings};
+use vault::admin::{AccountChanges, NewAccount, NewPolicy, NewRegistration, NewSystem, SraKey, SraSettings};
 use vault::audit::{Event, Verdict};
 use vault::ip::IpRule;
-use vault::model::{PasswordPolicy, Role, Scope};
+use vault::model::{parse_policy, policy_classes, Actor, PasswordPolicy, Role, Scope};
 use vault::requests::Queue;
 use vault::Vault;
 use zeroize::Zeroizing;
@@ -47,7 +47,8 @@ pub enum VaultCommand {
     Request(RequestCmd),
     /// "Connect to Secure Remote Access": creates the approval policy, the API registration and
     /// the requesters group (Requestor on every API-enabled account), stores the broker's
-    /// configuration, and prints the registration's 128-character API key last.
+    /// configuration, and prints the registration's 128-character API key last. A re-run updates
+    /// the settings and keeps the key unless --rotate-key; --show prints the stored settings.
     ConnectSra(ConnectSraArgs),
     /// The audit log.
     #[command(subcommand)]
@@ -88,7 +89,8 @@ pub enum SystemCmd {
         /// Host name or IP address.
         #[arg(long)]
         host: String,
-        /// Platform: picks the rotator (generic stores the password only).
+        /// Platform: picks the rotator. generic stores the password only: the vault cannot change it
+        /// there, so its accounts take no rotation settings.
         #[arg(long, value_enum, default_value = "generic")]
         platform: Platform,
         /// Port (the platform's default when omitted).
@@ -144,7 +146,8 @@ pub enum AccountCmd {
         /// Allow requests through the API (off by default).
         #[arg(long)]
         api_enabled: bool,
-        /// Rotate the password after every release (at check-in or expiry).
+        /// Rotate the password after every release (at check-in or expiry); refused on generic
+        /// systems, which have no rotator.
         #[arg(long)]
         change_after_release: bool,
         /// The longest release allowed, in minutes. [default: 10080]
@@ -458,7 +461,7 @@ pub enum OauthCmd {
 pub enum RequestCmd {
     /// Lists release requests.
     List {
-        /// all, active, pending, denied, released, expired.
+        /// all, active, pending, approved, denied, checked-in (or released), expired.
         #[arg(long)]
         status: Option<String>,
         /// Print JSON instead of a table.
@@ -473,21 +476,29 @@ pub enum RequestCmd {
 
 #[derive(Args)]
 pub struct ConnectSraArgs {
+    /// Print the stored settings (never the client secret or the API key) and change nothing.
+    #[arg(long, conflicts_with_all = ["host", "port", "client_id", "client_secret_stdin", "release_minutes", "rotate_key"])]
+    show: bool,
     /// The remote-access console's host.
-    #[arg(long)]
-    host: String,
+    #[arg(long, required_unless_present = "show")]
+    host: Option<String>,
     /// The console's port.
-    #[arg(long)]
-    port: u16,
+    #[arg(long, required_unless_present = "show")]
+    port: Option<u16>,
     /// The console's OAuth client ID.
+    #[arg(long, required_unless_present = "show")]
+    client_id: Option<String>,
+    /// Read the console's OAuth client secret from standard input (needed the first time; a
+    /// re-run without it keeps the stored secret).
     #[arg(long)]
-    client_id: String,
-    /// Read the console's OAuth client secret from standard input.
-    #[arg(long, required = true)]
     client_secret_stdin: bool,
     /// The release duration the broker asks for (1-1440 minutes).
+    #[arg(long, required_unless_present = "show")]
+    release_minutes: Option<i64>,
+    /// Replace the API key of the registration (a re-run keeps it otherwise). The broker's old
+    /// key then no longer signs in: give it the new one, printed last.
     #[arg(long)]
-    release_minutes: i64,
+    rotate_key: bool,
 }
 
 #[derive(Subcommand)]
@@ -543,9 +554,9 @@ fn policy_from(
     if length.is_none() && classes.is_none() {
         return Ok(None);
     }
-    let p = PasswordPolicy::from_parts(
+    let p = parse_policy(
         i64::from(length.unwrap_or(base.length)),
-        &classes.map(str::to_string).unwrap_or_else(|| base.classes()),
+        &classes.map(str::to_string).unwrap_or_else(|| policy_classes(&base)),
     )?;
     Ok(Some(p))
 }
@@ -588,25 +599,7 @@ pub fn run(data: &Path, database_url: Option<&str>, cmd: VaultCommand) -> Result
             VaultCommand::Registration(c) => registration(&v, c).await,
             VaultCommand::OauthClient(c) => oauth(&v, c).await,
             VaultCommand::Request(c) => request(&v, c).await,
-            VaultCommand::ConnectSra(a) => {
-                let secret = read_stdin("OAuth client secret")?;
-                let key = v
-                    .connect_sra(SraSettings {
-                        host: a.host.clone(),
-                        port: a.port,
-                        client_id: a.client_id.clone(),
-                        client_secret: secret,
-                        release_minutes: a.release_minutes,
-                    })
-                    .await?;
-                audit_cli(&v, "vault.connect-sra", None, &format!("console {}:{}", a.host, a.port)).await?;
-                println!("Access policy:     {}", vault::admin::SRA_POLICY);
-                println!("API registration:  {}", vault::admin::SRA_REGISTRATION);
-                println!("Requesters group:  {}", vault::admin::SRA_GROUP);
-                println!("Broker configuration stored (sealed); the API key (shown once):");
-                println!("{}", key.as_str());
-                Ok(ExitCode::SUCCESS)
-            }
+            VaultCommand::ConnectSra(a) => connect_sra(&v, a).await,
             VaultCommand::Audit(AuditCmd::Verify) => match v.verify_audit().await? {
                 Verdict::Intact { rows } => {
                     println!("audit log intact: {rows} rows");
@@ -620,13 +613,22 @@ pub fn run(data: &Path, database_url: Option<&str>, cmd: VaultCommand) -> Result
             VaultCommand::Audit(AuditCmd::List { limit, json }) => {
                 let rows = v.audit_rows(limit).await?;
                 if json {
-                    print_json(&rows)?;
+                    // The stored fields, and the time as RFC 3339 UTC beside the Unix seconds.
+                    let out: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|r| {
+                            let mut o = serde_json::to_value(r)?;
+                            o["at_utc"] = serde_json::Value::String(rfc3339(r.at));
+                            Ok(o)
+                        })
+                        .collect::<Result<_, serde_json::Error>>()?;
+                    print_json(&out)?;
                 } else {
                     for r in rows {
                         println!(
                             "{:>6} {} {:<12} {:<40} account={} from={} {}",
                             r.seq,
-                            r.at,
+                            rfc3339(r.at),
                             r.actor,
                             r.action,
                             r.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
@@ -779,7 +781,7 @@ async fn account(v: &Vault, c: AccountCmd) -> Result<ExitCode> {
                 v.set_account_password(a.id, &pw).await?;
             }
             if rotate_now {
-                v.rotate_account(a.id, None).await?;
+                v.rotate_account(Actor::Operator, a.id, None).await?;
             }
             audit_cli(v, "account.set", Some(a.id), "").await?;
         }
@@ -1039,7 +1041,7 @@ async fn request(v: &Vault, c: RequestCmd) -> Result<ExitCode> {
             } else {
                 for r in list {
                     println!(
-                        "{:>6}  {:<20} {:<16}/{:<16} {:<9} {}m",
+                        "{:>6}  {:<20} {:<16}/{:<16} {:<10} {}m",
                         r.id,
                         r.user_name,
                         r.system_name,
@@ -1050,18 +1052,94 @@ async fn request(v: &Vault, c: RequestCmd) -> Result<ExitCode> {
                 }
             }
         }
+        // The domain writes the audit rows of request changes.
         RequestCmd::Approve { id } => {
-            let r = v.request(id).await?;
-            v.approve(None, id).await?;
-            audit_cli(v, "request.approve", Some(r.account_id), &format!("request {id}")).await?;
+            v.approve(Actor::Operator, id).await?;
         }
         RequestCmd::Deny { id } => {
-            let r = v.request(id).await?;
-            v.deny(None, id).await?;
-            audit_cli(v, "request.deny", Some(r.account_id), &format!("request {id}")).await?;
+            v.deny(Actor::Operator, id).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `vault connect-sra`: connects (or re-connects, keeping the API key unless --rotate-key), or
+/// with --show prints the stored settings.
+async fn connect_sra(v: &Vault, a: ConnectSraArgs) -> Result<ExitCode> {
+    if a.show {
+        let Some(s) = v.sra_settings().await? else {
+            bail!("Secure Remote Access is not connected yet: run `vault connect-sra --host … --port … --client-id … --client-secret-stdin --release-minutes …`");
+        };
+        println!("Console:           {}:{}", s.console_host, s.console_port);
+        println!("OAuth client ID:   {} (its secret is stored sealed)", s.console_client_id);
+        println!("Release duration:  {} minutes", s.release_minutes);
+        println!("Access policy:     {}", s.policy);
+        println!(
+            "API registration:  {} (ID {}, {}; its key is stored sealed for the broker)",
+            s.registration,
+            s.registration_id,
+            if s.registration_active { "active" } else { "inactive" }
+        );
+        println!(
+            "Requesters group:  {} ({})",
+            s.requesters_group,
+            if s.requesters.is_empty() { "no members".to_string() } else { s.requesters.join(", ") }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(host), Some(port), Some(client_id), Some(release_minutes)) =
+        (a.host, a.port, a.client_id, a.release_minutes)
+    else {
+        bail!("pass --host, --port, --client-id and --release-minutes (or --show)");
+    };
+    let client_secret = if a.client_secret_stdin { Some(read_stdin("OAuth client secret")?) } else { None };
+    let outcome = v
+        .connect_sra(SraSettings {
+            host: host.clone(),
+            port,
+            client_id,
+            client_secret,
+            release_minutes,
+            rotate_key: a.rotate_key,
+        })
+        .await?;
+    let what = match &outcome {
+        SraKey::Created(_) => "key created",
+        SraKey::Replaced(_) => "key replaced",
+        SraKey::Kept => "key kept",
+    };
+    audit_cli(v, "vault.connect-sra", None, &format!("console {host}:{port}; {what}")).await?;
+    println!("Access policy:     {}", vault::admin::SRA_POLICY);
+    println!("API registration:  {}", vault::admin::SRA_REGISTRATION);
+    println!("Requesters group:  {}", vault::admin::SRA_GROUP);
+    match outcome {
+        SraKey::Created(key) => {
+            println!("Broker configuration stored (sealed); the API key (shown once):");
+            println!("{}", key.as_str());
+        }
+        SraKey::Replaced(key) => {
+            println!(
+                "Broker configuration stored (sealed). The API key was REPLACED (--rotate-key): the old key"
+            );
+            println!("no longer signs in; give the broker the new one (shown once):");
+            println!("{}", key.as_str());
+        }
+        SraKey::Kept => {
+            println!(
+                "Broker configuration updated (sealed). The API key was kept: the broker keeps signing in"
+            );
+            println!("with it (pass --rotate-key to replace it).");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-23T10:00:00Z`).
+fn rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
 }
 
 async fn rekey(data: &Path, database_url: Option<&str>) -> Result<ExitCode> {

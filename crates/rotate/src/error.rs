@@ -13,7 +13,7 @@ pub enum RotateError {
     #[error("PCR002: the system random number generator failed; check the host's entropy source")]
     Randomness,
     /// No rotator serves the target's platform.
-    #[error("PCR003: no rotator for platform {platform:?}; use postgresql, linux-ssh or generic")]
+    #[error("PCR003: no rotator for platform {platform:?}: its passwords cannot be changed on the target; use postgresql or linux-ssh")]
     UnknownPlatform { platform: String },
     /// This rotation path is not written yet.
     #[error("PCR004: {platform} rotation {what} is not implemented yet")]

@@ -1,6 +1,7 @@
 //! Password rotation for the vault: generate a password that follows an account's policy, set it
-//! on the real target (PostgreSQL, a Linux host over SSH, or nowhere for `generic`) and prove that
-//! it works by logging in with it.
+//! on the real target (PostgreSQL, or a Linux host over SSH) and prove that it works by logging in
+//! with it. A platform without a rotator here (the vault's `generic`) cannot be rotated: there is
+//! deliberately no rotator that "succeeds" without changing a target.
 //!
 //! The vault owns the order of writes (store the new password as *pending*, call the rotator,
 //! promote on success); this crate only talks to targets. No error, log line or `Debug` output of
@@ -8,7 +9,6 @@
 #![forbid(unsafe_code)]
 
 mod error;
-mod generic;
 mod password;
 pub mod postgres;
 pub mod scram;
@@ -22,7 +22,6 @@ use std::pin::Pin;
 use zeroize::Zeroizing;
 
 pub use error::RotateError;
-pub use generic::GenericRotator;
 pub use password::{generate_password, PasswordPolicy, MAX_LENGTH, MIN_LENGTH, SYMBOLS};
 pub use postgres::PostgresRotator;
 pub use ssh::{HostKeys, RememberFirstKey, SshRotator};
@@ -30,7 +29,7 @@ pub use ssh::{HostKeys, RememberFirstKey, SshRotator};
 /// Where the managed account lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
-    /// `"postgresql"`, `"linux-ssh"` or `"generic"` (the key into [`Registry`]).
+    /// `"postgresql"` or `"linux-ssh"` (the key into [`Registry`]).
     pub platform: String,
     /// Host name or IP address.
     pub host: String,
@@ -102,12 +101,11 @@ impl Registry {
         Registry { rotators: Vec::new() }
     }
 
-    /// The built-in rotators: `postgresql`, `linux-ssh`, `generic`.
+    /// The built-in rotators: `postgresql`, `linux-ssh`.
     pub fn builtin() -> Registry {
         let mut r = Registry::empty();
         r.register(Box::new(PostgresRotator::default()));
         r.register(Box::new(SshRotator::default()));
-        r.register(Box::new(GenericRotator));
         r
     }
 

@@ -14,7 +14,7 @@ mod error;
 mod groups;
 pub mod model;
 mod outbox;
-mod row;
+pub mod row;
 pub mod seal;
 mod sessions;
 mod settings;

@@ -1,4 +1,6 @@
-//! Reading and writing the portable column types through the Any driver.
+//! Reading and writing the portable column types through the Any driver: TEXT, BIGINT, BOOLEAN
+//! (INTEGER 0/1 on SQLite), BLOB/BYTEA and UUIDs as text. Public so that the crates keeping
+//! their own tables (the vault) read them by the same rules.
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -7,42 +9,46 @@ use uuid::Uuid;
 use crate::StoreError;
 
 /// A UUID as the store writes it: lowercase, hyphenated.
-pub(crate) fn id(u: Uuid) -> String {
+pub fn id(u: Uuid) -> String {
     u.hyphenated().to_string()
 }
 
 /// The case-folded form of a name, stored in the `*_key` columns. Computed here, not by SQL
 /// `lower()`, which folds only ASCII on SQLite but all of Unicode on PostgreSQL.
-pub(crate) fn fold(name: &str) -> String {
+pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
-pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String, StoreError> {
+pub fn text(row: &AnyRow, col: &str) -> Result<String, StoreError> {
     Ok(row.try_get::<String, _>(col)?)
 }
 
-pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, StoreError> {
+pub fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, StoreError> {
     Ok(row.try_get::<Option<String>, _>(col)?)
 }
 
-pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64, StoreError> {
+pub fn int(row: &AnyRow, col: &str) -> Result<i64, StoreError> {
     Ok(row.try_get::<i64, _>(col)?)
 }
 
-pub(crate) fn bytes(row: &AnyRow, col: &str) -> Result<Vec<u8>, StoreError> {
+pub fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+pub fn bytes(row: &AnyRow, col: &str) -> Result<Vec<u8>, StoreError> {
     Ok(row.try_get::<Vec<u8>, _>(col)?)
 }
 
-pub(crate) fn opt_bytes(row: &AnyRow, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
+pub fn opt_bytes(row: &AnyRow, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(row.try_get::<Option<Vec<u8>>, _>(col)?)
 }
 
-pub(crate) fn uuid(row: &AnyRow, col: &str) -> Result<Uuid, StoreError> {
+pub fn uuid(row: &AnyRow, col: &str) -> Result<Uuid, StoreError> {
     let s = text(row, col)?;
     parse_uuid(&s, col)
 }
 
-pub(crate) fn opt_uuid(row: &AnyRow, col: &str) -> Result<Option<Uuid>, StoreError> {
+pub fn opt_uuid(row: &AnyRow, col: &str) -> Result<Option<Uuid>, StoreError> {
     opt_text(row, col)?.map(|s| parse_uuid(&s, col)).transpose()
 }
 
@@ -56,7 +62,7 @@ fn parse_uuid(s: &str, col: &str) -> Result<Uuid, StoreError> {
 
 /// A boolean column: BOOLEAN on PostgreSQL (Any gives a bool), INTEGER 0/1 on SQLite (Any gives
 /// an integer: it refuses SQLite columns declared BOOLEAN).
-pub(crate) fn boolean(row: &AnyRow, col: &str) -> Result<bool, StoreError> {
+pub fn boolean(row: &AnyRow, col: &str) -> Result<bool, StoreError> {
     match row.try_get::<bool, _>(col) {
         Ok(b) => Ok(b),
         Err(_) => match row.try_get::<i64, _>(col)? {

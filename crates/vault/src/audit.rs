@@ -2,23 +2,29 @@
 //! hash and the row's canonical form (a JSON array of its fields in a fixed order), and a head
 //! record holds the last sequence number and hash. [`Vault::verify_audit`] recomputes the chain
 //! and names the first row that was modified, removed or moved; removing rows at the end is seen
-//! through the head. Rows are written in the same transaction that takes the chain's lock, so
-//! concurrent writers cannot fork the chain.
+//! through the head. Rows are written in the same transaction that moves the head (and with it
+//! takes the chain's lock), so concurrent writers cannot fork the chain. Two ways in: the API's
+//! access rows through one writer task that commits whatever is waiting together
+//! ([`Vault::audit`]), and the domain's change rows inside the change's own transaction
+//! ([`Vault::record`]).
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use store::Store;
+use std::sync::{Arc, Mutex, PoisonError};
+use store::{Store, WriteTx};
+
 use tokio::sync::{mpsc, oneshot};
 
-use crate::crypto::sha256_hex;
-use crate::db::{int, opt_int, text};
 use crate::error::{Result, VaultError};
 use crate::Vault;
+use store::row::{int, opt_int, text};
+use web::token::sha256_hex;
 
 /// One event to record. `detail` must never hold a secret.
 #[derive(Debug, Clone, Default)]
 pub struct Event<'a> {
-    /// Who: a vault user name, `cli`, or `-` when unknown.
+    /// Who: a vault user name, `cli` (the operator), `vault` (the vault itself), or `-` when
+    /// unknown.
     pub actor: &'a str,
     /// What: `Requests.Create`, `Credentials.Get`, `Auth.SignAppIn`, `account.rotate`, ….
     pub action: &'a str,
@@ -96,15 +102,7 @@ impl Vault {
     /// written together (group commit: one transaction for all events waiting at that moment),
     /// each still returning only after its row is committed.
     pub async fn audit(&self, e: Event<'_>) -> Result<()> {
-        let row = Pending {
-            at: self.now(),
-            actor: e.actor.into(),
-            action: e.action.into(),
-            account_id: e.account_id,
-            source: e.source.into(),
-            result: e.result.into(),
-            detail: e.detail.into(),
-        };
+        let row = Pending::of(self.now(), &e);
         let (done, wait) = oneshot::channel();
         let queue = self.audit_queue();
         if queue.send((row, done)).is_err() {
@@ -180,6 +178,20 @@ pub(crate) struct Pending {
     detail: String,
 }
 
+impl Pending {
+    fn of(at: i64, e: &Event<'_>) -> Pending {
+        Pending {
+            at,
+            actor: e.actor.into(),
+            action: e.action.into(),
+            account_id: e.account_id,
+            source: e.source.into(),
+            result: e.result.into(),
+            detail: e.detail.into(),
+        }
+    }
+}
+
 pub(crate) type Queue = mpsc::UnboundedSender<(Pending, oneshot::Sender<Result<()>>)>;
 
 fn lost() -> VaultError {
@@ -188,8 +200,26 @@ fn lost() -> VaultError {
     ))
 }
 
+/// The head of the chain (last sequence number and hash) as this process last wrote it, so that
+/// an append needs no read first: it moves the head with a write guarded by this value
+/// (`UPDATE … WHERE seq = ? AND hash = ?`) and only when another writer moved it meanwhile (the
+/// guard matched nothing) reads the head as it is. A stale value is never trusted: the guard
+/// checks it in the same transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Head(Mutex<Option<(i64, String)>>);
+
+impl Head {
+    fn get(&self) -> Option<(i64, String)> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set(&self, seq: i64, hash: String) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, hash));
+    }
+}
+
 /// Starts the writer of a vault's audit log; it ends when the vault (the queue) is dropped.
-pub(crate) fn start_writer(store: Store) -> Queue {
+pub(crate) fn start_writer(store: Store, head: Arc<Head>) -> Queue {
     let (tx, mut rx) = mpsc::unbounded_channel::<(Pending, oneshot::Sender<Result<()>>)>();
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -201,7 +231,7 @@ pub(crate) fn start_writer(store: Store) -> Queue {
                 }
             }
             let rows: Vec<&Pending> = batch.iter().map(|(p, _)| p).collect();
-            let outcome = write_batch(&store, &rows).await;
+            let outcome = write_batch(&store, &head, &rows).await;
             for (_, done) in batch {
                 let _ = done.send(match &outcome {
                     Ok(()) => Ok(()),
@@ -214,12 +244,27 @@ pub(crate) fn start_writer(store: Store) -> Queue {
 }
 
 /// Appends `rows` to the chain in one transaction.
-async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
+async fn write_batch(store: &Store, head: &Head, rows: &[&Pending]) -> Result<()> {
     let mut tx = store.vault_begin_write().await?;
-    // Takes the chain's lock (a row lock on PostgreSQL; SQLite's write lock is already held).
-    sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-    let head = sqlx::query("SELECT seq, hash FROM vault_audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
-    let (mut last, mut prev) = (int(&head, "seq")?, text(&head, "hash")?);
+    append(&mut tx, head, rows).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Vault {
+    /// Appends one event to the chain inside `tx`, the caller's write transaction, so that a
+    /// change and its audit row commit together or not at all (the domain's state changes use
+    /// this; never [`Vault::audit`] while holding a write transaction, whose writer would wait
+    /// for it).
+    pub(crate) async fn record(&self, tx: &mut WriteTx, at: i64, e: &Event<'_>) -> Result<()> {
+        append(tx, self.audit_head(), &[&Pending::of(at, e)]).await
+    }
+}
+
+/// `rows` chained after (`seq`, `hash`).
+fn chain(seq: i64, hash: &str, rows: &[&Pending]) -> Vec<AuditRow> {
+    let (mut last, mut prev) = (seq, hash.to_string());
+    let mut out = Vec::with_capacity(rows.len());
     for p in rows {
         let mut r = AuditRow {
             seq: last + 1,
@@ -234,6 +279,56 @@ async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
             hash: String::new(),
         };
         r.hash = r.expected_hash(&prev);
+        last = r.seq;
+        prev.clone_from(&r.hash);
+        out.push(r);
+    }
+    out
+}
+
+/// Appends `rows` to the chain inside `tx`. Moving the head takes the chain's lock (a row lock on
+/// PostgreSQL; SQLite's write lock is already held), so concurrent writers cannot fork it.
+async fn append(tx: &mut WriteTx, head: &Head, rows: &[&Pending]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut chained = None;
+    if let Some((seq, hash)) = head.get() {
+        let rows = chain(seq, &hash, rows);
+        if let Some(end) = rows.last() {
+            let moved = sqlx::query(
+                "UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+            )
+            .bind(end.seq)
+            .bind(&end.hash)
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+            if moved.rows_affected() == 1 {
+                chained = Some(rows);
+            }
+        }
+    }
+    let rows = match chained {
+        Some(rows) => rows,
+        None => {
+            // Another writer (process) moved the head: read it as it is, and lock it.
+            let now = sqlx::query("UPDATE vault_audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut **tx)
+                .await?;
+            let rows = chain(int(&now, "seq")?, &text(&now, "hash")?, rows);
+            if let Some(end) = rows.last() {
+                sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(end.seq)
+                    .bind(&end.hash)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            rows
+        }
+    };
+    for r in &rows {
         sqlx::query(
             "INSERT INTO vault_audit (seq, at, actor, action, account_id, source, result, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -248,16 +343,49 @@ async fn write_batch(store: &Store, rows: &[&Pending]) -> Result<()> {
         .bind(&r.detail)
         .bind(&r.prev_hash)
         .bind(&r.hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        last = r.seq;
-        prev = r.hash;
     }
-    sqlx::query("UPDATE vault_audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(last)
-        .bind(&prev)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    // If `tx` rolls back, this value is stale and the next append's guard finds that out.
+    if let Some(end) = rows.last() {
+        head.set(end.seq, end.hash.clone());
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(action: &str) -> Event<'_> {
+        Event { actor: "t", action, source: "test", result: "ok", ..Default::default() }
+    }
+
+    /// The cached head goes stale when a transaction that appended rolls back, even when another
+    /// writer then reaches the same sequence number; the next append's guard sees that and the
+    /// chain stays whole.
+    #[tokio::test]
+    async fn a_rolled_back_append_does_not_fork_the_chain() {
+        let db = store::testkit::sqlite().await;
+        let clock = Arc::new(crate::ManualClock::new(1_800_000_000));
+        let v =
+            Vault::open(db.store.clone(), &store::seal::MasterKey::from_bytes([2; 32]), clock).await.unwrap();
+        v.audit(event("first")).await.unwrap();
+        let mut tx = v.store().vault_begin_write().await.unwrap();
+        v.record(&mut tx, v.now(), &event("rolled back")).await.unwrap();
+        drop(tx);
+        // Another vault on the store takes the sequence number the rolled-back row had: only
+        // the hash tells the stale head from the real one.
+        let clock = Arc::new(crate::ManualClock::new(1_800_000_000));
+        let w =
+            Vault::open(db.store.clone(), &store::seal::MasterKey::from_bytes([2; 32]), clock).await.unwrap();
+        w.audit(event("other")).await.unwrap();
+        v.audit(event("second")).await.unwrap();
+        let mut tx = v.store().vault_begin_write().await.unwrap();
+        v.record(&mut tx, v.now(), &event("third")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 4 });
+        let actions: Vec<String> = v.audit_rows(10).await.unwrap().into_iter().map(|r| r.action).collect();
+        assert_eq!(actions, ["first", "other", "second", "third"]);
+    }
 }

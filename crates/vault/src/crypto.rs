@@ -1,23 +1,17 @@
-//! Randomness, keyed hashes and constant-time comparison for keys, tokens and session IDs.
+//! What is the vault's own in key handling: the formats of its API keys and OAuth client secrets,
+//! and the keyed hash under which it stores every high-entropy secret.
 //!
 //! Keys, OAuth secrets, access tokens and session IDs are high-entropy random strings, so they are
 //! stored as HMAC-SHA-256 under a vault key (itself sealed at rest): a copy of the database alone
-//! does not let anyone test guesses, and lookups by hash stay indexable. User passwords are
-//! low-entropy and use argon2id instead.
+//! does not let anyone test guesses, and lookups by hash stay indexable. Randomness, SHA-256,
+//! constant-time comparison and the argon2id hashing of user passwords come from the shared web
+//! crate (`web::token`, `web::password`).
 
 use aws_lc_rs::hmac;
-use base64::Engine as _;
+use web::token::{constant_time_eq, hex, random_bytes};
 use zeroize::Zeroizing;
 
-use crate::error::{Result, VaultError};
-
-/// `n` random bytes from the OS.
-pub(crate) fn random_bytes(n: usize) -> Result<Zeroizing<Vec<u8>>> {
-    let mut b = Zeroizing::new(vec![0u8; n]);
-    aws_lc_rs::rand::fill(&mut b[..])
-        .map_err(|_| VaultError::Invalid("the system random generator failed: check the OS".into()))?;
-    Ok(b)
-}
+use crate::error::Result;
 
 /// `len` characters drawn uniformly from `alphabet` (bytes at or above the largest multiple of
 /// the alphabet's size are discarded, so there is no modulo bias).
@@ -25,7 +19,7 @@ pub(crate) fn random_string(alphabet: &[u8], len: usize) -> Result<Zeroizing<Str
     let limit = 256 - 256 % alphabet.len();
     let mut out = Zeroizing::new(String::with_capacity(len));
     while out.len() < len {
-        for b in random_bytes(64)?.iter().map(|b| *b as usize).filter(|b| *b < limit) {
+        for b in random_bytes::<64>()?.iter().map(|b| *b as usize).filter(|b| *b < limit) {
             if out.len() < len {
                 out.push(char::from(alphabet[b % alphabet.len()]));
             }
@@ -34,7 +28,7 @@ pub(crate) fn random_string(alphabet: &[u8], len: usize) -> Result<Zeroizing<Str
     Ok(out)
 }
 
-/// Upper- and lower-case letters and digits.
+/// Upper- and lower-case letters and digits (OAuth client secrets).
 pub(crate) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A 128-character API registration key (hex, like Password Safe's).
@@ -44,7 +38,7 @@ pub(crate) fn api_key() -> Result<Zeroizing<String>> {
 
 /// A bearer secret (access token, session ID): 32 random bytes, base64url.
 pub(crate) fn token() -> Result<Zeroizing<String>> {
-    Ok(Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&random_bytes(32)?[..])))
+    Ok(Zeroizing::new(web::token::random_token()?))
 }
 
 /// The keyed hash of a secret string: HMAC-SHA-256 under the vault's hash key, with a label so
@@ -74,47 +68,8 @@ impl Hasher {
 
     /// Whether `secret` hashes to `stored`, compared in constant time.
     pub(crate) fn matches(&self, label: &str, secret: &str, stored: &str) -> bool {
-        ct_eq(self.hash(label, secret).as_bytes(), stored.as_bytes())
+        constant_time_eq(self.hash(label, secret).as_bytes(), stored.as_bytes())
     }
-}
-
-/// Constant-time equality (length is not secret).
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 hex of `data` (the audit chain).
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
-}
-
-/// argon2id PHC string of a user password.
-pub(crate) fn hash_password(password: &str) -> Result<String> {
-    use argon2::password_hash::PasswordHasher;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| VaultError::Invalid(format!("cannot hash the password ({e}): use a shorter one")))
-}
-
-/// Checks a user password against its PHC string; a malformed hash is a mismatch.
-pub(crate) fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::PasswordVerifier;
-    argon2::Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
-}
-
-/// Spends the time of a real check, so that timing does not tell whether a user exists.
-pub(crate) fn verify_dummy(password: &str) {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
-    let _ = verify_password(password, phc);
 }
 
 #[cfg(test)]
@@ -128,6 +83,13 @@ mod tests {
         assert_eq!(a.len(), 128);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(*a, *b);
+    }
+
+    #[test]
+    fn oauth_secrets_are_alphanumeric() {
+        let s = random_string(ALNUM, 48).unwrap();
+        assert_eq!(s.len(), 48);
+        assert!(s.bytes().all(|c| c.is_ascii_alphanumeric()), "{}", s.as_str());
     }
 
     #[test]

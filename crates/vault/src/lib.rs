@@ -11,7 +11,6 @@
 pub mod admin;
 pub mod audit;
 mod crypto;
-mod db;
 pub mod error;
 pub mod ip;
 pub mod model;
@@ -84,6 +83,10 @@ struct Inner {
     rotators: rotate::Registry,
     /// The audit writer's queue, started on first use (it needs the caller's runtime).
     audit: std::sync::OnceLock<audit::Queue>,
+    /// This process's rotations take turns per account.
+    turns: rotation::Turns,
+    /// The audit chain's head as this process last wrote it.
+    audit_head: Arc<audit::Head>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -113,8 +116,8 @@ impl Vault {
         let key = match get_setting(&store, HASH_KEY_SETTING).await? {
             Some(sealed) => sealer.open(aad.as_bytes(), &sealed)?,
             None => {
-                let fresh = crypto::random_bytes(32)?;
-                let sealed = sealer.seal(aad.as_bytes(), &fresh)?;
+                let fresh = ::web::token::random_bytes::<32>()?;
+                let sealed = sealer.seal(aad.as_bytes(), &fresh[..])?;
                 sqlx::query(
                     "INSERT INTO vault_settings (name, value_sealed) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 )
@@ -140,6 +143,8 @@ impl Vault {
                 clock,
                 rotators,
                 audit: std::sync::OnceLock::new(),
+                turns: rotation::Turns::default(),
+                audit_head: Arc::default(),
             }),
         })
     }
@@ -195,11 +200,21 @@ impl Vault {
     }
 
     pub(crate) fn audit_queue(&self) -> &audit::Queue {
-        self.inner.audit.get_or_init(|| audit::start_writer(self.inner.store.clone()))
+        self.inner
+            .audit
+            .get_or_init(|| audit::start_writer(self.inner.store.clone(), self.inner.audit_head.clone()))
     }
 
     pub(crate) fn rotators(&self) -> &rotate::Registry {
         &self.inner.rotators
+    }
+
+    pub(crate) fn audit_head(&self) -> &audit::Head {
+        &self.inner.audit_head
+    }
+
+    pub(crate) fn turns(&self) -> &rotation::Turns {
+        &self.inner.turns
     }
 }
 

@@ -22,66 +22,47 @@ pub struct System {
     pub created_at: i64,
 }
 
-/// Length and classes of the passwords generated for an account.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-pub struct PasswordPolicy {
-    pub length: u16,
-    pub lowercase: bool,
-    pub uppercase: bool,
-    pub digits: bool,
-    pub symbols: bool,
+/// Length and classes of the passwords generated for an account: the rotator's own type, since
+/// the rotator is what generates them.
+pub use rotate::PasswordPolicy;
+
+/// The stored form of a policy's classes (the `policy_classes` column, `--password-classes`): a
+/// subset of "luds" (lower, upper, digits, symbols).
+pub fn policy_classes(p: &PasswordPolicy) -> String {
+    [(p.lowercase, 'l'), (p.uppercase, 'u'), (p.digits, 'd'), (p.symbols, 's')]
+        .into_iter()
+        .filter_map(|(on, c)| on.then_some(c))
+        .collect()
 }
 
-impl Default for PasswordPolicy {
-    fn default() -> Self {
-        PasswordPolicy { length: 32, lowercase: true, uppercase: true, digits: true, symbols: true }
-    }
+/// A policy from its stored form (a length and a subset of "luds"), checked by the rotator's rules.
+pub fn parse_policy(length: i64, classes: &str) -> Result<PasswordPolicy> {
+    let p = PasswordPolicy {
+        length: u16::try_from(length).unwrap_or(0),
+        lowercase: classes.contains('l'),
+        uppercase: classes.contains('u'),
+        digits: classes.contains('d'),
+        symbols: classes.contains('s'),
+    };
+    check_policy(&p)?;
+    Ok(p)
 }
 
-impl PasswordPolicy {
-    /// The stored form: a subset of "luds".
-    pub fn classes(&self) -> String {
-        let mut s = String::new();
-        for (on, c) in [(self.lowercase, 'l'), (self.uppercase, 'u'), (self.digits, 'd'), (self.symbols, 's')]
-        {
-            if on {
-                s.push(c);
-            }
-        }
-        s
-    }
+/// Whether passwords can be generated under `p` (length 8..=128, at least one class).
+pub fn check_policy(p: &PasswordPolicy) -> Result<()> {
+    p.validate().map_err(|e| invalid(e.to_string()))
+}
 
-    pub fn from_parts(length: i64, classes: &str) -> Result<PasswordPolicy> {
-        let p = PasswordPolicy {
-            length: u16::try_from(length).unwrap_or(0),
-            lowercase: classes.contains('l'),
-            uppercase: classes.contains('u'),
-            digits: classes.contains('d'),
-            symbols: classes.contains('s'),
-        };
-        p.validate()?;
-        Ok(p)
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        if !(8..=128).contains(&self.length) {
-            return Err(invalid("the password length must be 8 to 128 characters"));
-        }
-        if self.classes().is_empty() {
-            return Err(invalid("the password policy needs at least one class (l, u, d, s)"));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn to_rotate(self) -> rotate::PasswordPolicy {
-        rotate::PasswordPolicy {
-            length: self.length,
-            lowercase: self.lowercase,
-            uppercase: self.uppercase,
-            digits: self.digits,
-            symbols: self.symbols,
-        }
-    }
+/// The JSON form of a policy (`vault account list --json`).
+fn policy_json<S: serde::Serializer>(p: &PasswordPolicy, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("PasswordPolicy", 5)?;
+    st.serialize_field("length", &p.length)?;
+    st.serialize_field("lowercase", &p.lowercase)?;
+    st.serialize_field("uppercase", &p.uppercase)?;
+    st.serialize_field("digits", &p.digits)?;
+    st.serialize_field("symbols", &p.symbols)?;
+    st.end()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +76,7 @@ pub struct Account {
     pub api_enabled: bool,
     pub change_after_release: bool,
     pub max_release_minutes: i64,
+    #[serde(serialize_with = "policy_json")]
     pub password_policy: PasswordPolicy,
     pub rotation_days: Option<i64>,
     pub has_password: bool,
@@ -242,7 +224,8 @@ pub struct OAuthClient {
     pub created_at: i64,
 }
 
-/// The state of a release request as the API reports it.
+/// The state of a release request as it is reported: the stored status, except that a pending or
+/// approved request whose time is over reads `Expired` (the background pass stores it later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RequestStatus {
     Pending,
@@ -253,13 +236,64 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// What it is, for people (`vault request list`, error sentences).
     pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Denied => "denied",
+            RequestStatus::CheckedIn => "checked in",
+            RequestStatus::Expired => "expired",
+        }
+    }
+
+    /// The word Password Safe's API uses (`Status` of `GET Requests`): a checked-in request reads
+    /// `Released` there, and clients written against it expect that.
+    pub fn wire(self) -> &'static str {
         match self {
             RequestStatus::Pending => "Pending",
             RequestStatus::Approved => "Approved",
             RequestStatus::Denied => "Denied",
             RequestStatus::CheckedIn => "Released",
             RequestStatus::Expired => "Expired",
+        }
+    }
+
+    /// Whether `filter` (`--status`, `?status=`) names this status: its own words, the API's, or
+    /// `checked-in`/`checkedin`.
+    pub fn matches(self, filter: &str) -> bool {
+        let f = filter.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        f == self.as_str().replace(' ', "") || f == self.wire().to_ascii_lowercase()
+    }
+}
+
+/// Who makes a change: named in its audit row, and deciding which checks apply.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// A signed-in vault user (through the API): their roles decide.
+    User(&'a User),
+    /// The operator on the data directory (the CLI): an administrator of the host.
+    Operator,
+    /// The vault itself (expiry, rotation after release or on schedule).
+    System,
+}
+
+impl Actor<'_> {
+    /// The name in the audit log: the user's name, `cli` or `vault`.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::User(u) => &u.name,
+            Actor::Operator => "cli",
+            Actor::System => "vault",
+        }
+    }
+
+    /// Where it acts from, for the audit log (the API's own row of the call has the peer address).
+    pub fn source(&self) -> &'static str {
+        match self {
+            Actor::User(_) => "api",
+            Actor::Operator => "cli",
+            Actor::System => "vault",
         }
     }
 }
@@ -293,5 +327,24 @@ impl Request {
     /// Open: pending or approved, not yet over (one such request per account and user).
     pub fn is_open(&self) -> bool {
         matches!(self.status, RequestStatus::Pending | RequestStatus::Approved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_round_trips_through_its_stored_form_and_is_checked_by_the_rotator() {
+        let p =
+            PasswordPolicy { length: 20, lowercase: true, uppercase: false, digits: true, symbols: false };
+        assert_eq!(policy_classes(&p), "ld");
+        assert_eq!(parse_policy(20, "ld").unwrap(), p);
+        assert_eq!(policy_classes(&PasswordPolicy::default()), "luds");
+        assert!(
+            matches!(parse_policy(7, "luds"), Err(crate::VaultError::Invalid(m)) if m.contains("PCR001"))
+        );
+        assert!(parse_policy(32, "").is_err(), "no class");
+        assert!(parse_policy(i64::MAX, "l").is_err(), "a length beyond u16 is refused, not wrapped");
     }
 }

@@ -8,16 +8,28 @@
 //! failure says the change may have happened, the next attempt first tries to make the pending
 //! password work (setting it again proves it) before generating another, so a password that
 //! may be live on the target is never thrown away.
+//!
+//! A platform without a rotator (`generic`) is never rotated: the vault cannot change the
+//! password there, so it refuses rotation settings and rotations for it (PCV009) instead of
+//! storing a password the system does not have.
+//!
+//! One rotation of an account at a time: rotations of one account take turns in this process
+//! ([`Vault::rotation_turn`]), and a due rotation runs only for the caller that claims it
+//! (`rotation_due_at` moved forward by a lease in a guarded write), so the check-in that ended a
+//! release and the background pass never both rotate for it, in one process or several.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::Row;
+use store::row::{boolean, int, opt_bytes};
 use zeroize::Zeroizing;
 
 use crate::admin::{account_password_aad, account_pending_aad};
 use crate::audit::Event;
-use crate::db::{boolean, int, opt_bytes};
 use crate::error::{Result, VaultError};
+use crate::model::{Actor, System};
 use crate::Vault;
 
 /// Back-off before retry `n` (1-based): 30 s doubling, at most an hour.
@@ -26,13 +38,73 @@ pub fn backoff_seconds(attempts: i64) -> i64 {
     (30i64 << (n - 1)).min(3600)
 }
 
+/// How long a claimed rotation keeps others from claiming it; a process that stops in the middle
+/// leaves it to be retried after this (the rotators' own timeouts are far shorter).
+const LEASE_SECONDS: i64 = 15 * 60;
+
+/// The per-account turns of this process's rotations.
+#[derive(Debug, Default)]
+pub(crate) struct Turns(Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>);
+
+/// This process's turn to rotate one account; the next waiter goes when it is dropped.
+pub(crate) struct Turn<'a> {
+    turns: &'a Turns,
+    account_id: i64,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut map = self.turns.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // Nobody else holds or waits for this account's turn (the map and this guard only).
+        if map.get(&self.account_id).is_some_and(|m| Arc::strong_count(m) <= 2) {
+            map.remove(&self.account_id);
+        }
+    }
+}
+
 impl Vault {
-    /// Marks the account due for rotation after a release, unless it does not change its
-    /// password after release or another request of it is still active; then tries at once.
-    pub(crate) async fn schedule_rotation_after_release(&self, account_id: i64) -> Result<()> {
+    /// Waits for this process's turn to rotate `account_id`.
+    pub(crate) async fn rotation_turn(&self, account_id: i64) -> Turn<'_> {
+        let turns = self.turns();
+        let m = turns.0.lock().unwrap_or_else(PoisonError::into_inner).entry(account_id).or_default().clone();
+        Turn { turns, account_id, _guard: m.lock_owned().await }
+    }
+
+    /// Whether the vault can change passwords on this system.
+    pub(crate) fn rotatable(&self, system: &System) -> bool {
+        self.rotators().get(&system.platform).is_some()
+    }
+
+    /// A release of the account ended (check-in, expiry) with rotation asked for: unless the
+    /// account does not change its password after release, or another request of it is still
+    /// active, its rotation falls due and runs at once. Returns whether a rotation was attempted.
+    /// A failure is recorded and retried by the background pass; it does not fail the caller
+    /// (the release is over either way).
+    pub(crate) async fn release_ended(&self, account_id: i64) -> Result<bool> {
         let account = self.account(account_id).await?;
         if !account.change_after_release {
-            return Ok(());
+            return Ok(false);
+        }
+        let system = self.system(&account.system_id.to_string()).await?;
+        if !self.rotatable(&system) {
+            // Stored before rotation settings were refused on such platforms: say so, change nothing.
+            let detail = format!(
+                "not rotated: platform {} has no rotator, so the vault cannot change the password on {}; \
+                 the stored password is unchanged (turn change-after-release off for this account)",
+                system.platform, system.name
+            );
+            tracing::warn!(account = account_id, platform = %system.platform, "{detail}");
+            self.audit(Event {
+                actor: "vault",
+                action: "account.rotate",
+                account_id: Some(account_id),
+                source: "vault",
+                result: "PCV009",
+                detail: &detail,
+            })
+            .await?;
+            return Ok(false);
         }
         let now = self.now();
         let others: i64 = sqlx::query(
@@ -44,7 +116,7 @@ impl Vault {
         .await?
         .try_get("n")?;
         if others > 0 {
-            return Ok(());
+            return Ok(false);
         }
         sqlx::query("UPDATE vault_accounts SET rotation_due_at = $1 WHERE id = $2 AND (rotation_due_at IS NULL OR rotation_due_at > $1)")
             .bind(now)
@@ -52,19 +124,66 @@ impl Vault {
             .execute(self.pool())
             .await?;
         // Rotate before answering the check-in, so that a client that checks in and asks again
-        // sees the new password; a failure is recorded and retried by the worker, and does not
-        // fail the check-in (the release is over either way).
-        if let Err(e) = self.rotate_account(account_id, None).await {
-            tracing::warn!(account = account_id, code = e.code(), error = %e, "rotation after release failed; will retry");
+        // sees the new password.
+        match self.rotate_if_due(account_id).await {
+            Ok(attempted) => Ok(attempted),
+            Err(e) => {
+                tracing::warn!(account = account_id, code = e.code(), error = %e, "rotation after release failed; will retry");
+                Ok(true)
+            }
         }
-        Ok(())
+    }
+
+    /// Runs the account's due rotation if this caller claims it; `false` when it is not due or
+    /// another caller took it.
+    async fn rotate_if_due(&self, account_id: i64) -> Result<bool> {
+        let _turn = self.rotation_turn(account_id).await;
+        let now = self.now();
+        let claimed = sqlx::query(
+            "UPDATE vault_accounts SET rotation_due_at = $1 WHERE id = $2 AND rotation_due_at IS NOT NULL \
+             AND rotation_due_at <= $3",
+        )
+        .bind(now + LEASE_SECONDS)
+        .bind(account_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.rotate_in_turn(Actor::System, account_id, None).await?;
+        Ok(true)
     }
 
     /// Rotates the account now: a generated password (or `chosen`) is set on the target and
-    /// becomes current only once the rotator proved it works.
-    pub async fn rotate_account(&self, account_id: i64, chosen: Option<Zeroizing<String>>) -> Result<()> {
+    /// becomes current only once the rotator proved it works. An account whose platform has no
+    /// rotator is refused (PCV009) and nothing is stored.
+    pub async fn rotate_account(
+        &self,
+        by: Actor<'_>,
+        account_id: i64,
+        chosen: Option<Zeroizing<String>>,
+    ) -> Result<()> {
+        let _turn = self.rotation_turn(account_id).await;
+        self.rotate_in_turn(by, account_id, chosen).await
+    }
+
+    async fn rotate_in_turn(
+        &self,
+        by: Actor<'_>,
+        account_id: i64,
+        chosen: Option<Zeroizing<String>>,
+    ) -> Result<()> {
         let account = self.account(account_id).await?;
         let system = self.system(&account.system_id.to_string()).await?;
+        if !self.rotatable(&system) {
+            return Err(VaultError::NotRotatable(format!(
+                "managed account {account_id} is on {}, a {} system: the vault cannot change passwords there, \
+                 so it does not rotate it; set the password on the system yourself, then store it with \
+                 `vault account set {account_id} --password-stdin`",
+                system.name, system.platform
+            )));
+        }
         let row = sqlx::query("SELECT password_sealed, pending_sealed, pending_maybe_set, rotation_attempts FROM vault_accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(self.pool())
@@ -94,12 +213,14 @@ impl Vault {
                 functional: functional.clone(),
             };
             if self.rotators().rotate(&req).await.is_ok() {
-                return self.promote_pending(account_id, "the pending password was live on the target").await;
+                return self
+                    .promote_pending(by, account_id, "the pending password was live on the target")
+                    .await;
             }
         }
         let new = match chosen {
             Some(p) => p,
-            None => rotate::generate_password(&account.password_policy.to_rotate())
+            None => rotate::generate_password(&account.password_policy)
                 .map_err(|e| VaultError::Rotation(e.to_string()))?,
         };
         // (1) pending first.
@@ -119,30 +240,34 @@ impl Vault {
         };
         match self.rotators().rotate(&req).await {
             // (3) promote.
-            Ok(()) => self.promote_pending(account_id, "rotated").await,
+            Ok(()) => self.promote_pending(by, account_id, "rotated").await,
             Err(e) => {
                 let attempts = attempts + 1;
                 let why = e.to_string();
+                let now = self.now();
+                let mut tx = self.store().vault_begin_write().await?;
                 sqlx::query(
                     "UPDATE vault_accounts SET rotation_attempts = $1, rotation_error = $2, rotation_due_at = $3, \
                      pending_maybe_set = $4, pending_sealed = CASE WHEN $4 THEN pending_sealed ELSE NULL END WHERE id = $5",
                 )
                 .bind(attempts)
                 .bind(&why)
-                .bind(self.now() + backoff_seconds(attempts))
+                .bind(now + backoff_seconds(attempts))
                 .bind(e.may_have_changed())
                 .bind(account_id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
-                self.audit(Event {
-                    actor: "vault",
+                let detail = format!("attempt {attempts} failed; the stored password is unchanged ({why})");
+                let event = Event {
+                    actor: by.name(),
                     action: "account.rotate",
                     account_id: Some(account_id),
-                    source: "vault",
+                    source: by.source(),
                     result: e.code(),
-                    detail: &format!("attempt {attempts} failed; the stored password is unchanged ({why})"),
-                })
-                .await?;
+                    detail: &detail,
+                };
+                self.record(&mut tx, now, &event).await?;
+                tx.commit().await?;
                 Err(VaultError::Rotation(format!(
                     "rotating managed account {account_id} failed ({why}); the stored password is unchanged and the vault retries"
                 )))
@@ -150,10 +275,13 @@ impl Vault {
         }
     }
 
-    async fn promote_pending(&self, account_id: i64, detail: &str) -> Result<()> {
+    /// Makes the pending password current, with its audit row in the same transaction.
+    async fn promote_pending(&self, by: Actor<'_>, account_id: i64, detail: &str) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.store().vault_begin_write().await?;
         let r = sqlx::query("SELECT pending_sealed FROM vault_accounts WHERE id = $1")
             .bind(account_id)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *tx)
             .await?;
         let Some(sealed) = opt_bytes(&r, "pending_sealed")? else {
             return Ok(());
@@ -166,73 +294,67 @@ impl Vault {
         )
         .bind(resealed)
         .bind(false)
-        .bind(self.now())
+        .bind(now)
         .bind(account_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        self.audit(Event {
-            actor: "vault",
+        let event = Event {
+            actor: by.name(),
             action: "account.rotate",
             account_id: Some(account_id),
-            source: "vault",
+            source: by.source(),
             result: "ok",
             detail,
-        })
-        .await
+        };
+        self.record(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    /// One pass of the background work: requests that expired without check-in schedule their
-    /// rotation, scheduled rotations fall due, and due rotations run. Returns how many
-    /// rotations were attempted.
+    /// One pass of the background work: requests that expired without check-in end their
+    /// releases, scheduled rotations fall due, and due rotations run (each for whoever claims
+    /// it). Returns how many rotations were attempted.
     pub async fn rotation_pass(&self) -> Result<usize> {
+        let mut attempted = self.expire_overdue().await?;
+        let platforms = self.rotators().platforms();
+        if platforms.is_empty() {
+            return Ok(attempted);
+        }
+        // Only accounts on platforms the vault can rotate ($2, $3, … name them).
+        let on_rotatable = format!(
+            "system_id IN (SELECT id FROM vault_systems WHERE platform IN ({}))",
+            (2..platforms.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
         let now = self.now();
-        let expired = sqlx::query(
-            "SELECT id, account_id, rotate_on_checkin FROM vault_requests WHERE status = 'approved' AND expires_at <= $1",
-        )
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?;
-        for r in &expired {
-            let id = int(r, "id")?;
-            sqlx::query("UPDATE vault_requests SET status = 'expired', closed_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(self.pool())
-                .await?;
-            if boolean(r, "rotate_on_checkin")? {
-                let account_id = int(r, "account_id")?;
-                sqlx::query(
-                    "UPDATE vault_accounts SET rotation_due_at = $1 WHERE id = $2 AND change_after_release = $3 \
-                     AND rotation_due_at IS NULL",
-                )
-                .bind(now)
-                .bind(account_id)
-                .bind(true)
-                .execute(self.pool())
-                .await?;
-            }
-        }
-        sqlx::query(
+        let schedule = format!(
             "UPDATE vault_accounts SET rotation_due_at = $1 WHERE rotation_due_at IS NULL AND rotation_days IS NOT NULL \
-             AND password_changed_at IS NOT NULL AND password_changed_at + rotation_days * 86400 <= $1",
-        )
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+             AND password_changed_at IS NOT NULL AND password_changed_at + rotation_days * 86400 <= $1 AND {on_rotatable}"
+        );
+        let mut q = sqlx::query(&schedule).bind(now);
+        for p in &platforms {
+            q = q.bind(*p);
+        }
+        q.execute(self.pool()).await?;
+        let due_sql = format!(
+            "SELECT id FROM vault_accounts WHERE rotation_due_at <= $1 AND {on_rotatable} ORDER BY rotation_due_at"
+        );
+        let mut q = sqlx::query(&due_sql).bind(now);
+        for p in &platforms {
+            q = q.bind(*p);
+        }
         let due: Vec<i64> =
-            sqlx::query("SELECT id FROM vault_accounts WHERE rotation_due_at <= $1 ORDER BY rotation_due_at")
-                .bind(now)
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|r| int(r, "id"))
-                .collect::<Result<_>>()?;
-        for id in &due {
-            if let Err(e) = self.rotate_account(*id, None).await {
-                tracing::warn!(account = id, code = e.code(), error = %e, "rotation failed; will retry");
+            q.fetch_all(self.pool()).await?.iter().map(|r| int(r, "id")).collect::<Result<_, _>>()?;
+        for id in due {
+            match self.rotate_if_due(id).await {
+                Ok(true) => attempted += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    attempted += 1;
+                    tracing::warn!(account = id, code = e.code(), error = %e, "rotation failed; will retry");
+                }
             }
         }
-        Ok(due.len())
+        Ok(attempted)
     }
 
     /// Runs [`Vault::rotation_pass`] every `every` until the task is dropped.

@@ -9,10 +9,10 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::db::{bytes, fold, int, opt_text, text};
 use crate::error::{invalid, not_found, unique, Result};
 use crate::model::User;
 use crate::Vault;
+use store::row::{bytes, fold, int, opt_text, text};
 
 /// A folder.
 #[derive(Debug, Clone, Serialize)]

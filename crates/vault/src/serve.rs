@@ -54,9 +54,11 @@ pub async fn serve(
     });
     match tls {
         Some(config) => {
-            // Handlers mark the session cookie Secure for requests that came over TLS.
+            // Handlers mark the session cookie Secure for requests that came over TLS, and the
+            // answers get Strict-Transport-Security on top of the router's security headers.
             let make = app
                 .layer(axum::Extension(crate::web::OverTls))
+                .layer(web::headers::SecurityHeadersLayer::https())
                 .into_make_service_with_connect_info::<SocketAddr>();
             let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
             axum_server::from_tcp_rustls(listener, tls).handle(handle).serve(make).await

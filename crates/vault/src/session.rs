@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::db::{int, text};
 use crate::error::{unauthorized, Result};
 use crate::model::User;
 use crate::{crypto, ip, psauth, Vault};
+use store::row::{int, text};
 
 /// A session ends after this long without a request.
 pub const IDLE_SECONDS: i64 = 20 * 60;
@@ -140,7 +140,7 @@ impl Vault {
         let user = match self.user(runas).await {
             Ok(u) => u,
             Err(_) => {
-                crypto::verify_dummy(auth.pwd.as_deref().map(|s| s.as_str()).unwrap_or(""));
+                web::password::verify_dummy(auth.pwd.as_deref().map(|s| s.as_str()).unwrap_or(""));
                 return Err(refused());
             }
         };
@@ -159,7 +159,7 @@ impl Vault {
         if reg.user_password_required {
             let pwd = auth.pwd.as_deref().map(|s| s.as_str()).unwrap_or("");
             match self.user_password_hash(user.id).await? {
-                Some(phc) if crypto::verify_password(pwd, &phc) => {}
+                Some(phc) if web::password::verify(pwd, &phc) => {}
                 _ => return Err(refused()),
             }
         }

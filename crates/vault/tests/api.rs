@@ -3,6 +3,8 @@
 //! policies and their test, API registrations with key rotation, text secrets and the 3.2 list
 //! envelope — plus case-insensitive paths and keys, error bodies, and session expiry.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,8 +14,9 @@ use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use store::seal::MasterKey;
 use store::Store;
+use support::FakeTarget;
 use tower::ServiceExt;
-use vault::admin::{NewAccount, NewPolicy, NewSystem, SraSettings};
+use vault::admin::{NewAccount, NewPolicy, NewSystem, SraKey, SraSettings};
 use vault::model::{Role, Scope};
 use vault::{ManualClock, Vault};
 use zeroize::Zeroizing;
@@ -23,10 +26,22 @@ const B: &str = "/BeyondTrust/api/public/v3";
 struct Api {
     vault: Vault,
     clock: Arc<ManualClock>,
+    target: FakeTarget,
     _dir: tempfile::TempDir,
 }
 
 impl Api {
+    /// The whole response of an unauthenticated `method path`.
+    async fn raw(&self, method: Method, path: &str, cookie: Option<&str>) -> axum::response::Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("ASP.NET_SessionId={c}"));
+        }
+        let mut req = req.body(Body::empty()).unwrap();
+        req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5555))));
+        vault::web::router(self.vault.clone()).oneshot(req).await.unwrap()
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -88,12 +103,15 @@ async fn setup() -> (Api, String, i64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_data_dir(dir.path()).await.unwrap();
     let clock = Arc::new(ManualClock::new(1_800_000_000));
-    let vault = Vault::open(store, &MasterKey::from_bytes([3; 32]), clock.clone()).await.unwrap();
+    let target = FakeTarget::default();
+    let vault = Vault::open_with(store, &MasterKey::from_bytes([3; 32]), clock.clone(), target.registry())
+        .await
+        .unwrap();
     vault
         .create_system(NewSystem {
             name: "srv".into(),
             host: "10.0.0.9".into(),
-            platform: "generic".into(),
+            platform: FakeTarget::PLATFORM.into(),
             ..Default::default()
         })
         .await
@@ -113,16 +131,20 @@ async fn setup() -> (Api, String, i64) {
     for u in ["req", "appr", "admin"] {
         vault.create_user(u, None, Some(&format!("{u}@example.com"))).await.unwrap();
     }
-    let key = vault
+    let SraKey::Created(key) = vault
         .connect_sra(SraSettings {
             host: "c".into(),
             port: 1,
             client_id: "id".into(),
-            client_secret: Zeroizing::new("s".into()),
+            client_secret: Some(Zeroizing::new("s".into())),
             release_minutes: 60,
+            rotate_key: false,
         })
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("a first connection creates the key")
+    };
     // A two-step approval policy for the "approvals" group (requester + approver), and admins.
     vault
         .create_policy(NewPolicy {
@@ -151,7 +173,7 @@ async fn setup() -> (Api, String, i64) {
     vault.set_group("admins", None, Some(Some(vault::admin::SRA_REGISTRATION.into()))).await.unwrap();
     vault.grant_role("admins", Scope::All, Role::Administrator).await.unwrap();
     vault.add_member("admins", "admin").await.unwrap();
-    (Api { vault, clock, _dir: dir }, key.to_string(), a.id)
+    (Api { vault, clock, target, _dir: dir }, key.to_string(), a.id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,6 +240,7 @@ async fn approval_flow_rotate_on_checkin_and_case_insensitivity() {
         api.call(Method::PUT, &format!("{B}/Requests/{id}/Checkin"), Some(&req), None, Some(json!({}))).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(api.vault.account(account).await.unwrap().password_changed_at.is_some());
+    assert_eq!(api.target.calls(), 1, "the check-in rotated the password on the target");
     let (s, _, _) = api
         .call(
             Method::POST,
@@ -286,6 +309,8 @@ async fn administration_endpoints() {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_ne!(api.vault.account(account).await.unwrap().password_changed_at, before);
+    assert_eq!(api.target.calls(), 1, "Credentials/Change rotated on the target");
+    assert!(api.target.password("root").is_some_and(|p| p.len() == 32), "a generated password");
     let (s, _, _) = api
         .call(
             Method::PUT,
@@ -412,4 +437,137 @@ async fn administration_endpoints() {
         api.vault.verify_audit().await.unwrap(),
         vault::audit::Verdict::Intact { rows: api.vault.audit_rows(10_000).await.unwrap().len() as i64 }
     );
+}
+
+/// The router keeps what the hand-written dispatch did: paths case-insensitive (the prefix too)
+/// with empty segments ignored, anything else 404 with no body, a session needed before "not an
+/// endpoint" is said (wrong methods included), the session cookie's attributes, the security
+/// headers on every answer, and audit rows that name the path as the client spelled it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_cookies_and_headers() {
+    let (api, key, _) = setup().await;
+    let signed = api
+        .call(
+            Method::POST,
+            &format!("{B}/Auth/SignAppIn"),
+            None,
+            Some(&format!("PS-Auth key={key};runas=req;")),
+            None,
+        )
+        .await;
+    assert_eq!(signed.0, StatusCode::OK);
+    let resp = api.raw(Method::GET, &format!("{B}/ManagedAccounts"), None).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let sign_in = {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{B}/auth/signappin"))
+            .header(header::AUTHORIZATION, format!("PS-Auth key={key}; runas=req"))
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5555))));
+        vault::web::router(api.vault.clone()).oneshot(req).await.unwrap()
+    };
+    let cookie = sign_in.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    for part in ["ASP.NET_SessionId=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    let session = signed.2.unwrap();
+
+    // Any spelling of the prefix and the path, empty segments and a trailing slash.
+    for path in [
+        format!("{B}//Configuration//Version/"),
+        "/bEyOnDtRuSt/API/public/V3/configuration/version".to_string(),
+    ] {
+        let resp = api.raw(Method::GET, &path, None).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff", "security headers on {path}");
+    }
+    // Outside the prefix: 404 with no body, headers still set.
+    for path in ["/BeyondTrust/api/public/v3", "/BeyondTrust/api/public/v30/x", "/elsewhere"] {
+        let resp = api.raw(Method::GET, path, Some(&session)).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(resp.headers()["x-frame-options"], "DENY");
+        assert!(axum::body::to_bytes(resp.into_body(), 1024).await.unwrap().is_empty(), "{path}");
+    }
+    // Unknown endpoints and methods: sign in first, then "not an endpoint".
+    for (method, path) in [
+        (Method::GET, format!("{B}/NoSuchThing")),
+        (Method::GET, format!("{B}/Auth/SignAppIn")),
+        (Method::DELETE, format!("{B}/Requests")),
+        (Method::GET, format!("{B}/")),
+    ] {
+        let (s, _, _) = api.call(method.clone(), &path, None, None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}");
+        let (s, body, _) = api.call(method.clone(), &path, Some(&session), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}");
+        assert!(body.as_str().unwrap().starts_with("PCV001: "), "{body}");
+    }
+    api.call(Method::GET, "/beyondtrust/api/public/v3/MANAGEDaccounts", Some(&session), None, None).await;
+    let rows = api.vault.audit_rows(100).await.unwrap();
+    assert!(rows.iter().any(|r| r.action == "GET MANAGEDaccounts" && r.actor == "req" && r.result == "ok"));
+    assert!(rows.iter().any(|r| r.action == "GET NoSuchThing" && r.result == "404 PCV001"));
+    assert!(rows.iter().any(|r| r.action == "DELETE Requests" && r.result == "401 PCV005"));
+}
+
+/// Issue 14, item 10 through the API: a caller who could request an account that is not
+/// API-enabled is told so (403 PCV010), by ID and by name; a caller without such a role still
+/// gets 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_not_api_enabled_is_named_as_such_to_who_could_request_it() {
+    let (api, key, _) = setup().await;
+    let off = api
+        .vault
+        .create_account(NewAccount {
+            system: "srv".into(),
+            name: "off".into(),
+            password: Some(Zeroizing::new("Off-Pw-1".into())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    api.vault.grant_role("approvals", Scope::Account(off.id), Role::Requestor).await.unwrap();
+    let req = api.sign_in(&key, "req").await;
+    let appr = api.sign_in(&key, "appr").await;
+    let (s, body, _) = api
+        .call(
+            Method::POST,
+            &format!("{B}/Requests"),
+            Some(&req),
+            None,
+            Some(json!({"AccountId": off.id, "DurationMinutes": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.as_str().unwrap().starts_with("PCV010: ") && body.as_str().unwrap().contains("not API-enabled")
+    );
+    let by_name = format!("{B}/ManagedAccounts?systemName=SRV&accountName=off");
+    let (s, body, _) = api.call(Method::GET, &by_name, Some(&req), None, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.as_str().unwrap().starts_with("PCV010: "), "{body}");
+    // The approver holds no requesting role on it: nothing tells it exists.
+    let (s, _, _) = api.call(Method::GET, &by_name, Some(&appr), None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = api
+        .call(
+            Method::POST,
+            &format!("{B}/Requests"),
+            Some(&appr),
+            None,
+            Some(json!({"AccountId": off.id, "DurationMinutes": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = api
+        .call(
+            Method::GET,
+            &format!("{B}/ManagedAccounts?systemName=srv&accountName=nobody"),
+            Some(&req),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

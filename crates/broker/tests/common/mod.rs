@@ -68,11 +68,13 @@ pub async fn seed(v: &Vault) -> Seeded {
             host: "127.0.0.1".into(),
             port: 9,
             client_id: "console-client".into(),
-            client_secret: Zeroizing::new("console-secret".into()),
+            client_secret: Some(Zeroizing::new("console-secret".into())),
             release_minutes: 360,
+            rotate_key: false,
         })
         .await
         .unwrap();
+    let vault::admin::SraKey::Created(key) = key else { panic!("a first connect-sra creates the key") };
     v.add_member(SRA_GROUP, "joe.user").await.unwrap();
     let late = v.create_account(account("App01", "late-01", "pw-late", true)).await.unwrap().id;
     let gated = v.create_account(account("App03", "gated", "pw-gated", true)).await.unwrap().id;
