@@ -12,6 +12,7 @@ pub mod admin;
 mod apps;
 mod error;
 mod groups;
+mod migrations;
 pub mod model;
 mod outbox;
 pub mod row;
@@ -27,17 +28,14 @@ pub mod throttle;
 mod users;
 pub mod vault;
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use error::{Result, StoreError};
+pub use migrations::{EmbeddedMigration, MigrationSet};
 pub use signins::SignInFilter;
 
 /// The name of the SQLite file that [`Store::open_data_dir`] keeps in the data directory.
@@ -150,29 +148,11 @@ impl Store {
         Store::open(&sqlite_url(&path)).await
     }
 
-    /// Brings the schema up to date. Idempotent; [`Store::open`] runs it.
+    /// Brings the store's own schema up to date. Idempotent; [`Store::open`] runs it. Crates
+    /// that own tables (the SP toolkit, the console) apply their [`MigrationSet`] with
+    /// [`Store::migrate_set`].
     pub async fn migrate(&self) -> Result<()> {
-        let migrations: &'static [EmbeddedMigration] = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
-        let migrator = Migrator::new(Embedded(migrations)).await?;
-        if self.backend == Backend::Postgres {
-            // PostgreSQL: sqlx takes an advisory lock, so concurrent processes queue.
-            return Ok(migrator.run(&self.pool).await?);
-        }
-        // SQLite has no such lock: two processes opening a new file at once both see a
-        // migration "not applied", and the second one's CREATE TABLE fails after waiting for the
-        // first. Each such failure means the other process applied that migration, so running
-        // again makes progress; at most once per migration, then the error is real.
-        let mut attempts = 0;
-        loop {
-            match migrator.run(&self.pool).await {
-                Ok(()) => return Ok(()),
-                Err(e) if attempts >= migrations.len() => return Err(e.into()),
-                Err(_) => attempts += 1,
-            }
-        }
+        self.migrate_set(&STORE_MIGRATIONS).await
     }
 
     /// The backend this store talks to.
@@ -251,72 +231,30 @@ fn sqlite_url(path: &Path) -> String {
     url
 }
 
-/// `(version, description, SQL)` of one migration file.
-type EmbeddedMigration = (i64, &'static str, &'static str);
-
-/// Embeds `migrations/BACKEND/FILE.sql` (without sqlx's `migrate!`, which needs the `macros`
-/// feature and with it a second build of both drivers for the proc-macro). A test checks that
-/// every file of both folders is listed here.
-macro_rules! embed {
-    ($backend:literal: $(($version:literal, $description:literal, $file:literal)),* $(,)?) => {
-        &[$(($version, $description, include_str!(concat!("../migrations/", $backend, "/", $file)))),*]
-    };
-}
-
-static SQLITE_MIGRATIONS: &[EmbeddedMigration] = embed!(
-    "sqlite": (1, "directory", "0001_directory.sql"),
-    (2, "admin", "0002_admin.sql"),
-    (3, "sp", "0003_sp.sql"),
-    (4, "vault", "0004_vault.sql"),
-    (5, "change_counter", "0005_change_counter.sql"),
-    (6, "outbox", "0006_outbox.sql"),
-    (7, "throttle", "0007_throttle.sql"),
-);
-static POSTGRES_MIGRATIONS: &[EmbeddedMigration] = embed!(
-    "postgres": (1, "directory", "0001_directory.sql"),
-    (2, "admin", "0002_admin.sql"),
-    (3, "sp", "0003_sp.sql"),
-    (4, "vault", "0004_vault.sql"),
-    (5, "change_counter", "0005_change_counter.sql"),
-    (6, "outbox", "0006_outbox.sql"),
-    (7, "throttle", "0007_throttle.sql"),
-);
-
-/// The file names embedded for `backend` ("sqlite" or "postgres"), for the completeness test.
-#[doc(hidden)]
-pub fn embedded_migration_versions(backend: Backend) -> Vec<i64> {
-    let list = match backend {
-        Backend::Sqlite => SQLITE_MIGRATIONS,
-        Backend::Postgres => POSTGRES_MIGRATIONS,
-    };
-    list.iter().map(|m| m.0).collect()
-}
-
-#[derive(Debug)]
-struct Embedded(&'static [EmbeddedMigration]);
-
-impl MigrationSource<'static> for Embedded {
-    fn resolve(
-        self,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 'static>>
-    {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
+/// The store's own migrations: the directory, admin, vault and shared tables.
+pub static STORE_MIGRATIONS: MigrationSet = MigrationSet {
+    name: "store",
+    versions: 1..=9_999,
+    retired: &[],
+    sqlite: crate::embed_migrations!(
+        "sqlite": (1, "directory", "0001_directory.sql"),
+        (2, "admin", "0002_admin.sql"),
+        (3, "sp", "0003_sp.sql"),
+        (4, "vault", "0004_vault.sql"),
+        (5, "change_counter", "0005_change_counter.sql"),
+        (6, "outbox", "0006_outbox.sql"),
+        (7, "throttle", "0007_throttle.sql"),
+    ),
+    postgres: crate::embed_migrations!(
+        "postgres": (1, "directory", "0001_directory.sql"),
+        (2, "admin", "0002_admin.sql"),
+        (3, "sp", "0003_sp.sql"),
+        (4, "vault", "0004_vault.sql"),
+        (5, "change_counter", "0005_change_counter.sql"),
+        (6, "outbox", "0006_outbox.sql"),
+        (7, "throttle", "0007_throttle.sql"),
+    ),
+};
 
 /// `rows_affected() > 0`.
 pub(crate) fn touched(r: &AnyQueryResult) -> bool {

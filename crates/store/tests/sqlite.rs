@@ -208,13 +208,13 @@ fn every_migration_file_is_embedded_for_both_backends() {
             .collect();
         versions.sort();
         assert_eq!(
-            store::embedded_migration_versions(backend),
+            store::STORE_MIGRATIONS.embedded_versions(backend),
             versions,
-            "{folder}: list the file in lib.rs"
+            "{folder}: list the file in STORE_MIGRATIONS (lib.rs)"
         );
     }
     assert_eq!(
-        store::embedded_migration_versions(Backend::Sqlite),
-        store::embedded_migration_versions(Backend::Postgres)
+        store::STORE_MIGRATIONS.embedded_versions(Backend::Sqlite),
+        store::STORE_MIGRATIONS.embedded_versions(Backend::Postgres)
     );
 }

@@ -11,6 +11,9 @@ use uuid::Uuid;
 store::on_both_backends!(
     portable_placeholders_bind_by_number_and_repeat,
     migrate_is_idempotent,
+    another_crates_migration_set_applies_beside_the_store_and_is_idempotent,
+    a_version_of_a_newer_build_is_refused_and_a_retired_one_is_not,
+    a_set_with_a_version_outside_its_range_is_refused,
     tenants_keep_creation_order_and_the_first_is_the_default,
     users_round_trip_every_field,
     upn_is_unique_per_tenant_ignoring_case,
@@ -79,6 +82,74 @@ async fn migrate_is_idempotent(s: Store) {
     s.migrate().await.unwrap();
     s.migrate().await.unwrap();
     assert_eq!(s.get_tenant(t.id).await.unwrap(), Some(t));
+}
+
+/// A set owned by another crate (like the SP toolkit's), for the tests below.
+static WIDGETS: store::MigrationSet = store::MigrationSet {
+    name: "widgets",
+    versions: 90_000..=90_999,
+    retired: &[],
+    sqlite: &[(90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);")],
+    postgres: &[(90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);")],
+};
+
+/// A crate's own migrations live in the same database as the store's without disturbing them:
+/// both apply, twice without effect, and the store still migrates after them.
+async fn another_crates_migration_set_applies_beside_the_store_and_is_idempotent(s: Store) {
+    s.migrate_set(&WIDGETS).await.unwrap();
+    s.migrate_set(&WIDGETS).await.unwrap();
+    s.migrate().await.unwrap();
+    sqlx::query("INSERT INTO widgets (id, size) VALUES ($1, $2)")
+        .bind("w1")
+        .bind(3_i64)
+        .execute(s.raw_pool())
+        .await
+        .unwrap();
+    let t = new_tenant(&s).await;
+    assert_eq!(s.get_tenant(t.id).await.unwrap(), Some(t));
+}
+
+/// A row in a set's range that the set does not know means a newer build migrated the
+/// database: refused with a sentence that says so. A retired version is left alone.
+async fn a_version_of_a_newer_build_is_refused_and_a_retired_one_is_not(s: Store) {
+    s.migrate_set(&WIDGETS).await.unwrap();
+    static NEWER: store::MigrationSet = store::MigrationSet {
+        name: "widgets",
+        versions: 90_000..=90_999,
+        retired: &[],
+        sqlite: &[
+            (90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);"),
+            (90_002, "colour", "ALTER TABLE widgets ADD COLUMN colour TEXT;"),
+        ],
+        postgres: &[
+            (90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);"),
+            (90_002, "colour", "ALTER TABLE widgets ADD COLUMN colour TEXT;"),
+        ],
+    };
+    s.migrate_set(&NEWER).await.unwrap();
+    let err = s.migrate_set(&WIDGETS).await.unwrap_err().to_string();
+    assert!(err.contains("90002") && err.contains("newer version"), "{err}");
+    static RETIRED: store::MigrationSet = store::MigrationSet {
+        name: "widgets",
+        versions: 90_000..=90_999,
+        retired: &[90_002],
+        sqlite: &[(90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);")],
+        postgres: &[(90_001, "widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, size BIGINT NOT NULL);")],
+    };
+    s.migrate_set(&RETIRED).await.unwrap();
+}
+
+async fn a_set_with_a_version_outside_its_range_is_refused(s: Store) {
+    static STRAY: store::MigrationSet = store::MigrationSet {
+        name: "stray",
+        versions: 91_000..=91_999,
+        retired: &[],
+        sqlite: &[(5, "stray", "CREATE TABLE stray (id TEXT);")],
+        postgres: &[(5, "stray", "CREATE TABLE stray (id TEXT);")],
+    };
+    let err = s.migrate_set(&STRAY).await.unwrap_err().to_string();
+    assert!(err.contains("outside its reserved versions"), "{err}");
+    assert!(sqlx::query("SELECT 1 FROM stray").fetch_all(s.raw_pool()).await.is_err(), "nothing applied");
 }
 
 async fn tenants_keep_creation_order_and_the_first_is_the_default(s: Store) {
