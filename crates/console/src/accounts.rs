@@ -75,7 +75,12 @@ pub struct Permissions {
 
 impl Default for Permissions {
     fn default() -> Permissions {
-        Permissions { command_api: CommandAccess::None, reporting_api: false, ecm_api: false, ecm_group: None }
+        Permissions {
+            command_api: CommandAccess::None,
+            reporting_api: false,
+            ecm_api: false,
+            ecm_group: None,
+        }
     }
 }
 
@@ -99,11 +104,15 @@ pub struct IssuedSecret {
 
 impl fmt::Debug for IssuedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedSecret").field("account", &self.account).field("client_secret", &"<redacted>").finish()
+        f.debug_struct("IssuedSecret")
+            .field("account", &self.account)
+            .field("client_secret", &"<redacted>")
+            .finish()
     }
 }
 
-const ACCOUNT_COLUMNS: &str = "id, name, client_id, enabled, command_api, reporting_api, ecm_api, ecm_group, \
+const ACCOUNT_COLUMNS: &str =
+    "id, name, client_id, enabled, command_api, reporting_api, ecm_api, ecm_group, \
      created_at, secret_changed_at";
 
 pub(crate) fn account_from(r: &AnyRow) -> Result<ApiAccount, ConsoleError> {
@@ -137,23 +146,27 @@ fn randomness(e: web::WebError) -> ConsoleError {
 /// The permissions as stored: an ECM permission without a group serves the default group, and a
 /// group without the ECM permission is refused (it would grant nothing and mislead).
 fn check_permissions(p: &Permissions) -> Result<Permissions, ConsoleError> {
-    let ecm_group = match (&p.ecm_group, p.ecm_api) {
-        (Some(g), true) => Some(check_name("ECM group", g)?.to_owned()),
-        (None, true) => Some(DEFAULT_ECM_GROUP.to_owned()),
-        (Some(_), false) => {
-            return Err(ConsoleError::InvalidInput {
-                reason: "an ECM group is given without the ECM API permission; add --ecm-api (\"ecm_api\": true)"
-                    .into(),
-            })
-        }
-        (None, false) => None,
-    };
+    let ecm_group =
+        match (&p.ecm_group, p.ecm_api) {
+            (Some(g), true) => Some(check_name("ECM group", g)?.to_owned()),
+            (None, true) => Some(DEFAULT_ECM_GROUP.to_owned()),
+            (Some(_), false) => return Err(ConsoleError::InvalidInput {
+                reason:
+                    "an ECM group is given without the ECM API permission; add --ecm-api (\"ecm_api\": true)"
+                        .into(),
+            }),
+            (None, false) => None,
+        };
     Ok(Permissions { ecm_group, ..p.clone() })
 }
 
 impl ConsoleStore {
     /// Creates an enabled API account with a new client ID and secret.
-    pub async fn create_api_account(&self, name: &str, permissions: &Permissions) -> Result<IssuedSecret, ConsoleError> {
+    pub async fn create_api_account(
+        &self,
+        name: &str,
+        permissions: &Permissions,
+    ) -> Result<IssuedSecret, ConsoleError> {
         let name = check_name("API account", name)?;
         let permissions = check_permissions(permissions)?;
         let (client_secret, hash) = new_secret()?;
@@ -211,7 +224,11 @@ impl ConsoleStore {
     }
 
     /// Enables or disables an account; disabling removes its access tokens at once.
-    pub async fn set_api_account_enabled(&self, key: &str, enabled: bool) -> Result<ApiAccount, ConsoleError> {
+    pub async fn set_api_account_enabled(
+        &self,
+        key: &str,
+        enabled: bool,
+    ) -> Result<ApiAccount, ConsoleError> {
         let account = self.api_account(key).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE console_api_accounts SET enabled = $2 WHERE id = $1")
@@ -220,7 +237,10 @@ impl ConsoleStore {
             .execute(&mut *tx)
             .await?;
         if !enabled {
-            sqlx::query("DELETE FROM console_access_tokens WHERE account_id = $1").bind(&account.id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM console_access_tokens WHERE account_id = $1")
+                .bind(&account.id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         tracing::info!(api_account = %account.name, enabled, "API account {}", if enabled { "enabled" } else { "disabled" });
@@ -229,7 +249,11 @@ impl ConsoleStore {
 
     /// Changes an account's permissions (its tokens keep working with the new permissions:
     /// they are checked on every call).
-    pub async fn set_api_account_permissions(&self, key: &str, permissions: &Permissions) -> Result<ApiAccount, ConsoleError> {
+    pub async fn set_api_account_permissions(
+        &self,
+        key: &str,
+        permissions: &Permissions,
+    ) -> Result<ApiAccount, ConsoleError> {
         let account = self.api_account(key).await?;
         let p = check_permissions(permissions)?;
         sqlx::query(
@@ -260,7 +284,10 @@ impl ConsoleStore {
             .bind(self.now())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM console_access_tokens WHERE account_id = $1").bind(&account.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM console_access_tokens WHERE account_id = $1")
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(api_account = %account.name, "API account's client secret rotated; its tokens are revoked");
         Ok(IssuedSecret { account: self.api_account(&account.id).await?, client_secret })
@@ -269,7 +296,10 @@ impl ConsoleStore {
     /// Deletes an account with its tokens (its brokers' rows keep their other columns).
     pub async fn delete_api_account(&self, key: &str) -> Result<ApiAccount, ConsoleError> {
         let account = self.api_account(key).await?;
-        sqlx::query("DELETE FROM console_api_accounts WHERE id = $1").bind(&account.id).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM console_api_accounts WHERE id = $1")
+            .bind(&account.id)
+            .execute(self.pool())
+            .await?;
         tracing::info!(api_account = %account.name, "API account deleted");
         Ok(account)
     }

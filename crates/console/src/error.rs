@@ -109,7 +109,9 @@ pub enum ConsoleError {
     )]
     InvalidScope,
     /// An API call without a valid access token.
-    #[error("PCC054: {reason}; get a token from POST /oauth2/token and send it as Authorization: Bearer TOKEN")]
+    #[error(
+        "PCC054: {reason}; get a token from POST /oauth2/token and send it as Authorization: Bearer TOKEN"
+    )]
     Unauthenticated { reason: &'static str },
     /// The API account lacks the permission the call needs.
     #[error(

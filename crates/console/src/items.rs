@@ -192,7 +192,8 @@ fn check_item(
             if url.is_some() || port.is_some() {
                 return Err(invalid("an app jump item has a host and an application name, no URL or port"));
             }
-            let host = host.ok_or_else(|| invalid("an app jump item needs the host the application runs on"))?;
+            let host =
+                host.ok_or_else(|| invalid("an app jump item needs the host the application runs on"))?;
             let app = application.ok_or_else(|| invalid("an app jump item needs an application name"))?;
             (host.to_owned(), None, None, Some(check_name("application", app)?.to_owned()))
         }
@@ -205,12 +206,15 @@ fn check_item(
     Ok(Checked { name, host, port, url, application, tag })
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.name, i.item_type, i.host, i.port, i.url, i.application, i.jump_group_id, \
+const ITEM_COLUMNS: &str =
+    "i.id, i.name, i.item_type, i.host, i.port, i.url, i.application, i.jump_group_id, \
      g.name AS group_name, i.tag, i.created_at, i.updated_at";
 
 fn item_from(r: &AnyRow) -> Result<JumpItem, ConsoleError> {
     let port = opt_int(r, "port")?
-        .map(|p| u16::try_from(p).map_err(|_| ConsoleError::Storage { detail: format!("port {p} is stored") }))
+        .map(|p| {
+            u16::try_from(p).map_err(|_| ConsoleError::Storage { detail: format!("port {p} is stored") })
+        })
         .transpose()?;
     Ok(JumpItem {
         id: text(r, "id")?,
@@ -237,14 +241,16 @@ impl ConsoleStore {
     pub async fn create_jump_group(&self, name: &str) -> Result<JumpGroup, ConsoleError> {
         let name = check_name("jump group", name)?;
         let group = JumpGroup { id: new_id(), name: name.to_owned(), created_at: self.now() };
-        sqlx::query("INSERT INTO console_jump_groups (id, name, name_key, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&group.id)
-            .bind(&group.name)
-            .bind(fold(name))
-            .bind(group.created_at)
-            .execute(self.pool())
-            .await
-            .map_err(|e| classify(e, || format!("a jump group named {name:?} exists already"), String::new))?;
+        sqlx::query(
+            "INSERT INTO console_jump_groups (id, name, name_key, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&group.id)
+        .bind(&group.name)
+        .bind(fold(name))
+        .bind(group.created_at)
+        .execute(self.pool())
+        .await
+        .map_err(|e| classify(e, || format!("a jump group named {name:?} exists already"), String::new))?;
         tracing::info!(jump_group = %group.name, id = %group.id, "jump group created");
         Ok(group)
     }
@@ -310,7 +316,8 @@ impl ConsoleStore {
         let id = new_id();
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let group = self.ensure_group(&mut tx, new.jump_group.as_deref().unwrap_or(DEFAULT_JUMP_GROUP)).await?;
+        let group =
+            self.ensure_group(&mut tx, new.jump_group.as_deref().unwrap_or(DEFAULT_JUMP_GROUP)).await?;
         sqlx::query(
             "INSERT INTO console_jump_items (id, name, name_key, item_type, host, port, url, application, \
              jump_group_id, tag, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
@@ -421,7 +428,10 @@ impl ConsoleStore {
     /// Deletes a jump item (with its host-key pin; its sessions' reports stay).
     pub async fn delete_jump_item(&self, id_or_name: &str) -> Result<JumpItem, ConsoleError> {
         let item = self.jump_item(id_or_name).await?;
-        let gone = sqlx::query("DELETE FROM console_jump_items WHERE id = $1").bind(&item.id).execute(self.pool()).await?;
+        let gone = sqlx::query("DELETE FROM console_jump_items WHERE id = $1")
+            .bind(&item.id)
+            .execute(self.pool())
+            .await?;
         if gone.rows_affected() == 0 {
             return Err(ConsoleError::NotFound { what: format!("jump item {id_or_name:?}") });
         }
@@ -458,7 +468,8 @@ mod tests {
     fn each_type_has_its_fields() {
         let ok = check_item(ItemType::Ssh, " web-01 ", Some("10.0.0.5"), None, None, None, None).unwrap();
         assert_eq!((ok.name.as_str(), ok.port), ("web-01", Some(22)));
-        let web = check_item(ItemType::Web, "w", None, None, Some("https://app01.example/x"), None, None).unwrap();
+        let web =
+            check_item(ItemType::Web, "w", None, None, Some("https://app01.example/x"), None, None).unwrap();
         assert_eq!(web.host, "app01.example");
         let app = check_item(ItemType::App, "a", Some("h"), None, None, Some("SQL Studio"), None).unwrap();
         assert_eq!(app.application.as_deref(), Some("SQL Studio"));

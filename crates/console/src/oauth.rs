@@ -65,7 +65,10 @@ pub struct AccessToken {
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken").field("access_token", &"<redacted>").field("expires_in", &self.expires_in).finish()
+        f.debug_struct("AccessToken")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish()
     }
 }
 
@@ -79,10 +82,12 @@ impl ConsoleStore {
         ttl: Duration,
     ) -> Result<AccessToken, ConsoleError> {
         let presented = web::token::sha256_hex(client_secret.as_bytes());
-        let row = sqlx::query("SELECT id, name, secret_hash, enabled FROM console_api_accounts WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, secret_hash, enabled FROM console_api_accounts WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(self.pool())
+        .await?;
         let (account_id, name, stored, enabled) = match &row {
             Some(r) => (text(r, "id")?, text(r, "name")?, text(r, "secret_hash")?, boolean(r, "enabled")?),
             // The same comparison against a hash no secret has.
@@ -90,17 +95,25 @@ impl ConsoleStore {
         };
         let matches = web::token::constant_time_eq(presented.as_bytes(), stored.as_bytes());
         if row.is_none() || !matches || !enabled {
-            tracing::warn!(client_id, known = row.is_some(), enabled, "token request refused: client authentication failed");
+            tracing::warn!(
+                client_id,
+                known = row.is_some(),
+                enabled,
+                "token request refused: client authentication failed"
+            );
             return Err(ConsoleError::ClientAuth);
         }
-        let token = Zeroizing::new(
-            web::token::random_token()
-                .map_err(|e| ConsoleError::Storage { detail: format!("no random numbers for a token: {e}") })?,
-        );
+        let token =
+            Zeroizing::new(web::token::random_token().map_err(|e| ConsoleError::Storage {
+                detail: format!("no random numbers for a token: {e}"),
+            })?);
         let now = self.now();
         let ttl_secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM console_access_tokens WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM console_access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO console_access_tokens (token_hash, account_id, issued_at, expires_at) \
              SELECT $1, id, $2, $3 FROM console_api_accounts WHERE id = $4 AND secret_hash = $5 AND enabled = $6",
@@ -140,14 +153,17 @@ impl ConsoleStore {
         .await?;
         let Some(row) = row else {
             return Err(ConsoleError::Unauthenticated {
-                reason: "the access token is not valid (unknown, or revoked when its API account was disabled, \
+                reason:
+                    "the access token is not valid (unknown, or revoked when its API account was disabled, \
                          deleted or given a new secret)",
             });
         };
         let expires_at = int(&row, "expires_at")?;
         let account = account_from(&row)?;
         if !account.enabled {
-            return Err(ConsoleError::Unauthenticated { reason: "the access token's API account is disabled" });
+            return Err(ConsoleError::Unauthenticated {
+                reason: "the access token's API account is disabled",
+            });
         }
         if self.now() >= expires_at {
             return Err(ConsoleError::Unauthenticated { reason: "the access token has expired" });
@@ -163,6 +179,10 @@ impl ConsoleStore {
             tracing::warn!(api_account = %account.name, needed = need.describe(), "API call refused: no permission");
             return Err(ConsoleError::Forbidden { account: account.name, needed: need.describe() });
         }
-        Ok(ApiPrincipal { account_id: account.id, name: account.name, ecm_group: account.permissions.ecm_group })
+        Ok(ApiPrincipal {
+            account_id: account.id,
+            name: account.name,
+            ecm_group: account.permissions.ecm_group,
+        })
     }
 }

@@ -39,7 +39,12 @@ async fn open(store: Store) -> (ConsoleStore, Arc<TestClock>) {
 }
 
 fn perms(command: CommandAccess, reporting: bool, ecm: bool, group: Option<&str>) -> Permissions {
-    Permissions { command_api: command, reporting_api: reporting, ecm_api: ecm, ecm_group: group.map(Into::into) }
+    Permissions {
+        command_api: command,
+        reporting_api: reporting,
+        ecm_api: ecm,
+        ecm_group: group.map(Into::into),
+    }
 }
 
 #[test]
@@ -54,7 +59,8 @@ fn every_migration_file_is_embedded() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        let versions: Vec<i64> = files.iter().map(|f| f.split('_').next().unwrap().parse().unwrap()).collect();
+        let versions: Vec<i64> =
+            files.iter().map(|f| f.split('_').next().unwrap().parse().unwrap()).collect();
         assert_eq!(versions, MIGRATIONS.embedded_versions(backend), "{dir}");
         assert!(versions.iter().all(|v| MIGRATIONS.versions.contains(v)));
         assert_eq!(embedded.len(), files.len());
@@ -69,7 +75,8 @@ async fn migrations_are_idempotent(store: Store) {
 
 async fn api_accounts_are_created_listed_changed_and_deleted(store: Store) {
     let (db, _) = open(store).await;
-    let issued = db.create_api_account(" Reporter ", &perms(CommandAccess::Read, true, false, None)).await.unwrap();
+    let issued =
+        db.create_api_account(" Reporter ", &perms(CommandAccess::Read, true, false, None)).await.unwrap();
     let a = &issued.account;
     assert_eq!(a.name, "Reporter");
     assert!(a.enabled);
@@ -80,7 +87,8 @@ async fn api_accounts_are_created_listed_changed_and_deleted(store: Store) {
     // ECM without a group serves the default one; a group without ECM is refused.
     let ecm = db.create_api_account("Broker", &perms(CommandAccess::None, false, true, None)).await.unwrap();
     assert_eq!(ecm.account.permissions.ecm_group.as_deref(), Some("Default"));
-    let e = db.create_api_account("X", &perms(CommandAccess::None, false, false, Some("G"))).await.unwrap_err();
+    let e =
+        db.create_api_account("X", &perms(CommandAccess::None, false, false, Some("G"))).await.unwrap_err();
     assert_eq!(e.code(), "PCC043");
     let e = db.create_api_account("reporter", &Permissions::default()).await.unwrap_err();
     assert_eq!(e.code(), "PCC042", "names are unique without regard to case: {e}");
@@ -95,8 +103,10 @@ async fn api_accounts_are_created_listed_changed_and_deleted(store: Store) {
 
     assert!(!db.set_api_account_enabled("Reporter", false).await.unwrap().enabled);
     assert!(db.set_api_account_enabled("Reporter", true).await.unwrap().enabled);
-    let changed =
-        db.set_api_account_permissions("Reporter", &perms(CommandAccess::Full, false, true, Some("East"))).await.unwrap();
+    let changed = db
+        .set_api_account_permissions("Reporter", &perms(CommandAccess::Full, false, true, Some("East")))
+        .await
+        .unwrap();
     assert_eq!(changed.permissions, perms(CommandAccess::Full, false, true, Some("East")));
 
     let rotated = db.rotate_api_account_secret(&a.client_id).await.unwrap();
@@ -116,7 +126,8 @@ async fn api_accounts_are_created_listed_changed_and_deleted(store: Store) {
 async fn tokens_follow_the_account(store: Store) {
     let (db, clock) = open(store).await;
     let ttl = Duration::from_secs(3600);
-    let issued = db.create_api_account("Ops", &perms(CommandAccess::Read, false, true, Some("East"))).await.unwrap();
+    let issued =
+        db.create_api_account("Ops", &perms(CommandAccess::Read, false, true, Some("East"))).await.unwrap();
     let (id, secret) = (issued.account.client_id.clone(), issued.client_secret.clone());
 
     assert_eq!(db.issue_token(&id, "wrong", ttl).await.unwrap_err().code(), "PCC051");
@@ -182,7 +193,10 @@ async fn jump_items_groups_and_policies(store: Store) {
     new.jump_group = Some("Databases".into());
     new.tag = Some("prod".into());
     let db1 = db.create_jump_item(&new).await.unwrap();
-    assert_eq!((db1.port, db1.jump_group.as_str(), db1.tag.as_deref()), (Some(2222), "Databases", Some("prod")));
+    assert_eq!(
+        (db1.port, db1.jump_group.as_str(), db1.tag.as_deref()),
+        (Some(2222), "Databases", Some("prod"))
+    );
     let web = db
         .create_jump_item(&NewJumpItem {
             name: "intranet".into(),
@@ -211,9 +225,13 @@ async fn jump_items_groups_and_policies(store: Store) {
     assert_eq!(db.jump_item(&ssh.id).await.unwrap().name, "web-01");
 
     // Policies → groups → items.
-    assert_eq!(db.set_policy("DBAs", &["Databases".into(), "nope".into()]).await.unwrap_err().code(), "PCC041");
+    assert_eq!(
+        db.set_policy("DBAs", &["Databases".into(), "nope".into()]).await.unwrap_err().code(),
+        "PCC041"
+    );
     assert!(db.policies().await.unwrap().is_empty(), "an unknown group changes nothing");
-    let grant = db.set_policy("DBAs", &["Databases".into(), "Empty".into(), "databases".into()]).await.unwrap();
+    let grant =
+        db.set_policy("DBAs", &["Databases".into(), "Empty".into(), "databases".into()]).await.unwrap();
     assert_eq!(grant.jump_groups, ["Databases", "Empty"]);
     db.set_policy("Helpdesk", &["Default".into()]).await.unwrap();
     let for_dbas: Vec<String> =
@@ -230,18 +248,26 @@ async fn jump_items_groups_and_policies(store: Store) {
     let key = HostKey { algorithm: "ssh-ed25519".into(), fingerprint: "SHA256:a".into() };
     assert_eq!(db.check(&ssh.id, &key).await.unwrap(), PinCheck::PinnedNow);
     let renamed = db
-        .update_jump_item(&ssh.id, &JumpItemUpdate { name: Some("web-1".into()), tag: Some(Some("t".into())), ..Default::default() })
+        .update_jump_item(
+            &ssh.id,
+            &JumpItemUpdate { name: Some("web-1".into()), tag: Some(Some("t".into())), ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!((renamed.name.as_str(), renamed.tag.as_deref()), ("web-1", Some("t")));
     assert!(db.pinned(&ssh.id).await.unwrap().is_some(), "a rename keeps the pin");
     let moved = db
-        .update_jump_item(&ssh.id, &JumpItemUpdate { port: Some(Some(2200)), tag: Some(None), ..Default::default() })
+        .update_jump_item(
+            &ssh.id,
+            &JumpItemUpdate { port: Some(Some(2200)), tag: Some(None), ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!((moved.port, moved.tag), (Some(2200), None));
     assert!(db.pinned(&ssh.id).await.unwrap().is_none(), "a new port drops the pin");
-    let e = db.update_jump_item(&ssh.id, &JumpItemUpdate { name: Some("DB-01".into()), ..Default::default() }).await;
+    let e = db
+        .update_jump_item(&ssh.id, &JumpItemUpdate { name: Some("DB-01".into()), ..Default::default() })
+        .await;
     assert_eq!(e.unwrap_err().code(), "PCC042");
     let with_url = JumpItemUpdate { url: Some(Some("https://x".into())), ..Default::default() };
     assert_eq!(db.update_jump_item(&ssh.id, &with_url).await.unwrap_err().code(), "PCC043");
@@ -271,7 +297,10 @@ async fn host_keys_are_pinned_once_even_under_concurrency(store: Store) {
     assert_eq!(pinned_now, 1);
     let pinned = db.pinned(&item.id).await.unwrap().unwrap();
     assert_eq!(db.check(&item.id, &pinned).await.unwrap(), PinCheck::Matches);
-    assert_eq!(db.check(&item.id, &key("SHA256:other")).await.unwrap(), PinCheck::Changed { pinned: pinned.clone() });
+    assert_eq!(
+        db.check(&item.id, &key("SHA256:other")).await.unwrap(),
+        PinCheck::Changed { pinned: pinned.clone() }
+    );
     let other_algorithm = HostKey { algorithm: "ecdsa-sha2-nistp256".into(), ..pinned };
     assert!(matches!(db.check(&item.id, &other_algorithm).await.unwrap(), PinCheck::Changed { .. }));
     // No jump item, no pin: the check fails closed.
@@ -281,7 +310,10 @@ async fn host_keys_are_pinned_once_even_under_concurrency(store: Store) {
 async fn sessions_and_their_events(store: Store) {
     let (db, clock) = open(store).await;
     let item = db.create_jump_item(&NewJumpItem::ssh("web-01", "10.0.0.5")).await.unwrap();
-    let s = db.start_session(&NewSession { representative: "joe.user".into(), jump_item: "web-01".into() }).await.unwrap();
+    let s = db
+        .start_session(&NewSession { representative: "joe.user".into(), jump_item: "web-01".into() })
+        .await
+        .unwrap();
     assert_eq!((s.jump_item_id.as_deref(), s.jump_item_name.as_str()), (Some(item.id.as_str()), "web-01"));
     assert_eq!(s.ended_at, None);
     clock.advance(5);
@@ -309,13 +341,19 @@ async fn sessions_and_their_events(store: Store) {
         assert_eq!(e.code(), "PCC030");
     }
     assert_eq!(
-        db.start_session(&NewSession { representative: "joe".into(), jump_item: "nope".into() }).await.unwrap_err().code(),
+        db.start_session(&NewSession { representative: "joe".into(), jump_item: "nope".into() })
+            .await
+            .unwrap_err()
+            .code(),
         "PCC041"
     );
 
     // A second session; lists are newest first within the window.
     clock.advance(10);
-    let s2 = db.start_session(&NewSession { representative: "ann".into(), jump_item: item.id.clone() }).await.unwrap();
+    let s2 = db
+        .start_session(&NewSession { representative: "ann".into(), jump_item: item.id.clone() })
+        .await
+        .unwrap();
     let all: Vec<String> = db.sessions(0, i64::MAX, 100).await.unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(all, [s2.id.clone(), s.id.clone()]);
     assert_eq!(db.sessions(0, i64::MAX, 1).await.unwrap().len(), 1);
@@ -367,7 +405,10 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
     // A row unseen for an hour is removed when another broker registers.
     clock.advance(3601);
     db.broker_connected(&NewBroker { api_account_id: None, ..new("b4") }).await.unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_brokers").fetch_one(db.store().raw_pool()).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_brokers")
+        .fetch_one(db.store().raw_pool())
+        .await
+        .unwrap();
     assert_eq!(rows, 1);
     assert_eq!(b2.node, "node-a");
 }

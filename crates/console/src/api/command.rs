@@ -47,7 +47,9 @@ pub(super) fn session_summary(s: &SessionRecord) -> Value {
 /// Parses a JSON body (unknown fields refused) with our error shape.
 fn body<T: DeserializeOwned>(raw: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(raw).map_err(|e| {
-        ApiError(ConsoleError::InvalidInput { reason: format!("the request body is not valid JSON for this call ({e})") })
+        ApiError(ConsoleError::InvalidInput {
+            reason: format!("the request body is not valid JSON for this call ({e})"),
+        })
     })
 }
 
@@ -91,11 +93,19 @@ pub(super) async fn list_items(State(api): State<Api>, _: Caller<ReadCommands>) 
     json_answer(StatusCode::OK, json!({ "jump_items": items }))
 }
 
-pub(super) async fn get_item(State(api): State<Api>, _: Caller<ReadCommands>, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn get_item(
+    State(api): State<Api>,
+    _: Caller<ReadCommands>,
+    Path(id): Path<String>,
+) -> ApiResult {
     json_answer(StatusCode::OK, item_json(&api.db.jump_item(&id).await?))
 }
 
-pub(super) async fn create_item(State(api): State<Api>, who: Caller<ChangeCommands>, raw: Bytes) -> ApiResult {
+pub(super) async fn create_item(
+    State(api): State<Api>,
+    who: Caller<ChangeCommands>,
+    raw: Bytes,
+) -> ApiResult {
     let c: CreateItem = body(&raw)?;
     let new = NewJumpItem {
         name: c.name,
@@ -137,7 +147,11 @@ pub(super) async fn update_item(
     json_answer(StatusCode::OK, item_json(&item))
 }
 
-pub(super) async fn delete_item(State(api): State<Api>, who: Caller<ChangeCommands>, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn delete_item(
+    State(api): State<Api>,
+    who: Caller<ChangeCommands>,
+    Path(id): Path<String>,
+) -> ApiResult {
     let item = api.db.delete_jump_item(&id).await?;
     tracing::info!(api_account = %who.name, jump_item = %item.name, "jump item deleted through the Command API");
     let mut r = axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT);
@@ -150,10 +164,19 @@ pub(super) async fn list_groups(State(api): State<Api>, _: Caller<ReadCommands>)
     json_answer(StatusCode::OK, json!({ "jump_groups": groups }))
 }
 
-pub(super) async fn list_sessions(State(api): State<Api>, _: Caller<ReadCommands>, RawQuery(q): RawQuery) -> ApiResult {
+pub(super) async fn list_sessions(
+    State(api): State<Api>,
+    _: Caller<ReadCommands>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let window = Window::parse(q.as_deref())?;
-    let sessions: Vec<Value> =
-        api.db.sessions(window.since, window.until, window.limit).await?.iter().map(session_summary).collect();
+    let sessions: Vec<Value> = api
+        .db
+        .sessions(window.since, window.until, window.limit)
+        .await?
+        .iter()
+        .map(session_summary)
+        .collect();
     json_answer(StatusCode::OK, json!({ "sessions": sessions }))
 }
 
@@ -170,7 +193,8 @@ impl Window {
         let mut w = Window { since: 0, until: i64::MAX, limit: 100 };
         let invalid = |reason: String| ApiError(ConsoleError::InvalidInput { reason });
         for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            let number = || v.parse::<i64>().map_err(|_| invalid(format!("{k} must be a whole number, not {v:?}")));
+            let number =
+                || v.parse::<i64>().map_err(|_| invalid(format!("{k} must be a whole number, not {v:?}")));
             match k.as_ref() {
                 "since" => w.since = number()?,
                 "until" => w.until = number()?,
@@ -179,7 +203,9 @@ impl Window {
                     n => return Err(invalid(format!("limit {n} is out of range; use 1 to 1000"))),
                 },
                 other => {
-                    return Err(invalid(format!("unknown query parameter {other:?}; use since, until and limit")))
+                    return Err(invalid(format!(
+                        "unknown query parameter {other:?}; use since, until and limit"
+                    )))
                 }
             }
         }

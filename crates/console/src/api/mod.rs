@@ -79,7 +79,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         });
     }
     let api = Api { db, settings };
-    let token = Router::new().route("/oauth2/token", post(token::token)).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT));
+    let token = Router::new()
+        .route("/oauth2/token", post(token::token))
+        .layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT));
     let apis = Router::new()
         .route("/console/api/command/jump-items", get(command::list_items).post(command::create_item))
         .route(
@@ -129,11 +131,15 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = self.0.code(), error = %self.0, "console API request failed");
         }
-        let mut r = (status, axum::Json(json!({"code": self.0.code(), "message": self.0.to_string()}))).into_response();
+        let mut r = (status, axum::Json(json!({"code": self.0.code(), "message": self.0.to_string()})))
+            .into_response();
         let h = r.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if status == StatusCode::UNAUTHORIZED {
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portcullis-console\""));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portcullis-console\""),
+            );
         }
         r
     }

@@ -16,8 +16,10 @@ fn report_json(s: &SessionRecord, events: Option<&[SessionEvent]>) -> Value {
     let mut v = session_summary(s);
     v["approver"] = json!(s.approver);
     v["vault_request_id"] = json!(s.vault_request_id);
-    v["recording"] =
-        json!(s.recording_path.as_ref().map(|_| format!("/console/api/reporting/sessions/{}/recording", s.id)));
+    v["recording"] = json!(s
+        .recording_path
+        .as_ref()
+        .map(|_| format!("/console/api/reporting/sessions/{}/recording", s.id)));
     if let Some(events) = events {
         v["events"] = events
             .iter()
@@ -27,7 +29,11 @@ fn report_json(s: &SessionRecord, events: Option<&[SessionEvent]>) -> Value {
     v
 }
 
-pub(super) async fn list_reports(State(api): State<Api>, _: Caller<Reports>, RawQuery(q): RawQuery) -> ApiResult {
+pub(super) async fn list_reports(
+    State(api): State<Api>,
+    _: Caller<Reports>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let w = Window::parse(q.as_deref())?;
     let reports: Vec<Value> =
         api.db.sessions(w.since, w.until, w.limit).await?.iter().map(|s| report_json(s, None)).collect();
@@ -40,7 +46,11 @@ pub(super) async fn report(State(api): State<Api>, _: Caller<Reports>, Path(id):
     json_answer(StatusCode::OK, report_json(&session, Some(&events)))
 }
 
-pub(super) async fn recording(State(api): State<Api>, who: Caller<Reports>, Path(id): Path<String>) -> ApiResult {
+pub(super) async fn recording(
+    State(api): State<Api>,
+    who: Caller<Reports>,
+    Path(id): Path<String>,
+) -> ApiResult {
     let session = api.db.session(&id).await?;
     let missing = || ConsoleError::NotFound { what: format!("the recording of session {:?}", session.id) };
     // The path is the console's own (written when the session started), never the caller's.
@@ -49,8 +59,10 @@ pub(super) async fn recording(State(api): State<Api>, who: Caller<Reports>, Path
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing().into()),
         Err(e) => {
-            return Err(ConsoleError::Storage { detail: format!("the recording of session {:?} cannot be read: {e}", session.id) }
-                .into())
+            return Err(ConsoleError::Storage {
+                detail: format!("the recording of session {:?} cannot be read: {e}", session.id),
+            }
+            .into())
         }
     };
     tracing::info!(api_account = %who.name, session = %session.id, "recording downloaded through the Reporting API");

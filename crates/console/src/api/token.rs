@@ -49,7 +49,9 @@ async fn grant(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<Response, 
     let mut form: HashMap<String, Zeroizing<String>> = HashMap::new();
     for (name, value) in form_urlencoded::parse(body) {
         if form.insert(name.to_string(), Zeroizing::new(value.into_owned())).is_some() {
-            return Err(ConsoleError::TokenRequest { reason: format!("the parameter {} is repeated", printable(&name)) });
+            return Err(ConsoleError::TokenRequest {
+                reason: format!("the parameter {} is repeated", printable(&name)),
+            });
         }
     }
     // §3.2: a parameter without a value is treated as omitted.
@@ -65,7 +67,9 @@ async fn grant(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<Response, 
     }
     let client = match (headers.get(header::AUTHORIZATION), field("client_secret")) {
         (Some(_), Some(_)) => {
-            return Err(invalid("the client authenticated twice: use HTTP Basic or client_secret in the body, not both"))
+            return Err(invalid(
+                "the client authenticated twice: use HTTP Basic or client_secret in the body, not both",
+            ))
         }
         (Some(h), None) => {
             let creds = basic_credentials(h).ok_or(ConsoleError::ClientAuth)?;
@@ -89,7 +93,8 @@ async fn grant(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<Response, 
         })
         .to_string(),
     );
-    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.as_str().to_owned()).into_response();
+    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.as_str().to_owned())
+        .into_response();
     no_store(r.headers_mut());
     Ok(r)
 }
@@ -118,7 +123,10 @@ fn form_decode(s: &str) -> Option<Zeroizing<String>> {
 /// At most 40 characters of a client's value, in the characters an `error_description` may hold
 /// (RFC 6749 §5.2: printable ASCII without `"` and `\`).
 fn printable(s: &str) -> String {
-    s.chars().take(40).map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '?' }).collect()
+    s.chars()
+        .take(40)
+        .map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '?' })
+        .collect()
 }
 
 fn no_store(h: &mut HeaderMap) {
@@ -140,7 +148,8 @@ fn error_answer(e: &ConsoleError) -> Response {
         }
     };
     let description = printable_sentence(&e.to_string());
-    let mut r = (status, axum::Json(json!({"error": error, "error_description": description}))).into_response();
+    let mut r =
+        (status, axum::Json(json!({"error": error, "error_description": description}))).into_response();
     let h = r.headers_mut();
     no_store(h);
     if status == StatusCode::UNAUTHORIZED {
@@ -175,7 +184,8 @@ mod tests {
     fn basic_credentials_are_form_decoded() {
         let c = basic_credentials(&basic("my%20id:a%3Ab+c")).unwrap();
         assert_eq!((c.id.as_str(), c.secret.as_str()), ("my id", "a:b c"));
-        for bad in [basic("no-colon"), basic(":secret"), basic("id:"), HeaderValue::from_static("Basic !!!")] {
+        for bad in [basic("no-colon"), basic(":secret"), basic("id:"), HeaderValue::from_static("Basic !!!")]
+        {
             assert!(basic_credentials(&bad).is_none(), "{bad:?}");
         }
         assert!(basic_credentials(&HeaderValue::from_static("Bearer abc")).is_none());

@@ -153,5 +153,6 @@ impl ConsoleStore {
     }
 }
 
-const BROKER_COLUMNS: &str = "b.id, b.name, b.version, b.ecm_group, b.api_account_id, a.name AS account_name, \
+const BROKER_COLUMNS: &str =
+    "b.id, b.name, b.version, b.ecm_group, b.api_account_id, a.name AS account_name, \
      b.connected_at, b.last_seen, b.node";

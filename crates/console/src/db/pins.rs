@@ -12,10 +12,11 @@ use crate::ConsoleError;
 impl ConsoleStore {
     /// The key pinned for `jump_item` (its ID), if any.
     pub async fn pinned(&self, jump_item: &str) -> Result<Option<HostKey>, ConsoleError> {
-        let row = sqlx::query("SELECT algorithm, fingerprint FROM console_host_key_pins WHERE jump_item_id = $1")
-            .bind(jump_item)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT algorithm, fingerprint FROM console_host_key_pins WHERE jump_item_id = $1")
+                .bind(jump_item)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|r| {
             Ok(HostKey { algorithm: r.try_get("algorithm")?, fingerprint: r.try_get("fingerprint")? })
         })
@@ -47,7 +48,9 @@ impl ConsoleStore {
                 None => continue,
             }
         }
-        Err(ConsoleError::HostKeyStore { detail: format!("the pin of jump item {jump_item:?} keeps changing") })
+        Err(ConsoleError::HostKeyStore {
+            detail: format!("the pin of jump item {jump_item:?} keeps changing"),
+        })
     }
 }
 

@@ -25,12 +25,7 @@ impl ConsoleStore {
         let policy = check_name("policy", policy)?;
         let mut resolved = Vec::new();
         for g in groups {
-            let group = self.jump_group(g).await.map_err(|e| match e {
-                ConsoleError::NotFound { what } => ConsoleError::NotFound {
-                    what: format!("{what} (create it with `portcullis console jump-group create --name NAME`)"),
-                },
-                other => other,
-            })?;
+            let group = self.jump_group(g).await?;
             if !resolved.iter().any(|(id, _): &(String, String)| *id == group.id) {
                 resolved.push((group.id, group.name));
             }

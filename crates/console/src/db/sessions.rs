@@ -125,7 +125,15 @@ impl ConsoleStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| super::classify(e, String::new, || format!("jump item {:?}", item.name)))?;
-        append_event(&mut tx, self.store().backend(), &id, now, EventKind::SessionStarted, &format!("jump item {:?}", item.name)).await?;
+        append_event(
+            &mut tx,
+            self.store().backend(),
+            &id,
+            now,
+            EventKind::SessionStarted,
+            &format!("jump item {:?}", item.name),
+        )
+        .await?;
         tx.commit().await?;
         self.session(&id).await
     }
@@ -159,7 +167,8 @@ impl ConsoleStore {
             vault_request_id.map_or_else(|| "none".into(), |r| r.to_string()),
             approver.unwrap_or("none")
         );
-        append_event(&mut tx, self.store().backend(), id, now, EventKind::CredentialReleased, &detail).await?;
+        append_event(&mut tx, self.store().backend(), id, now, EventKind::CredentialReleased, &detail)
+            .await?;
         Ok(tx.commit().await?)
     }
 
@@ -181,11 +190,12 @@ impl ConsoleStore {
     pub async fn end_session(&self, id: &str, detail: &str) -> Result<(), ConsoleError> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE console_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let changed =
+            sqlx::query("UPDATE console_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         if changed.rows_affected() > 0 {
             append_event(&mut tx, self.store().backend(), id, now, EventKind::SessionEnded, detail).await?;
         }
@@ -211,7 +221,12 @@ impl ConsoleStore {
     }
 
     /// Sessions started in `[since, until)`, newest first, at most `limit`.
-    pub async fn sessions(&self, since: i64, until: i64, limit: u32) -> Result<Vec<SessionRecord>, ConsoleError> {
+    pub async fn sessions(
+        &self,
+        since: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>, ConsoleError> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM console_sessions WHERE started_at >= $1 AND started_at < $2 \
              ORDER BY started_at DESC, id LIMIT $3"
@@ -231,7 +246,12 @@ impl ConsoleStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(SessionEvent { seq: int(r, "seq")?, at: int(r, "at")?, code: text(r, "code")?, detail: text(r, "detail")? })
+                Ok(SessionEvent {
+                    seq: int(r, "seq")?,
+                    at: int(r, "at")?,
+                    code: text(r, "code")?,
+                    detail: text(r, "detail")?,
+                })
             })
             .collect()
     }
@@ -248,31 +268,38 @@ async fn append_event(
     detail: &str,
 ) -> Result<(), ConsoleError> {
     if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM console_sessions WHERE id = $1 FOR UPDATE").bind(session).execute(&mut *tx).await?;
+        sqlx::query("SELECT id FROM console_sessions WHERE id = $1 FOR UPDATE")
+            .bind(session)
+            .execute(&mut *tx)
+            .await?;
     }
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM console_session_events WHERE session_id = $1")
-        .bind(session)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("next")?;
-    sqlx::query("INSERT INTO console_session_events (session_id, seq, at, code, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(session)
-        .bind(next)
-        .bind(at)
-        .bind(kind.code())
-        .bind(detail)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            super::classify(
-                e,
-                || format!("session {session:?} got two events at once; retry"),
-                || format!("session {session:?}"),
-            )
-        })
-        .map_err(|e| match e {
-            ConsoleError::NotFound { .. } => ConsoleError::UnknownSession { id: session.to_owned() },
-            other => other,
-        })?;
+    let next: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM console_session_events WHERE session_id = $1",
+    )
+    .bind(session)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("next")?;
+    sqlx::query(
+        "INSERT INTO console_session_events (session_id, seq, at, code, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(session)
+    .bind(next)
+    .bind(at)
+    .bind(kind.code())
+    .bind(detail)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        super::classify(
+            e,
+            || format!("session {session:?} got two events at once; retry"),
+            || format!("session {session:?}"),
+        )
+    })
+    .map_err(|e| match e {
+        ConsoleError::NotFound { .. } => ConsoleError::UnknownSession { id: session.to_owned() },
+        other => other,
+    })?;
     Ok(())
 }
