@@ -95,12 +95,9 @@ impl ConsoleStore {
         };
         let matches = web::token::constant_time_eq(presented.as_bytes(), stored.as_bytes());
         if row.is_none() || !matches || !enabled {
-            tracing::warn!(
-                client_id,
-                known = row.is_some(),
-                enabled,
-                "token request refused: client authentication failed"
-            );
+            // An unknown client ID is not logged: it may be a secret pasted into the wrong field.
+            let client_id = if row.is_some() { client_id } else { "(unknown)" };
+            tracing::warn!(client_id, api_account = %name, enabled, "token request refused: client authentication failed");
             return Err(ConsoleError::ClientAuth);
         }
         let token =
