@@ -7,11 +7,10 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use console::db::NewBroker;
-use console::{Clock, ConsoleStore};
+use console::ConsoleStore;
 use support::{describe, PORTCULLIS};
 
 fn portcullis(data: &Path, args: &[&str]) -> Output {
@@ -41,17 +40,6 @@ async fn console_db(data: &Path) -> ConsoleStore {
 
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-struct At(i64);
-
-impl Clock for At {
-    fn unix_seconds(&self) -> i64 {
-        self.0
-    }
-    fn monotonic(&self) -> Duration {
-        Duration::ZERO
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -250,8 +238,10 @@ async fn brokers_lists_the_connected_oldest_first() {
     assert_eq!(ok(data, &["console", "brokers", "--json"]).trim(), "[]");
 
     let t = now();
-    let at = |secs: i64| async move { console_db(data).await.with_clock(Arc::new(At(secs))) };
-    let new = |name: &str| NewBroker {
+    let db = console_db(data).await;
+    let new = |name: &str, connected_at: i64| NewBroker {
+        id: format!("conn-{name}"),
+        connected_at,
         name: name.into(),
         version: "0.1.0".into(),
         ecm_group: "Default".into(),
@@ -259,10 +249,10 @@ async fn brokers_lists_the_connected_oldest_first() {
         node: "node-a".into(),
     };
     // Connected in this order; "stale" was last seen five minutes ago.
-    at(t - 400).await.broker_connected(&new("stale")).await.unwrap();
-    let older = at(t - 100).await.broker_connected(&new("older")).await.unwrap();
-    at(t - 50).await.broker_connected(&new("newer")).await.unwrap();
-    at(t).await.broker_seen(&older.id).await.unwrap();
+    db.broker_connected(&new("stale", t - 400)).await.unwrap();
+    let older = db.broker_connected(&new("older", t - 100)).await.unwrap();
+    db.broker_connected(&new("newer", t - 50)).await.unwrap();
+    assert!(db.broker_seen(&older.id, t).await.unwrap());
 
     let table = ok(data, &["console", "brokers"]);
     let names: Vec<&str> = table.lines().skip(1).map(|l| l.split_whitespace().next().unwrap()).collect();

@@ -15,7 +15,7 @@ use std::time::Duration;
 use store::row::{boolean, int, text};
 use zeroize::Zeroizing;
 
-use crate::accounts::{account_from, CommandAccess};
+use crate::accounts::{account_from, ApiAccount, CommandAccess};
 use crate::db::ConsoleStore;
 use crate::ConsoleError;
 
@@ -136,6 +136,29 @@ impl ConsoleStore {
     /// `Unauthenticated` (401) for no, an unknown, a revoked or an expired token, `Forbidden`
     /// (403) for a valid token whose account lacks the permission.
     pub async fn authorize(&self, bearer: &str, need: Need) -> Result<ApiPrincipal, ConsoleError> {
+        let account = self.token_account(bearer).await?;
+        let p = &account.permissions;
+        let allowed = match need {
+            Need::CommandRead => p.command_api >= CommandAccess::Read,
+            Need::CommandFull => p.command_api == CommandAccess::Full,
+            Need::Reporting => p.reporting_api,
+            Need::Ecm => p.ecm_api,
+        };
+        if !allowed {
+            tracing::warn!(api_account = %account.name, needed = need.describe(), "API call refused: no permission");
+            return Err(ConsoleError::Forbidden { account: account.name, needed: need.describe() });
+        }
+        Ok(ApiPrincipal {
+            account_id: account.id,
+            name: account.name,
+            ecm_group: account.permissions.ecm_group,
+        })
+    }
+
+    /// The account behind `bearer`, as it is now, whatever its permissions, if the token is
+    /// valid now (`Unauthenticated` otherwise): for a caller that explains a missing
+    /// permission itself (the ECM channel answers the broker with a `Refused`).
+    pub async fn token_account(&self, bearer: &str) -> Result<ApiAccount, ConsoleError> {
         let bearer = bearer.trim();
         if bearer.is_empty() {
             return Err(ConsoleError::Unauthenticated { reason: "no access token was sent" });
@@ -165,21 +188,6 @@ impl ConsoleStore {
         if self.now() >= expires_at {
             return Err(ConsoleError::Unauthenticated { reason: "the access token has expired" });
         }
-        let p = &account.permissions;
-        let allowed = match need {
-            Need::CommandRead => p.command_api >= CommandAccess::Read,
-            Need::CommandFull => p.command_api == CommandAccess::Full,
-            Need::Reporting => p.reporting_api,
-            Need::Ecm => p.ecm_api,
-        };
-        if !allowed {
-            tracing::warn!(api_account = %account.name, needed = need.describe(), "API call refused: no permission");
-            return Err(ConsoleError::Forbidden { account: account.name, needed: need.describe() });
-        }
-        Ok(ApiPrincipal {
-            account_id: account.id,
-            name: account.name,
-            ecm_group: account.permissions.ecm_group,
-        })
+        Ok(account)
     }
 }

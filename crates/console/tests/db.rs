@@ -1,5 +1,5 @@
-//! The console's tables on both backends: migrations, API accounts, tokens, jump items and
-//! groups, policies, host-key pins, sessions and their events, connected brokers.
+//! The console's tables on both backends: migrations, API accounts, jump items and groups,
+//! policies, host-key pins, sessions and their events, connected brokers.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -8,7 +8,6 @@ use std::time::Duration;
 use console::accounts::{CommandAccess, Permissions};
 use console::db::{EventKind, NewBroker, NewSession, BROKER_KEEPALIVE};
 use console::items::{ItemType, JumpItemUpdate, NewJumpItem};
-use console::oauth::Need;
 use console::ssh::{HostKey, HostKeyPins, PinCheck};
 use console::{Clock, ConsoleStore, MIGRATIONS};
 use store::Store;
@@ -121,66 +120,6 @@ async fn api_accounts_are_created_listed_changed_and_deleted(store: Store) {
         .await
         .unwrap();
     assert_eq!(raw, [web::token::sha256_hex(ecm.client_secret.as_bytes())]);
-}
-
-async fn tokens_follow_the_account(store: Store) {
-    let (db, clock) = open(store).await;
-    let ttl = Duration::from_secs(3600);
-    let issued =
-        db.create_api_account("Ops", &perms(CommandAccess::Read, false, true, Some("East"))).await.unwrap();
-    let (id, secret) = (issued.account.client_id.clone(), issued.client_secret.clone());
-
-    assert_eq!(db.issue_token(&id, "wrong", ttl).await.unwrap_err().code(), "PCC051");
-    assert_eq!(db.issue_token("unknown", &secret, ttl).await.unwrap_err().code(), "PCC051");
-    let t = db.issue_token(&id, &secret, ttl).await.unwrap();
-    assert_eq!(t.expires_in, 3600);
-    assert!(!format!("{t:?}").contains(t.access_token.as_str()));
-
-    let who = db.authorize(&t.access_token, Need::CommandRead).await.unwrap();
-    assert_eq!((who.name.as_str(), who.ecm_group.as_deref()), ("Ops", Some("East")));
-    assert_eq!(db.authorize(&t.access_token, Need::Ecm).await.unwrap().account_id, issued.account.id);
-    for need in [Need::CommandFull, Need::Reporting] {
-        assert_eq!(db.authorize(&t.access_token, need).await.unwrap_err().code(), "PCC055", "{need:?}");
-    }
-    for bad in ["", "   ", "not-a-token"] {
-        assert_eq!(db.authorize(bad, Need::CommandRead).await.unwrap_err().code(), "PCC054");
-    }
-    // Tokens are stored hashed.
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM console_access_tokens")
-        .fetch_all(db.store().raw_pool())
-        .await
-        .unwrap();
-    assert_eq!(hashes, [web::token::sha256_hex(t.access_token.as_bytes())]);
-
-    // Expiry, on the injected clock.
-    clock.advance(3599);
-    db.authorize(&t.access_token, Need::CommandRead).await.unwrap();
-    clock.advance(1);
-    assert_eq!(db.authorize(&t.access_token, Need::CommandRead).await.unwrap_err().code(), "PCC054");
-
-    // Disabling revokes at once and refuses new tokens; enabling does not bring old ones back.
-    let t = db.issue_token(&id, &secret, ttl).await.unwrap();
-    db.set_api_account_enabled(&id, false).await.unwrap();
-    assert_eq!(db.authorize(&t.access_token, Need::CommandRead).await.unwrap_err().code(), "PCC054");
-    assert_eq!(db.issue_token(&id, &secret, ttl).await.unwrap_err().code(), "PCC051");
-    db.set_api_account_enabled(&id, true).await.unwrap();
-    assert_eq!(db.authorize(&t.access_token, Need::CommandRead).await.unwrap_err().code(), "PCC054");
-
-    // Rotation: the old secret and its tokens stop working; the new secret works.
-    let t = db.issue_token(&id, &secret, ttl).await.unwrap();
-    let rotated = db.rotate_api_account_secret(&id).await.unwrap();
-    assert_eq!(db.authorize(&t.access_token, Need::CommandRead).await.unwrap_err().code(), "PCC054");
-    assert_eq!(db.issue_token(&id, &secret, ttl).await.unwrap_err().code(), "PCC051");
-    let t = db.issue_token(&id, &rotated.client_secret, ttl).await.unwrap();
-    db.authorize(&t.access_token, Need::CommandRead).await.unwrap();
-
-    // Permissions are read on every call.
-    db.set_api_account_permissions(&id, &perms(CommandAccess::None, true, false, None)).await.unwrap();
-    assert_eq!(db.authorize(&t.access_token, Need::CommandRead).await.unwrap_err().code(), "PCC055");
-    db.authorize(&t.access_token, Need::Reporting).await.unwrap();
-
-    db.delete_api_account(&id).await.unwrap();
-    assert_eq!(db.authorize(&t.access_token, Need::Reporting).await.unwrap_err().code(), "PCC054");
 }
 
 async fn jump_items_groups_and_policies(store: Store) {
@@ -371,6 +310,8 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
     let (db, clock) = open(store).await;
     let account = db.create_api_account("ECM", &perms(CommandAccess::None, false, true, None)).await.unwrap();
     let new = |name: &str| NewBroker {
+        id: format!("conn-{name}"),
+        connected_at: clock.unix_seconds(),
         name: name.into(),
         version: "0.1.0".into(),
         ecm_group: "Default".into(),
@@ -379,6 +320,7 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
     };
     // Two in the same second keep their registration order.
     let b1 = db.broker_connected(&new("b1")).await.unwrap();
+    assert_eq!((b1.id.as_str(), b1.connected_at, b1.last_seen), ("conn-b1", 1_800_000_000, 1_800_000_000));
     let b2 = db.broker_connected(&new("b2")).await.unwrap();
     clock.advance(1);
     let b3 = db.broker_connected(&new("b3")).await.unwrap();
@@ -388,15 +330,18 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
 
     // b2 stops being seen: after three intervals it is no longer listed.
     clock.advance(60);
-    assert!(db.broker_seen(&b1.id).await.unwrap());
-    assert!(db.broker_seen(&b3.id).await.unwrap());
+    assert!(db.broker_seen(&b1.id, clock.unix_seconds()).await.unwrap());
+    assert!(db.broker_seen(&b3.id, clock.unix_seconds()).await.unwrap());
     clock.advance(30);
     assert_eq!(names(db.connected_brokers(BROKER_KEEPALIVE).await.unwrap()), ["b1", "b3"]);
     assert_eq!(names(db.connected_brokers(Duration::from_secs(60)).await.unwrap()), ["b1", "b2", "b3"]);
 
     db.broker_disconnected(&b1.id).await.unwrap();
     db.broker_disconnected(&b1.id).await.unwrap();
-    assert!(!db.broker_seen(&b1.id).await.unwrap());
+    assert!(!db.broker_seen(&b1.id, clock.unix_seconds()).await.unwrap());
+    // Registering under an ID that has a row replaces the row.
+    let again = db.broker_connected(&new("b3")).await.unwrap();
+    assert_eq!(again.connected_at, clock.unix_seconds());
     // Deleting the account keeps the broker's row without it.
     db.delete_api_account(&account.account.id).await.unwrap();
     let left = db.connected_brokers(BROKER_KEEPALIVE).await.unwrap();
@@ -404,7 +349,8 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
 
     // A row unseen for an hour is removed when another broker registers.
     clock.advance(3601);
-    db.broker_connected(&NewBroker { api_account_id: None, ..new("b4") }).await.unwrap();
+    let later = NewBroker { api_account_id: None, connected_at: clock.unix_seconds(), ..new("b4") };
+    db.broker_connected(&later).await.unwrap();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_brokers")
         .fetch_one(db.store().raw_pool())
         .await
@@ -416,7 +362,6 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
 store::on_both_backends!(
     migrations_are_idempotent,
     api_accounts_are_created_listed_changed_and_deleted,
-    tokens_follow_the_account,
     jump_items_groups_and_policies,
     host_keys_are_pinned_once_even_under_concurrency,
     sessions_and_their_events,

@@ -1,9 +1,10 @@
 //! Brokers connected to the console (`console_brokers`), for `portcullis console brokers`, the
-//! status page and every console node to see who serves. The ECM server keeps the rows: it calls
-//! [`ConsoleStore::broker_connected`] when a broker registers, [`ConsoleStore::broker_seen`] at
-//! least every [`BROKER_KEEPALIVE`] while the channel is open (on each keep-alive it receives, or
-//! on its own timer when a broker's interval is longer), and [`ConsoleStore::broker_disconnected`]
-//! when the channel closes. A row whose `last_seen` is older than three intervals (its node
+//! status page and every console node to see who serves. The ECM server keeps the rows (through
+//! its `Presence` trait): it calls [`ConsoleStore::broker_connected`] when a broker registers,
+//! [`ConsoleStore::broker_seen`] at least every [`BROKER_KEEPALIVE`] while the channel is open (on
+//! each keep-alive it receives, or on its own timer when a broker's interval is longer), and
+//! [`ConsoleStore::broker_disconnected`] when the channel closes. Times are the ECM server's
+//! (Unix seconds of the console's clock). A row whose `last_seen` is older than three intervals (its node
 //! crashed or lost the database) is not listed as connected, and is removed an hour later by the
 //! next registration.
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 use sqlx::any::AnyRow;
 use store::row::{int, opt_text, text};
 
-use super::{new_id, ConsoleStore};
+use super::ConsoleStore;
 use crate::ConsoleError;
 
 /// How often the ECM server vouches for a connected broker; three missed make it stale.
@@ -24,6 +25,8 @@ const FORGET_AFTER_SECONDS: i64 = 3600;
 /// A broker that has just registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBroker {
+    /// The ECM server's ID for this connection (what `Registered { broker_id }` carries).
+    pub id: String,
     pub name: String,
     pub version: String,
     pub ecm_group: String,
@@ -31,6 +34,8 @@ pub struct NewBroker {
     pub api_account_id: Option<String>,
     /// The console node holding the channel (host name or node ID).
     pub node: String,
+    /// When it registered.
+    pub connected_at: i64,
 }
 
 /// A broker as listed.
@@ -64,24 +69,25 @@ fn broker_from(r: &AnyRow) -> Result<BrokerRow, ConsoleError> {
 }
 
 impl ConsoleStore {
-    /// Records a broker as connected now; returns its row (with the new connection ID).
+    /// Records a broker as connected (a row under the same ID is replaced) and returns its row.
     pub async fn broker_connected(&self, new: &NewBroker) -> Result<BrokerRow, ConsoleError> {
-        let id = new_id();
-        let now = self.now();
+        let id = &new.id;
+        let now = new.connected_at;
         // PostgreSQL may let two registrations pick the same `seq`; the unique index refuses
         // the second, which tries again.
         let mut attempts = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            sqlx::query("DELETE FROM console_brokers WHERE last_seen < $1")
+            sqlx::query("DELETE FROM console_brokers WHERE last_seen < $1 OR id = $2")
                 .bind(now - FORGET_AFTER_SECONDS)
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
             let inserted = sqlx::query(
                 "INSERT INTO console_brokers (id, seq, name, version, ecm_group, api_account_id, connected_at, \
                  last_seen, node) SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $6, $7 FROM console_brokers",
             )
-            .bind(&id)
+            .bind(id)
             .bind(&new.name)
             .bind(&new.version)
             .bind(&new.ecm_group)
@@ -103,15 +109,16 @@ impl ConsoleStore {
             }
         }
         tracing::info!(broker = %new.name, id = %id, ecm_group = %new.ecm_group, node = %new.node, "broker connected");
-        self.broker(&id).await
+        self.broker(id).await
     }
 
-    /// Records that broker connection `id` is alive now; `false` when its row is gone (removed
-    /// as stale): the ECM server should then close the channel so that the broker registers again.
-    pub async fn broker_seen(&self, id: &str) -> Result<bool, ConsoleError> {
+    /// Records that broker connection `id` was heard from at `at`; `false` when its row is gone
+    /// (removed as stale): the ECM server should then close the channel so that the broker
+    /// registers again.
+    pub async fn broker_seen(&self, id: &str, at: i64) -> Result<bool, ConsoleError> {
         let changed = sqlx::query("UPDATE console_brokers SET last_seen = $2 WHERE id = $1")
             .bind(id)
-            .bind(self.now())
+            .bind(at)
             .execute(self.pool())
             .await?;
         Ok(changed.rows_affected() > 0)
