@@ -11,7 +11,7 @@
 //!
 //! - [`db`]: the console's tables ([`db::MIGRATIONS`], [`db::ConsoleStore`]): host-key pins, group
 //!   policies, access sessions and their audit events, connected brokers; with [`accounts`] (API
-//!   accounts), [`oauth`] (access tokens, [`oauth::ConsoleStore::authorize`]) and [`items`] (jump
+//!   accounts), [`oauth`] (access tokens, [`ConsoleStore::authorize`]) and [`items`] (jump
 //!   items and groups).
 //! - [`api`]: `POST /oauth2/token` and the Command and Reporting APIs.
 //!
