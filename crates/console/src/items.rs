@@ -375,7 +375,12 @@ impl ConsoleStore {
             Some(v) => v.clone(),
             None => old.clone(),
         };
-        let host = u.host.clone().unwrap_or_else(|| old.host.clone());
+        // A web item given a new URL and no host takes the new URL's host.
+        let host = match (&u.host, old.item_type, &u.url) {
+            (Some(h), _, _) => Some(h.clone()),
+            (None, ItemType::Web, Some(Some(_))) => None,
+            (None, _, _) => Some(old.host.clone()),
+        };
         let port = match u.port {
             Some(p) => p,
             None => old.port,
@@ -383,7 +388,7 @@ impl ConsoleStore {
         let c = check_item(
             old.item_type,
             u.name.as_deref().unwrap_or(&old.name),
-            Some(&host),
+            host.as_deref(),
             port,
             pick(&u.url, &old.url).as_deref(),
             pick(&u.application, &old.application).as_deref(),

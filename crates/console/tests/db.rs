@@ -151,6 +151,13 @@ async fn jump_items_groups_and_policies(store: Store) {
         .unwrap();
     assert_eq!((web.host.as_str(), web.jump_group.as_str()), ("intranet.example", "Databases"));
     assert_eq!(web.endpoint().unwrap_err().code(), "PCC001");
+    let new_url = JumpItemUpdate { url: Some(Some("https://portal.example/".into())), ..Default::default() };
+    assert_eq!(db.update_jump_item(&web.id, &new_url).await.unwrap().host, "portal.example");
+    let back = JumpItemUpdate {
+        url: Some(Some("https://intranet.example:8443/login".into())),
+        ..Default::default()
+    };
+    db.update_jump_item(&web.id, &back).await.unwrap();
     assert_eq!(db.create_jump_item(&NewJumpItem::ssh("WEB-01", "h")).await.unwrap_err().code(), "PCC042");
     assert_eq!(db.create_jump_item(&NewJumpItem::ssh("x", "bad host")).await.unwrap_err().code(), "PCC043");
 
