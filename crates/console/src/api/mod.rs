@@ -1,7 +1,7 @@
 //! The console's HTTP APIs for API accounts: `POST /oauth2/token` (OAuth 2.0 client credentials,
-//! [`token`]), the Command API under `/console/api/command/` (jump items, jump groups, sessions;
-//! [`command`]) and the Reporting API under `/console/api/reporting/` (access session reports and
-//! recordings; [`reporting`]). JSON in and out; errors are `{"code": "PCC…", "message": "…"}` with
+//! `token`), the Command API under `/console/api/command/` (jump items, jump groups, sessions;
+//! `command`) and the Reporting API under `/console/api/reporting/` (access session reports and
+//! recordings; `reporting`). JSON in and out; errors are `{"code": "PCC…", "message": "…"}` with
 //! the error's HTTP status (the token endpoint answers RFC 6749 §5.2 errors instead). Every
 //! handler names the permission it needs in its signature (`Caller<ReadCommands>`), checked
 //! through [`ConsoleStore::authorize`] on every call: no token or a bad one is 401 with
