@@ -100,6 +100,24 @@ enum AccountCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an API account's permissions (what is not given stays); its tokens get the new
+    /// permissions on their next call.
+    Set {
+        /// The account's name, client ID or ID.
+        account: String,
+        /// Command API access: none, read or full.
+        #[arg(long, value_enum, value_name = "ACCESS")]
+        command_api: Option<CommandApiArg>,
+        /// The Reporting API: on or off.
+        #[arg(long, value_enum, value_name = "ON_OFF")]
+        reporting_api: Option<Switch>,
+        /// The Endpoint Credential Manager API: on or off (off also clears the ECM group).
+        #[arg(long, value_enum, value_name = "ON_OFF")]
+        ecm_api: Option<Switch>,
+        /// The ECM group the account's brokers serve (the account must have, or be given, the ECM API).
+        #[arg(long, value_name = "G")]
+        ecm_group: Option<String>,
+    },
     /// Enable an API account (its earlier tokens stay revoked: it requests new ones).
     Enable {
         /// The account's name, client ID or ID.
@@ -121,6 +139,19 @@ enum AccountCommand {
         /// The account's name, client ID or ID.
         account: String,
     },
+}
+
+/// A permission switched on or off.
+#[derive(Clone, Copy, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    fn on(self) -> bool {
+        matches!(self, Switch::On)
+    }
 }
 
 /// A jump item's type.
@@ -352,6 +383,22 @@ async fn account(db: &ConsoleStore, c: AccountCommand) -> Result<()> {
                 return print_json(&account_json(&a));
             }
             print_account(&a);
+        }
+        AccountCommand::Set { account, command_api, reporting_api, ecm_api, ecm_group } => {
+            let old = db.api_account(&account).await?.permissions;
+            let ecm_api = ecm_api.map_or(old.ecm_api, Switch::on);
+            let p = Permissions {
+                command_api: command_api.map_or(old.command_api, Into::into),
+                reporting_api: reporting_api.map_or(old.reporting_api, Switch::on),
+                ecm_api,
+                // Turning the ECM API off clears the group; a group given without it is refused.
+                ecm_group: match (ecm_group, ecm_api) {
+                    (Some(g), _) => Some(g),
+                    (None, true) => old.ecm_group,
+                    (None, false) => None,
+                },
+            };
+            print_account(&db.set_api_account_permissions(&account, &p).await?);
         }
         AccountCommand::Enable { account } => {
             let a = db.set_api_account_enabled(&account, true).await?;

@@ -82,6 +82,35 @@ async fn api_accounts_print_credentials_that_work_until_disabled_or_rotated() {
     let show = ok(&data, &["console", "api-account", "show", admin_id]);
     assert!(show.contains("Command API:     full"), "{show}");
 
+    // Permissions change in place and apply to the existing token.
+    let set =
+        ok(&data, &["console", "api-account", "set", id, "--command-api", "read", "--ecm-group", "West"]);
+    assert!(set.contains("Command API:     read") && set.contains("ECM group West"), "{set}");
+    db.authorize(&token.access_token, console::oauth::Need::CommandRead).await.unwrap();
+    let set = ok(&data, &["console", "api-account", "set", id, "--ecm-api", "off"]);
+    assert!(set.contains("ECM API:         no"), "{set}");
+    assert_eq!(
+        db.authorize(&token.access_token, console::oauth::Need::Ecm).await.unwrap_err().code(),
+        "PCC055"
+    );
+    assert!(fails(&data, &["console", "api-account", "set", id, "--ecm-group", "East"]).contains("PCC043"));
+    ok(
+        &data,
+        &[
+            "console",
+            "api-account",
+            "set",
+            id,
+            "--ecm-api",
+            "on",
+            "--ecm-group",
+            "East",
+            "--command-api",
+            "none",
+        ],
+    );
+    let token = db.issue_token(id, secret, ttl).await.unwrap();
+
     ok(&data, &["console", "api-account", "disable", "Broker East"]);
     assert_eq!(
         db.authorize(&token.access_token, console::oauth::Need::Ecm).await.unwrap_err().code(),
