@@ -366,6 +366,64 @@ async fn brokers_are_listed_oldest_first_while_seen(store: Store) {
     assert_eq!(b2.node, "node-a");
 }
 
+/// The endpoint's ed25519 host key as OpenSSH's own tools see it.
+fn host_key_of(port: u16) -> HostKey {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let scan = Command::new("ssh-keyscan")
+        .args(["-t", "ed25519", "-p", &port.to_string(), "127.0.0.1"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("run ssh-keyscan");
+    let mut keygen = Command::new("ssh-keygen")
+        .args(["-l", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run ssh-keygen");
+    keygen.stdin.take().expect("stdin").write_all(&scan.stdout).expect("write");
+    let out = keygen.wait_with_output().expect("ssh-keygen -l");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fingerprint = text.split_whitespace().nth(1).unwrap_or_else(|| panic!("no fingerprint in {text:?}"));
+    HostKey { algorithm: "ssh-ed25519".into(), fingerprint: fingerprint.into() }
+}
+
+/// The database's pins guard a real SSH connection: the first key is stored, a reinstalled
+/// endpoint's new key is refused before anything is sent, and the pin stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root"]
+async fn the_database_pins_a_real_endpoints_host_key() {
+    use console::ssh::SshConnector;
+    use console::{Credential, PtyRequest, TermSize};
+    use testkit::ssh::{LinuxUser, Sshd};
+
+    let test_db = store::testkit::sqlite().await;
+    let (db, _) = open(test_db.store.clone()).await;
+    let sshd = Sshd::start();
+    let port = sshd.port;
+    let user = LinuxUser::create("pcd", "Db-pinned-pw-1");
+    let item = db
+        .create_jump_item(&NewJumpItem { port: Some(port), ..NewJumpItem::ssh("web-01", "127.0.0.1") })
+        .await
+        .unwrap();
+    let connector = SshConnector::new(Arc::new(db.clone()));
+    let pty = PtyRequest::xterm(TermSize::new(80, 24).unwrap());
+    let login = || Credential::password(&user.name, zeroize::Zeroizing::new("Db-pinned-pw-1".into()));
+
+    drop(connector.open(&item.endpoint().unwrap(), login(), &pty).await.expect("first login"));
+    let pinned = db.pinned(&item.id).await.unwrap().expect("pinned on first use");
+    assert_eq!(pinned, host_key_of(port));
+    drop(connector.open(&item.endpoint().unwrap(), login(), &pty).await.expect("second login, same key"));
+
+    drop(sshd);
+    let sshd = Sshd::start_on_port(port);
+    let e = connector.open(&item.endpoint().unwrap(), login(), &pty).await.expect_err("a new key is refused");
+    assert_eq!(e.code(), "PCC012", "{e}");
+    assert_eq!(db.pinned(&item.id).await.unwrap(), Some(pinned));
+    let log = sshd.log();
+    assert!(!log.contains("Accepted") && !log.contains("Failed password"), "nothing was sent: {log}");
+}
+
 store::on_both_backends!(
     migrations_are_idempotent,
     api_accounts_are_created_listed_changed_and_deleted,
