@@ -3,6 +3,7 @@
 
 mod broker_cmd;
 mod config;
+mod console_cmd;
 mod idp_cmd;
 mod input;
 mod mail;
@@ -80,6 +81,7 @@ enum Command {
     SpDemo(sp_demo::DemoArgs),
     // Its help comes from `BrokerArgs` (a doc comment here would replace it).
     Broker(broker_cmd::BrokerArgs),
+    Console(console_cmd::ConsoleArgs),
 }
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
@@ -125,6 +127,7 @@ fn main() -> ExitCode {
         Command::Sp(cmd) => sp_cmd::run(cmd),
         Command::SpDemo(args) => sp_demo::run(&data, args),
         Command::Broker(args) => broker_cmd::run(cli.config.as_deref(), args),
+        Command::Console(args) => console_cmd::run(&data, database_url.as_deref(), args),
     };
     match result {
         Ok(code) => code,

@@ -77,6 +77,48 @@ pub enum ConsoleError {
          from the console"
     )]
     OriginRefused { origin: String },
+    /// The console's database failed.
+    #[error("PCC040: the console's database failed: {detail}")]
+    Storage { detail: String },
+    /// A record named in the request does not exist.
+    #[error("PCC041: {what} was not found; check the name or ID (list them to see what exists)")]
+    NotFound { what: String },
+    /// The change would duplicate a unique name or break a reference.
+    #[error("PCC042: {what}")]
+    Conflict { what: String },
+    /// A value given to the console (CLI option, API field) cannot be used.
+    #[error("PCC043: {reason}")]
+    InvalidInput { reason: String },
+    /// The token request is malformed (OAuth `invalid_request`).
+    #[error("PCC050: the token request is invalid: {reason}")]
+    TokenRequest { reason: String },
+    /// Client authentication failed (OAuth `invalid_client`). Deliberately the same for an
+    /// unknown client, a wrong secret and a disabled account.
+    #[error(
+        "PCC051: the client is not authenticated: unknown client ID, wrong secret or disabled API account; \
+         check the API account's client ID and secret (a rotated secret replaces the old one)"
+    )]
+    ClientAuth,
+    /// The grant type is not client credentials (OAuth `unsupported_grant_type`).
+    #[error("PCC052: the grant type {grant:?} is not supported; use grant_type=client_credentials")]
+    UnsupportedGrant { grant: String },
+    /// A scope was asked for (OAuth `invalid_scope`): the account's permissions are the scope.
+    #[error(
+        "PCC053: the console grants no scopes; leave out the scope parameter (the API account's permissions \
+         decide what a token may do)"
+    )]
+    InvalidScope,
+    /// An API call without a valid access token.
+    #[error(
+        "PCC054: {reason}; get a token from POST /oauth2/token and send it as Authorization: Bearer TOKEN"
+    )]
+    Unauthenticated { reason: &'static str },
+    /// The API account lacks the permission the call needs.
+    #[error(
+        "PCC055: the API account {account:?} may not use {needed}; an administrator grants it with \
+         `portcullis console api-account` (or uses an account that has it)"
+    )]
+    Forbidden { account: String, needed: &'static str },
 }
 
 impl ConsoleError {
@@ -97,6 +139,32 @@ impl ConsoleError {
             ConsoleError::UnknownSession { .. } => "PCC030",
             ConsoleError::BadMessage { .. } => "PCC031",
             ConsoleError::OriginRefused { .. } => "PCC032",
+            ConsoleError::Storage { .. } => "PCC040",
+            ConsoleError::NotFound { .. } => "PCC041",
+            ConsoleError::Conflict { .. } => "PCC042",
+            ConsoleError::InvalidInput { .. } => "PCC043",
+            ConsoleError::TokenRequest { .. } => "PCC050",
+            ConsoleError::ClientAuth => "PCC051",
+            ConsoleError::UnsupportedGrant { .. } => "PCC052",
+            ConsoleError::InvalidScope => "PCC053",
+            ConsoleError::Unauthenticated { .. } => "PCC054",
+            ConsoleError::Forbidden { .. } => "PCC055",
         }
+    }
+}
+
+impl From<store::StoreError> for ConsoleError {
+    fn from(e: store::StoreError) -> ConsoleError {
+        match e {
+            store::StoreError::NotFound { what } => ConsoleError::NotFound { what },
+            store::StoreError::Conflict { what } => ConsoleError::Conflict { what },
+            other => ConsoleError::Storage { detail: other.to_string() },
+        }
+    }
+}
+
+impl From<sqlx::Error> for ConsoleError {
+    fn from(e: sqlx::Error) -> ConsoleError {
+        store::StoreError::from(e).into()
     }
 }

@@ -9,12 +9,23 @@
 //! - [`web`]: the terminal page (xterm.js, vendored) and the WebSocket bridge to a session, over a
 //!   [`web::Sessions`] lookup that sign-in, jump items and the broker fill in.
 //!
+//! - [`db`]: the console's tables ([`db::MIGRATIONS`], [`db::ConsoleStore`]): host-key pins, group
+//!   policies, access sessions and their audit events, connected brokers; with [`accounts`] (API
+//!   accounts), [`oauth`] (access tokens, [`ConsoleStore::authorize`]) and [`items`] (jump
+//!   items and groups).
+//! - [`api`]: `POST /oauth2/token` and the Command and Reporting APIs.
+//!
 //! Errors are [`ConsoleError`]s with stable `PCC…` codes (ERRORS.md).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod api;
 pub mod clock;
 pub mod credential;
+pub mod db;
 pub mod error;
+pub mod items;
+pub mod oauth;
 pub mod recording;
 pub mod ssh;
 pub mod terminal;
@@ -22,5 +33,6 @@ pub mod web;
 
 pub use clock::{Clock, SystemClock};
 pub use credential::Credential;
+pub use db::{ConsoleStore, MIGRATIONS};
 pub use error::ConsoleError;
 pub use terminal::{PtyRequest, TermSize};
