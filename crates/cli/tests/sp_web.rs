@@ -19,11 +19,12 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// The demo's SAML users list (what its admin pages show): usernames with their local user ID.
-fn saml_users(data: &Path) -> Vec<(String, Uuid, store::sp::SamlUser)> {
+fn saml_users(data: &Path) -> Vec<(String, Uuid, sp::db::SamlUser)> {
     block_on(async {
         let store = store::Store::open_data_dir(data).await.expect("open the demo's store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
-        let users = store.sp_saml_users(app.id).await.expect("list SAML users");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
+        let users = db.saml_users(app.id).await.expect("list SAML users");
         store.close().await;
         users.into_iter().map(|(s, u)| (u.username, u.id, s)).collect()
     })
@@ -218,19 +219,19 @@ fn sp_initiated_login_provisions_updates_and_recomputes_policies() {
     let bob_local = Uuid::new_v4();
     block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        store
-            .sp_create_local_user(&store::sp::LocalUser {
-                id: bob_local,
-                app_id: app.id,
-                username: "bjones".into(),
-                first_name: "Robert".into(),
-                last_name: "Jones".into(),
-                email: "BOB@mail.contoso.test".into(),
-                created_at: 1,
-            })
-            .await
-            .expect("pre-provision bob");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        db.create_local_user(&sp::db::LocalUser {
+            id: bob_local,
+            app_id: app.id,
+            username: "bjones".into(),
+            first_name: "Robert".into(),
+            last_name: "Jones".into(),
+            email: "BOB@mail.contoso.test".into(),
+            created_at: 1,
+        })
+        .await
+        .expect("pre-provision bob");
         store.close().await;
     });
     assert_eq!(saml_users(&demo.data).len(), 1, "a pre-provisioned user is not a SAML user");
@@ -355,8 +356,9 @@ fn waiting_room_blocks_then_admits_after_approval() {
     // Alice was already let into the application (pre-provisioned by her e-mail).
     block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        let alice = store::sp::LocalUser {
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        let alice = sp::db::LocalUser {
             id: Uuid::new_v4(),
             app_id: app.id,
             username: "alice".into(),
@@ -365,7 +367,7 @@ fn waiting_room_blocks_then_admits_after_approval() {
             email: "alice@mail.contoso.test".into(),
             created_at: 1,
         };
-        store.sp_create_local_user(&alice).await.expect("pre-provision alice");
+        db.create_local_user(&alice).await.expect("pre-provision alice");
         store.close().await;
     });
 
@@ -429,8 +431,9 @@ fn waiting_room_blocks_then_admits_after_approval() {
     assert_eq!(pending.body.matches("class=\"access-request\"").count(), 2, "{}", pending.body);
     let ids: Vec<(Uuid, Uuid)> = block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        let rs = store.sp_access_requests(app.id, None).await.expect("requests");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        let rs = db.access_requests(app.id, None).await.expect("requests");
         store.close().await;
         rs.into_iter().map(|r| (r.id, r.saml_user_id)).collect()
     });

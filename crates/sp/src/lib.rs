@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod db;
 pub mod error;
 pub mod input;
 pub mod login;

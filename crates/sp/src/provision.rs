@@ -6,11 +6,11 @@
 //! provider, a user created here waits (no permissions, no session) until an
 //! access request for them is approved.
 
+use crate::db::SpDb;
+use crate::db::{LocalUser, Provider, SamlUser};
 use crate::policy::permissions_for;
 use crate::web::error::{SiteError, SiteResult};
 use crate::Login;
-use store::sp::{LocalUser, Provider, SamlUser};
-use store::Store;
 use uuid::Uuid;
 
 /// The user fields read from an assertion with the provider's attribute names.
@@ -67,18 +67,13 @@ pub struct Provisioned {
 /// its groups and the permissions recomputed from them. Two concurrent first
 /// logins of one user cannot create two: the first login is one transaction, and
 /// the one that loses the race takes the update path.
-pub async fn provision(
-    store: &Store,
-    provider: &Provider,
-    login: &Login,
-    now: i64,
-) -> SiteResult<Provisioned> {
+pub async fn provision(db: &SpDb, provider: &Provider, login: &Login, now: i64) -> SiteResult<Provisioned> {
     let profile = profile(provider, login)?;
     for _ in 0..2 {
-        if let Some(saml_user) = store.sp_saml_user(provider.id, &login.name_id).await? {
-            return later_login(store, provider, saml_user, profile, now).await;
+        if let Some(saml_user) = db.saml_user(provider.id, &login.name_id).await? {
+            return later_login(db, provider, saml_user, profile, now).await;
         }
-        match first_login(store, provider, login, &profile, now).await {
+        match first_login(db, provider, login, &profile, now).await {
             Err(SiteError::Store(store::StoreError::Conflict { .. })) => continue,
             other => return other,
         }
@@ -90,7 +85,7 @@ pub async fn provision(
 }
 
 async fn later_login(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     mut saml_user: SamlUser,
     profile: Profile,
@@ -99,13 +94,13 @@ async fn later_login(
     let permissions = if saml_user.waiting {
         Vec::new()
     } else {
-        permissions_for(store, provider, &profile.groups, saml_user.granted_policy_id).await?
+        permissions_for(db, provider, &profile.groups, saml_user.granted_policy_id).await?
     };
-    let mut local = store.sp_local_user(saml_user.local_user_id).await?;
+    let mut local = db.local_user(saml_user.local_user_id).await?;
     if apply(&mut local, &profile) {
-        store.sp_update_local_user(&local).await?;
+        db.update_local_user(&local).await?;
     }
-    store.sp_record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
+    db.record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
     saml_user.groups = profile.groups;
     saml_user.permissions = permissions;
     saml_user.last_login_at = now;
@@ -113,7 +108,7 @@ async fn later_login(
 }
 
 async fn first_login(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     login: &Login,
     profile: &Profile,
@@ -122,13 +117,13 @@ async fn first_login(
     let candidate = if profile.email.is_empty() {
         None
     } else {
-        store.sp_unlinked_local_users_by_email(provider.app_id, &profile.email).await?.into_iter().next()
+        db.unlinked_local_users_by_email(provider.app_id, &profile.email).await?.into_iter().next()
     };
     let linked_existing = candidate.is_some();
     let local = match candidate {
         Some(mut local) => {
             if apply(&mut local, profile) {
-                store.sp_update_local_user(&local).await?;
+                db.update_local_user(&local).await?;
             }
             local
         }
@@ -146,7 +141,7 @@ async fn first_login(
     // let into the application is linked and let in.
     let waiting = provider.waiting_room && !linked_existing;
     let permissions =
-        if waiting { Vec::new() } else { permissions_for(store, provider, &profile.groups, None).await? };
+        if waiting { Vec::new() } else { permissions_for(db, provider, &profile.groups, None).await? };
     let saml_user = SamlUser {
         id: Uuid::new_v4(),
         provider_id: provider.id,
@@ -161,7 +156,7 @@ async fn first_login(
         last_login_at: now,
     };
     let new_local = if linked_existing { None } else { Some(&local) };
-    store.sp_create_first_login(new_local, &saml_user).await?;
+    db.create_first_login(new_local, &saml_user).await?;
     tracing::info!(provider = %provider.name, user = %local.username, linked_existing,
         "SAML user created at first login");
     Ok(Provisioned { saml_user, local_user: local, first_login: true, linked_existing })
@@ -187,9 +182,9 @@ fn apply(local: &mut LocalUser, p: &Profile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::sp::{AttributeNames, SpApp, SsoBinding, WantSigned};
+    use crate::db::{AttributeNames, SpApp, SsoBinding, WantSigned};
 
-    async fn fixture(store: &Store) -> Provider {
+    async fn fixture(db: &SpDb) -> Provider {
         let app = SpApp {
             id: Uuid::new_v4(),
             name: "app".into(),
@@ -202,7 +197,7 @@ mod tests {
             encryption_cert: None,
             created_at: 0,
         };
-        store.sp_create_app(&app).await.expect("app");
+        db.create_app(&app).await.expect("app");
         let p = Provider {
             id: Uuid::new_v4(),
             app_id: app.id,
@@ -224,7 +219,7 @@ mod tests {
             default_policy_id: None,
             created_at: 0,
         };
-        store.sp_create_provider(&p).await.expect("provider");
+        db.create_provider(&p).await.expect("provider");
         p
     }
 
@@ -250,19 +245,17 @@ mod tests {
     /// A first login that loses the race writes nothing (no orphan local user).
     #[tokio::test]
     async fn a_losing_first_login_writes_nothing() {
-        let store = Store::open("sqlite::memory:").await.expect("store");
-        let p = fixture(&store).await;
+        let db = SpDb::open(store::Store::open("sqlite::memory:").await.expect("store")).await.expect("db");
+        let p = fixture(&db).await;
         let l = login();
-        let won = provision(&store, &p, &l, 1).await.expect("first login");
+        let won = provision(&db, &p, &l, 1).await.expect("first login");
         assert!(won.first_login);
         let profile = profile(&p, &l).expect("profile");
-        let lost =
-            first_login(&store, &p, &l, &profile, 2).await.expect_err("a second first login conflicts");
+        let lost = first_login(&db, &p, &l, &profile, 2).await.expect_err("a second first login conflicts");
         assert_eq!(lost.code(), "STORE_CONFLICT");
-        let orphans =
-            store.sp_unlinked_local_users_by_email(p.app_id, "alice@contoso.test").await.expect("read");
+        let orphans = db.unlinked_local_users_by_email(p.app_id, "alice@contoso.test").await.expect("read");
         assert!(orphans.is_empty(), "the losing transaction left a local user: {orphans:?}");
-        let again = provision(&store, &p, &l, 3).await.expect("later login");
+        let again = provision(&db, &p, &l, 3).await.expect("later login");
         assert!(!again.first_login);
         assert_eq!(again.saml_user.id, won.saml_user.id);
     }
@@ -272,12 +265,12 @@ mod tests {
     #[tokio::test]
     async fn concurrent_first_logins_make_one_user() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open_data_dir(dir.path()).await.expect("store");
-        let p = fixture(&store).await;
+        let db = SpDb::open(store::Store::open_data_dir(dir.path()).await.expect("store")).await.expect("db");
+        let p = fixture(&db).await;
         let l = login();
-        let (a, b) = tokio::join!(provision(&store, &p, &l, 1), provision(&store, &p, &l, 1));
+        let (a, b) = tokio::join!(provision(&db, &p, &l, 1), provision(&db, &p, &l, 1));
         let (a, b) = (a.expect("login a"), b.expect("login b"));
         assert_eq!(a.saml_user.id, b.saml_user.id);
-        assert_eq!(store.sp_saml_users(p.app_id).await.expect("list").len(), 1);
+        assert_eq!(db.saml_users(p.app_id).await.expect("list").len(), 1);
     }
 }

@@ -14,6 +14,7 @@ use super::{
     admin_pages as view, cookie_value, csrf_token, error_page, hash, no_store, random_hex, redirect,
     set_cookie, Site,
 };
+use crate::db::{AttributeNames, Policy, SsoBinding, WantSigned};
 use crate::providers::{create_provider, refresh_provider, MetadataSource, ProviderSettings};
 use crate::web::error::{SiteError, SiteResult};
 use axum::extract::rejection::FormRejection;
@@ -24,7 +25,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use store::sp::{AttributeNames, Policy, SsoBinding, WantSigned};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -82,7 +82,7 @@ impl Site {
     async fn setup_token_valid(&self, token: &str) -> SiteResult<bool> {
         let expected = self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(expected) = expected else { return Ok(false) };
-        if !self.store.sp_providers(self.app.id).await?.is_empty() {
+        if !self.db.providers(self.app.id).await?.is_empty() {
             *self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()) = None;
             return Ok(false);
         }
@@ -148,8 +148,8 @@ impl Site {
 
     async fn providers_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let csrf = self.admin(headers).await?;
-        let providers = self.store.sp_providers(self.app.id).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
+        let providers = self.db.providers(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
         Ok(self.html(view::providers(&self.app.name, &providers, &policies, &csrf)))
     }
 
@@ -165,10 +165,9 @@ impl Site {
         let mut settings = ProviderSettings::new(name);
         settings.sso_binding = binding(&f.text("sso_binding"))?;
         settings.default_policy_id =
-            self.store.sp_policy_by_name(self.app.id, store::sp::GENERAL_MEMBERS).await?.map(|p| p.id);
-        let p =
-            create_provider(&self.store, self.app.id, &source, settings, self.clock.now().unix_timestamp())
-                .await?;
+            self.db.policy_by_name(self.app.id, crate::db::GENERAL_MEMBERS).await?.map(|p| p.id);
+        let p = create_provider(&self.db, self.app.id, &source, settings, self.clock.now().unix_timestamp())
+            .await?;
         tracing::info!(provider = %p.name, idp = %p.idp_entity_id, "SAML provider added");
         Ok(redirect("/admin/providers"))
     }
@@ -177,7 +176,7 @@ impl Site {
         self.admin_form(headers, &f).await?;
         let p = self.own_provider(f.id("id")?).await?;
         let source = metadata_source(&f)?;
-        let report = refresh_provider(&self.store, p.id, source.as_ref()).await?;
+        let report = refresh_provider(&self.db, p.id, source.as_ref()).await?;
         tracing::info!(provider = %p.name, certificates_changed = report.certificates_changed, "metadata refreshed");
         Ok(self.html(view::refreshed(&self.app.name, &p.name, &report)))
     }
@@ -231,7 +230,7 @@ impl Site {
                 .id,
             ),
         };
-        self.store.sp_update_provider(&p).await?;
+        self.db.update_provider(&p).await?;
         tracing::info!(provider = %p.name, "SAML provider settings changed");
         Ok(redirect("/admin/providers"))
     }
@@ -239,13 +238,13 @@ impl Site {
     async fn delete_provider(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let p = self.own_provider(f.id("id")?).await?;
-        self.store.sp_delete_provider(p.id).await?;
+        self.db.delete_provider(p.id).await?;
         tracing::info!(provider = %p.name, "SAML provider deleted");
         Ok(redirect("/admin/providers"))
     }
 
-    async fn own_provider(&self, id: Uuid) -> SiteResult<store::sp::Provider> {
-        let p = self.store.sp_provider(id).await?;
+    async fn own_provider(&self, id: Uuid) -> SiteResult<crate::db::Provider> {
+        let p = self.db.provider(id).await?;
         if p.app_id != self.app.id {
             return Err(SiteError::ProviderUnknown(id.to_string()));
         }
@@ -253,8 +252,8 @@ impl Site {
     }
 
     async fn own_policy(&self, id: Uuid) -> SiteResult<Policy> {
-        self.store
-            .sp_policies(self.app.id)
+        self.db
+            .policies(self.app.id)
             .await?
             .into_iter()
             .find(|p| p.id == id)
@@ -263,7 +262,7 @@ impl Site {
 
     async fn policies_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let csrf = self.admin(headers).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
         Ok(self.html(view::policies(&self.app.name, &policies, &csrf)))
     }
 
@@ -274,7 +273,7 @@ impl Site {
             return Err(SiteError::Invalid("give the policy a name".into()));
         }
         let p = Policy { id: Uuid::new_v4(), app_id: self.app.id, name, permissions: f.list("permissions") };
-        self.store.sp_create_policy(&p).await?;
+        self.db.create_policy(&p).await?;
         tracing::info!(policy = %p.name, permissions = ?p.permissions, "policy created");
         Ok(redirect("/admin/policies"))
     }
@@ -287,7 +286,7 @@ impl Site {
             p.name = name;
         }
         p.permissions = f.list("permissions");
-        self.store.sp_update_policy(&p).await?;
+        self.db.update_policy(&p).await?;
         tracing::info!(policy = %p.name, permissions = ?p.permissions, "policy changed");
         Ok(redirect("/admin/policies"))
     }
@@ -295,16 +294,16 @@ impl Site {
     async fn delete_policy(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let p = self.own_policy(f.id("id")?).await?;
-        self.store.sp_delete_policy(p.id).await?;
+        self.db.delete_policy(p.id).await?;
         tracing::info!(policy = %p.name, "policy deleted");
         Ok(redirect("/admin/policies"))
     }
 
     async fn groups_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let csrf = self.admin(headers).await?;
-        let groups = self.store.sp_groups(self.app.id).await?;
-        let mappings = self.store.sp_group_policies(self.app.id).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
+        let groups = self.db.groups(self.app.id).await?;
+        let mappings = self.db.group_policies(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
         Ok(self.html(view::groups(&self.app.name, &groups, &mappings, &policies, &csrf)))
     }
 
@@ -318,7 +317,7 @@ impl Site {
             d if d.is_empty() => object_id.clone(),
             d => d,
         };
-        self.store.sp_put_group(self.app.id, &object_id, &display).await?;
+        self.db.put_group(self.app.id, &object_id, &display).await?;
         tracing::info!(group = %object_id, "available group added");
         Ok(redirect("/admin/groups"))
     }
@@ -328,9 +327,9 @@ impl Site {
         let object_id = f.text("object_id");
         let policy = self.own_policy(f.id("policy")?).await?;
         if map {
-            self.store.sp_map_group(self.app.id, &object_id, policy.id).await?;
+            self.db.map_group(self.app.id, &object_id, policy.id).await?;
         } else {
-            self.store.sp_unmap_group(self.app.id, &object_id, policy.id).await?;
+            self.db.unmap_group(self.app.id, &object_id, policy.id).await?;
         }
         tracing::info!(group = %object_id, policy = %policy.name, map, "group mapping changed");
         Ok(redirect("/admin/groups"))
@@ -339,7 +338,7 @@ impl Site {
     async fn delete_group(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let object_id = f.text("object_id");
-        self.store.sp_delete_group(self.app.id, &object_id).await?;
+        self.db.delete_group(self.app.id, &object_id).await?;
         tracing::info!(group = %object_id, "available group removed");
         Ok(redirect("/admin/groups"))
     }
@@ -367,10 +366,10 @@ impl Site {
                 return Err(SiteError::Invalid("the ACS URL must be an http(s) URL".into()));
             }
         }
-        let mut app = self.store.sp_app(self.app.id).await?;
+        let mut app = self.db.app(self.app.id).await?;
         app.entity_id = entity_id.clone();
         app.acs_url = acs_url.clone();
-        self.store.sp_update_app(&app).await?;
+        self.db.update_app(&app).await?;
         self.set_endpoint_overrides(entity_id, acs_url);
         tracing::info!(entity_id = %self.entity_id(), acs_url = %self.acs_url(), "SP endpoints changed");
         Ok(redirect("/admin/sp"))

@@ -1,8 +1,8 @@
 //! The HTML of the admin pages (no templates; every value escaped with [`esc`]).
 
 use super::pages::esc;
+use crate::db::{Policy, Provider, SsoBinding, WantSigned};
 use crate::providers::RefreshReport;
-use store::sp::{Policy, Provider, SsoBinding, WantSigned};
 
 fn page(app: &str, title: &str, body: &str) -> String {
     format!(

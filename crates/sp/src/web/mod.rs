@@ -14,6 +14,8 @@ mod slo;
 #[cfg(test)]
 mod slo_tests;
 
+use crate::db::SpDb;
+use crate::db::{AccessRequest, LocalUser, Provider, RequestStatus, SamlUser, SpApp, SpSession, WantSigned};
 use crate::login::{check_return_url, start_login, LoginStep, RequestSigner, SpEndpoints};
 use crate::metadata::{sp_metadata_xml, SpDescription};
 use crate::providers::trust;
@@ -33,8 +35,6 @@ use saml::Clock;
 use serde::Deserialize;
 use std::sync::Arc;
 use store::seal::Sealer;
-use store::sp::{AccessRequest, LocalUser, Provider, RequestStatus, SamlUser, SpApp, SpSession, WantSigned};
-use store::Store;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -58,12 +58,7 @@ pub fn key_aad(app: uuid::Uuid, use_: &str) -> String {
 
 /// Gives the application a signing and an encryption key (RSA-2048, self-signed
 /// certificates for 3 years), sealed, unless it has them.
-pub async fn ensure_keys(
-    store: &Store,
-    app: &mut SpApp,
-    sealer: &Sealer,
-    now: OffsetDateTime,
-) -> SiteResult<()> {
+pub async fn ensure_keys(db: &SpDb, app: &mut SpApp, sealer: &Sealer, now: OffsetDateTime) -> SiteResult<()> {
     let mut changed = false;
     for use_ in ["signing", "encryption"] {
         let (sealed, cert) = match use_ {
@@ -80,14 +75,14 @@ pub async fn ensure_keys(
         changed = true;
     }
     if changed {
-        store.sp_update_app(app).await?;
+        db.update_app(app).await?;
     }
     Ok(())
 }
 
 /// One application's SP site.
 pub struct Site {
-    store: Store,
+    db: SpDb,
     app: SpApp,
     signing: Option<(SigningKey, Certificate)>,
     /// PKCS#8 of the decryption key (loaded per Response: `DecryptionKey` is not Clone).
@@ -113,13 +108,13 @@ impl Site {
     /// Loads application `app` (its keys opened with `sealer`). Return URLs may
     /// point at this site or at `allowed_return_origins`.
     pub async fn load(
-        store: Store,
+        db: SpDb,
         app: uuid::Uuid,
         sealer: Option<&Sealer>,
         clock: Arc<dyn Clock>,
         allowed_return_origins: Vec<String>,
     ) -> SiteResult<Site> {
-        let app = store.sp_app(app).await?;
+        let app = db.app(app).await?;
         let open = |use_: &str, sealed: &Option<Vec<u8>>, cert: &Option<String>| -> SiteResult<_> {
             match (sealed, cert, sealer) {
                 (Some(sealed), Some(cert), Some(sealer)) => {
@@ -142,7 +137,7 @@ impl Site {
         let decryption = open("encryption", &app.encryption_key_sealed, &app.encryption_cert)?;
         let secure_cookies = app.base_url.starts_with("https://");
         Ok(Site {
-            store,
+            db,
             signing,
             decryption,
             clock,
@@ -188,7 +183,7 @@ impl Site {
     /// The SP metadata XML. `AuthnRequestsSigned` says whether a provider signs its requests
     /// (the signing certificate is listed either way: logout messages are signed with it).
     pub async fn metadata_xml(&self) -> String {
-        let signs = match self.store.sp_providers(self.app.id).await {
+        let signs = match self.db.providers(self.app.id).await {
             Ok(providers) => providers.iter().any(|p| p.sign_requests),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the providers; the metadata says requests are signed");
@@ -214,12 +209,12 @@ impl Site {
     async fn provider_for_login(&self, name: Option<&str>) -> SiteResult<Provider> {
         match name.filter(|n| !n.is_empty()) {
             Some(n) => self
-                .store
-                .sp_provider_by_name(self.app.id, n)
+                .db
+                .provider_by_name(self.app.id, n)
                 .await?
                 .ok_or_else(|| SiteError::ProviderUnknown(n.into())),
             None => {
-                let mut all = self.store.sp_providers(self.app.id).await?;
+                let mut all = self.db.providers(self.app.id).await?;
                 match all.len() {
                     1 => Ok(all.remove(0)),
                     _ => Err(SiteError::ProviderUnknown(String::new())),
@@ -242,7 +237,7 @@ impl Site {
         let signer = self.signing.as_ref().map(|(key, cert)| RequestSigner { key, cert });
         let (entity_id, acs_url) = (self.entity_id(), self.acs_url());
         let start = start_login(
-            &self.store,
+            &self.db,
             &provider,
             SpEndpoints { entity_id: &entity_id, acs_url: &acs_url },
             &return_url,
@@ -271,7 +266,7 @@ impl Site {
         let xml = decode_response_input(posted.as_bytes())?;
         let now = self.clock.now();
         let pending = match form.relay_state.as_deref().filter(|r| !r.is_empty()) {
-            Some(relay) => self.store.sp_take_request(relay, now.unix_timestamp()).await?,
+            Some(relay) => self.db.take_request(relay, now.unix_timestamp()).await?,
             None => None,
         };
         let (provider, request_id, return_url) = match pending {
@@ -280,7 +275,7 @@ impl Site {
                 if ours.as_deref() != Some(req.browser.as_str()) {
                     return Err(SiteError::BrowserMismatch);
                 }
-                (self.store.sp_provider(req.provider_id).await?, Some(req.request_id), req.return_url)
+                (self.db.provider(req.provider_id).await?, Some(req.request_id), req.return_url)
             }
             // No request of ours is outstanding: IdP-initiated (or a replay of a request already
             // answered). The Issuer only picks which provider's keys to verify with; validation
@@ -288,8 +283,8 @@ impl Site {
             None => {
                 let issuer = peek_issuer(&xml)?;
                 let provider = self
-                    .store
-                    .sp_provider_by_entity_id(self.app.id, &issuer)
+                    .db
+                    .provider_by_entity_id(self.app.id, &issuer)
                     .await?
                     .ok_or(SiteError::IssuerUnknown(issuer))?;
                 (provider, None, "/".to_string())
@@ -307,9 +302,9 @@ impl Site {
         if let Some((der, _)) = &self.decryption {
             cfg.decryption_key = Some(DecryptionKey::load(der)?);
         }
-        let cache = StoreReplayCache::new(self.store.clone());
+        let cache = StoreReplayCache::new(self.db.clone());
         let login = accept_response(&xml, &cfg, request_id.as_deref(), self.clock.as_ref(), &cache).await?;
-        let user = provision(&self.store, &provider, &login, now.unix_timestamp()).await?;
+        let user = provision(&self.db, &provider, &login, now.unix_timestamp()).await?;
         if user.saml_user.waiting {
             tracing::info!(provider = %provider.name, user = %user.local_user.username, "SAML user in the waiting room");
             let mut resp = Html(pages::waiting(&self.app.name, &user.local_user)).into_response();
@@ -321,8 +316,8 @@ impl Site {
         if let Some(t) = login.session_not_on_or_after {
             expires = expires.min(t);
         }
-        self.store
-            .sp_create_session(&SpSession {
+        self.db
+            .create_session(&SpSession {
                 token_hash: hash(&token),
                 saml_user_id: user.saml_user.id,
                 session_index: login.session_index.clone(),
@@ -350,7 +345,7 @@ impl Site {
             pages::Discovery::Ask
         } else {
             let domain = email.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).unwrap_or_default();
-            let providers = self.store.sp_providers(self.app.id).await?;
+            let providers = self.db.providers(self.app.id).await?;
             match providers.into_iter().find(|p| !domain.is_empty() && p.email_domains.contains(&domain)) {
                 Some(p) => pages::Discovery::Found(p.name),
                 None => pages::Discovery::Unknown(domain),
@@ -365,9 +360,9 @@ impl Site {
     async fn current(&self, headers: &HeaderMap) -> SiteResult<(String, SamlUser, LocalUser)> {
         let now = self.clock.now().unix_timestamp();
         let token = cookie_value(headers, SESSION_COOKIE).ok_or(SiteError::NotSignedIn)?;
-        let session = self.store.sp_session(&hash(&token), now).await?.ok_or(SiteError::NotSignedIn)?;
-        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
-        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
+        let session = self.db.session(&hash(&token), now).await?.ok_or(SiteError::NotSignedIn)?;
+        let saml_user = self.db.saml_user_by_id(session.saml_user_id).await?;
+        let local = self.db.local_user(saml_user.local_user_id).await?;
         Ok((token, saml_user, local))
     }
 
@@ -392,10 +387,10 @@ impl Site {
             entity_id: self.entity_id(),
             acs_url: self.acs_url(),
             slo_url: self.slo_url(),
-            providers: self.store.sp_providers(self.app.id).await?,
-            policies: self.store.sp_policies(self.app.id).await?,
-            mappings: self.store.sp_group_policies(self.app.id).await?,
-            users: self.store.sp_saml_users(self.app.id).await?,
+            providers: self.db.providers(self.app.id).await?,
+            policies: self.db.policies(self.app.id).await?,
+            mappings: self.db.group_policies(self.app.id).await?,
+            users: self.db.saml_users(self.app.id).await?,
         };
         let mut resp = Html(pages::settings(&self.app.name, &view)).into_response();
         no_store(&mut resp);
@@ -405,8 +400,8 @@ impl Site {
     async fn waiting_room(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let (csrf, _, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
         let users: Vec<_> =
-            self.store.sp_saml_users(self.app.id).await?.into_iter().filter(|(s, _)| s.waiting).collect();
-        let policies = self.store.sp_policies(self.app.id).await?;
+            self.db.saml_users(self.app.id).await?.into_iter().filter(|(s, _)| s.waiting).collect();
+        let policies = self.db.policies(self.app.id).await?;
         Ok(Html(pages::waiting_room(&self.app.name, &users, &policies, &csrf)).into_response())
     }
 
@@ -419,14 +414,14 @@ impl Site {
         let user = field("user")
             .and_then(|u| uuid::Uuid::parse_str(&u).ok())
             .ok_or_else(|| SiteError::Invalid("the request names no user".into()))?;
-        let subject = self.store.sp_saml_user_by_id(user).await?;
-        let provider = self.store.sp_provider(subject.provider_id).await?;
+        let subject = self.db.saml_user_by_id(user).await?;
+        let provider = self.db.provider(subject.provider_id).await?;
         if provider.app_id != self.app.id {
             return Err(SiteError::Invalid("the user belongs to another application".into()));
         }
         let policy_name = field("policy").unwrap_or_default();
         let policy =
-            self.store.sp_policy_by_name(self.app.id, &policy_name).await?.ok_or_else(|| {
+            self.db.policy_by_name(self.app.id, &policy_name).await?.ok_or_else(|| {
                 SiteError::Invalid(format!("no access level (policy) named {policy_name:?}"))
             })?;
         let sites: Vec<String> = field("sites")
@@ -447,18 +442,18 @@ impl Site {
             decided_by: None,
             decided_at: None,
         };
-        self.store.sp_create_access_request(&request).await?;
+        self.db.create_access_request(&request).await?;
         tracing::info!(request = %request.id, user = %subject.id, policy = %policy.name, "access request filed");
         Ok(redirect("/admin/waiting-room"))
     }
 
     async fn access_requests(&self, headers: &HeaderMap) -> SiteResult<Response> {
         let (csrf, _, _) = self.authorized(headers, PERMISSION_APPROVE).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
-        let users = self.store.sp_saml_users(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
+        let users = self.db.saml_users(self.app.id).await?;
         let rows = self
-            .store
-            .sp_access_requests(self.app.id, Some(RequestStatus::Pending))
+            .db
+            .access_requests(self.app.id, Some(RequestStatus::Pending))
             .await?
             .into_iter()
             .map(|r| {
@@ -487,17 +482,16 @@ impl Site {
         };
         let now = self.clock.now().unix_timestamp();
         // Only this application's requests.
-        let mine = self.store.sp_access_requests(self.app.id, None).await?.into_iter().any(|r| r.id == id);
+        let mine = self.db.access_requests(self.app.id, None).await?.into_iter().any(|r| r.id == id);
         if !mine {
             return Err(SiteError::Invalid(format!("access request {id} is not one of this application's")));
         }
-        let decided = self.store.sp_decide_access_request(id, approve, admin.id, now).await?;
-        let user = self.store.sp_saml_user_by_id(decided.saml_user_id).await?;
-        let local = self.store.sp_local_user(user.local_user_id).await?;
+        let decided = self.db.decide_access_request(id, approve, admin.id, now).await?;
+        let user = self.db.saml_user_by_id(decided.saml_user_id).await?;
+        let local = self.db.local_user(user.local_user_id).await?;
         let verdict = if approve { "approved" } else { "rejected" };
         let body = if approve {
-            let policy =
-                self.store.sp_policies(self.app.id).await?.into_iter().find(|p| p.id == decided.policy_id);
+            let policy = self.db.policies(self.app.id).await?.into_iter().find(|p| p.id == decided.policy_id);
             format!(
                 "Hello {},\n\nYour access request for {} was approved: access level {}, sites {}.\n\
                  Sign in again to use it: {}/\n",
@@ -515,7 +509,8 @@ impl Site {
             )
         };
         if !local.email.is_empty() {
-            self.store
+            self.db
+                .store()
                 .enqueue_mail(&store::model::Mail {
                     id: uuid::Uuid::new_v4(),
                     created_at: now,
@@ -534,17 +529,17 @@ impl Site {
     }
 
     async fn landing(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let providers = self.store.sp_providers(self.app.id).await?;
+        let providers = self.db.providers(self.app.id).await?;
         let now = self.clock.now().unix_timestamp();
         let session = match cookie_value(headers, SESSION_COOKIE) {
-            Some(token) => self.store.sp_session(&hash(&token), now).await?,
+            Some(token) => self.db.session(&hash(&token), now).await?,
             None => None,
         };
         let Some(session) = session else {
             return Ok(Html(pages::signed_out(&self.app.name, &providers)).into_response());
         };
-        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
-        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
+        let saml_user = self.db.saml_user_by_id(session.saml_user_id).await?;
+        let local = self.db.local_user(saml_user.local_user_id).await?;
         let provider = providers.iter().find(|p| p.id == saml_user.provider_id);
         let mut resp = Html(pages::signed_in(&self.app.name, provider, &saml_user, &local)).into_response();
         no_store(&mut resp);

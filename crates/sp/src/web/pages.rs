@@ -1,6 +1,6 @@
 //! The few HTML pages of the SP site (no templates, everything escaped).
 
-use store::sp::{AccessRequest, LocalUser, Policy, Provider, SamlUser};
+use crate::db::{AccessRequest, LocalUser, Policy, Provider, SamlUser};
 
 /// HTML-escapes text for element content and double-quoted attributes.
 pub(crate) fn esc(s: &str) -> String {

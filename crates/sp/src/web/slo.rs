@@ -6,6 +6,7 @@
 use super::{
     cookie_value, hash, no_store, pages, redirect, set_cookie, Site, BROWSER_COOKIE, SESSION_COOKIE,
 };
+use crate::db::{PendingRequest, Provider};
 use crate::login::REQUEST_LIFETIME;
 use crate::providers::trust;
 use crate::web::error::{SiteError, SiteResult};
@@ -15,7 +16,6 @@ use saml::bindings::redirect::{decode_query, redirect_url, QuerySigner, Redirect
 use saml::bindings::MessageParam;
 use saml::crypto::SignatureAlgorithm;
 use saml::model::{new_id, LogoutRequest, LogoutResponse, Message, NameId, Status};
-use store::sp::{PendingRequest, Provider};
 
 impl Site {
     /// The SP's single-logout endpoint: `{base_url}/saml/slo`.
@@ -44,9 +44,9 @@ impl Site {
             Err(e) => return Err(e),
         };
         let now = self.clock.now();
-        let session = self.store.sp_session(&hash(&token), now.unix_timestamp()).await?;
-        self.store.sp_delete_session(&hash(&token)).await?;
-        let provider = self.store.sp_provider(saml_user.provider_id).await?;
+        let session = self.db.session(&hash(&token), now.unix_timestamp()).await?;
+        self.db.delete_session(&hash(&token)).await?;
+        let provider = self.db.provider(saml_user.provider_id).await?;
         let Some(slo) = provider.slo_url.clone() else {
             let mut resp = redirect("/");
             set_cookie(&mut resp, &clear);
@@ -68,8 +68,8 @@ impl Site {
             _ => (super::random_hex()?, true),
         };
         let relay = new_id()?;
-        self.store
-            .sp_put_request(&PendingRequest {
+        self.db
+            .put_request(&PendingRequest {
                 relay: relay.clone(),
                 request_id: request.id.clone(),
                 provider_id: provider.id,
@@ -138,7 +138,7 @@ impl Site {
     ) -> SiteResult<Response> {
         let now = self.clock.now().unix_timestamp();
         let relay = msg.relay_state().ok_or_else(|| SiteError::Logout("no RelayState".into()))?;
-        let pending = self.store.sp_take_request(relay, now).await?.ok_or_else(|| {
+        let pending = self.db.take_request(relay, now).await?.ok_or_else(|| {
             SiteError::Logout("it answers no logout this site started (or one already answered)".into())
         })?;
         if cookie_value(headers, BROWSER_COOKIE).map(|c| hash(&c)).as_deref()
@@ -146,7 +146,7 @@ impl Site {
         {
             return Err(SiteError::BrowserMismatch);
         }
-        let provider = self.store.sp_provider(pending.provider_id).await?;
+        let provider = self.db.provider(pending.provider_id).await?;
         self.check_from(msg, &provider, r.issuer.as_deref(), r.destination.as_deref())?;
         if r.in_response_to.as_deref() != Some(pending.request_id.as_str()) {
             return Err(SiteError::Logout(format!(
@@ -164,8 +164,8 @@ impl Site {
     async fn logout_request(&self, msg: &RedirectMessage, r: &LogoutRequest) -> SiteResult<Response> {
         let issuer = r.issuer.clone().unwrap_or_default();
         let provider = self
-            .store
-            .sp_provider_by_entity_id(self.app.id, &issuer)
+            .db
+            .provider_by_entity_id(self.app.id, &issuer)
             .await?
             .ok_or_else(|| SiteError::IssuerUnknown(issuer.clone()))?;
         self.check_from(msg, &provider, r.issuer.as_deref(), r.destination.as_deref())?;
@@ -174,12 +174,12 @@ impl Site {
             .clone()
             .ok_or_else(|| SiteError::Logout("the provider has no SLO URL to answer to".into()))?;
         let mut ended = 0;
-        if let Some(user) = self.store.sp_saml_user(provider.id, &r.name_id.value).await? {
+        if let Some(user) = self.db.saml_user(provider.id, &r.name_id.value).await? {
             if r.session_indexes.is_empty() {
-                ended += self.store.sp_delete_sessions_of(user.id, None).await?;
+                ended += self.db.delete_sessions_of(user.id, None).await?;
             }
             for index in &r.session_indexes {
-                ended += self.store.sp_delete_sessions_of(user.id, Some(index)).await?;
+                ended += self.db.delete_sessions_of(user.id, Some(index)).await?;
             }
         }
         tracing::info!(provider = %provider.name, ended, "IdP-initiated logout");
