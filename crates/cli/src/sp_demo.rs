@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sp::db::{AttributeNames, Policy, SpApp, SpDb, SsoBinding, WantSigned, GENERAL_MEMBERS};
 use sp::providers::{create_provider, idp_facts, refresh_provider, MetadataSource, ProviderSettings};
-use sp::web::{ensure_keys, router, Site};
+use sp::web::{ensure_keys, router_with_assets, Site};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -74,6 +74,8 @@ pub struct DemoArgs {
     skew_seconds: i64,
     /// Put users created at their first login in the waiting room until an access request
     /// (filed by a user with `users:request`, decided by one with `users:approve`) admits them.
+    /// Users whose IdP groups are mapped to a policy (--map-group) are let in: that is how the
+    /// first approver is set up.
     #[arg(long)]
     waiting_room: bool,
     /// Accept IdP-initiated (unsolicited) Responses from this provider.
@@ -88,10 +90,14 @@ pub struct DemoArgs {
     local_sign_in_url: Option<String>,
     /// Which assertion attribute fills a user field: FIELD=ATTRIBUTE with FIELD one of
     /// username, first-name, last-name, email, groups (repeatable). Defaults: Username,
-    /// FirstName, LastName, Email, Groups.
+    /// FirstName, LastName, Email, Groups, which also recognise the common claim names (the
+    /// AD FS/Entra ID claim URIs such as
+    /// http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress and
+    /// http://schemas.microsoft.com/ws/2008/06/identity/claims/groups, and the LDAP OIDs).
     #[arg(long = "attribute", value_name = "FIELD=NAME")]
     attributes: Vec<String>,
-    /// A group policy: NAME=PERMISSION[,PERMISSION…] (repeatable); created when missing.
+    /// A group policy: NAME=PERMISSION[,PERMISSION…] (repeatable); created when missing, and
+    /// its permissions replaced by these when it exists with others.
     #[arg(long = "policy", value_name = "NAME=PERMS")]
     policies: Vec<String>,
     /// Map an IdP group object ID to a policy: OBJECT_ID=POLICY (repeatable).
@@ -183,11 +189,23 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
 
     for p in &args.policies {
         let (name, perms) = split_pair("--policy", p)?;
-        if db.policy_by_name(app.id, name).await?.is_none() {
-            let permissions =
-                perms.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            db.create_policy(&Policy { id: Uuid::new_v4(), app_id: app.id, name: name.into(), permissions })
-                .await?;
+        let permissions: Vec<String> =
+            perms.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        match db.policy_by_name(app.id, name).await? {
+            None => {
+                let policy = Policy { id: Uuid::new_v4(), app_id: app.id, name: name.into(), permissions };
+                db.create_policy(&policy).await?;
+            }
+            // The command line says what the policy grants: a changed list replaces the stored one.
+            Some(mut policy) if policy.permissions != permissions => {
+                println!(
+                    "Policy {}: permissions changed from {:?} to {:?}",
+                    policy.name, policy.permissions, permissions
+                );
+                policy.permissions = permissions;
+                db.update_policy(&policy).await?;
+            }
+            Some(_) => {}
         }
     }
     for m in &args.map_groups {
@@ -315,7 +333,7 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     println!("  SP metadata:      {base}/saml/metadata");
     println!("Press Ctrl-C to stop.");
     tracing::info!(listen = %bound, base_url = %base, "SP demo started");
-    axum::serve(listener, router(Arc::new(site))).await.context("HTTP server failed")?;
+    axum::serve(listener, router_with_assets(Arc::new(site))).await.context("HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
 }
 

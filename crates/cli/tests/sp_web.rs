@@ -320,6 +320,94 @@ fn has_session_cookie(page: &Page) -> bool {
     page.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("sp_session="))
 }
 
+/// Issue 14 item 8, over HTTP. With the waiting room on, the first approver is set up by
+/// mapping their IdP group to a policy: alice (Operators → Approvers) is let in at her first
+/// login, bob waits. Once alice filed a request for bob, the waiting room shows it as pending
+/// instead of a second "Request access". The landing page links "Administration" only to a
+/// user who may see it. Re-running `sp-demo --policy NAME=PERMS` with other permissions
+/// updates the policy (and says so).
+#[test]
+fn waiting_room_first_approver_pending_request_policy_update_and_admin_link() {
+    let setup = setup();
+    let map = format!("{}=Approvers", setup.operators);
+    let data = setup.demo_dir.path().join("data");
+    let start = |approvers: &str| {
+        Demo::start(
+            PORTCULLIS,
+            &data,
+            setup.port,
+            &setup.metadata,
+            &[
+                "--waiting-room",
+                "--policy",
+                approvers,
+                "--policy",
+                "Support=sessions:start",
+                "--map-group",
+                &map,
+                "--default-policy",
+                "none",
+            ],
+        )
+    };
+    let demo = start("Approvers=users:request,users:approve");
+
+    let mut alice = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut alice, ALICE, "/");
+    assert_eq!(acs.status, 303, "the first approver is let in by her group's mapping:\n{}", acs.body);
+    let landing = alice.get(&format!("{}/", demo.base));
+    assert_eq!(list(&landing, "permissions"), ["users:approve", "users:request"], "{}", landing.body);
+    assert!(
+        !landing.body.contains("href=\"/admin\""),
+        "no settings:view, no Administration link:\n{}",
+        landing.body
+    );
+    assert!(landing.body.contains("href=\"/admin/waiting-room\""), "{}", landing.body);
+
+    let (_, page) = sp_login(&setup, &demo, &mut Browser::new(), BOB, "/");
+    assert!(page.body.contains("id=\"waiting\""), "bob waits:\n{}", page.body);
+    assert!(page.body.contains("bob@mail.contoso.test"), "{}", page.body);
+    let bob_id = waiting_flags(&demo.data).into_iter().find(|f| f.0 == BOB).map(|f| f.2).expect("bob");
+
+    let room_url = format!("{}/admin/waiting-room", demo.base);
+    let room = alice.get(&room_url);
+    assert_eq!(room.body.matches(">Request access<").count(), 1, "{}", room.body);
+    let csrf = room.field("csrf").expect("csrf");
+    let filed = alice.post_form(
+        &format!("{}/admin/access-requests", demo.base),
+        &[("csrf", &csrf), ("user", &bob_id.to_string()), ("policy", "Support"), ("sites", "")],
+    );
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let room = alice.get(&room_url);
+    assert!(room.body.contains(&bob_id.to_string()), "bob is still waiting:\n{}", room.body);
+    assert!(!room.body.contains(">Request access<"), "no second request for bob:\n{}", room.body);
+    assert!(room.body.contains("Access requested") && room.body.contains("Support"), "{}", room.body);
+    drop(demo);
+
+    let demo = start("Approvers=users:request,users:approve,settings:view");
+    assert!(
+        demo.startup.contains("Policy Approvers: permissions changed"),
+        "the update is reported:\n{}",
+        demo.startup
+    );
+    let mut again = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut again, ALICE, "/");
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    let landing = again.get(&format!("{}/", demo.base));
+    assert_eq!(
+        list(&landing, "permissions"),
+        ["settings:view", "users:approve", "users:request"],
+        "the changed policy counts at the next login:\n{}",
+        landing.body
+    );
+    assert!(landing.body.contains("href=\"/admin\""), "now she may see the settings:\n{}", landing.body);
+    assert_eq!(again.get(&format!("{}/admin", demo.base)).status, 200);
+    // Unchanged permissions are not reported.
+    drop(demo);
+    let demo = start("Approvers=users:request,users:approve,settings:view");
+    assert!(!demo.startup.contains("permissions changed"), "{}", demo.startup);
+}
+
 /// Proves the waiting room over HTTP: with a waiting-room provider, users created at
 /// their first login see the waiting page and get no session (listed as waiting);
 /// a pre-provisioned administrator is let in; a user with `users:request` files

@@ -188,7 +188,7 @@ async fn saml_users_link_local_users_and_record_logins(store: Store) {
         local_user_id: local.id,
         groups: vec!["g1".into()],
         permissions: vec!["x".into()],
-        waiting: false,
+        waiting: true,
         granted_policy_id: None,
         granted_sites: vec![],
         created_at: 5,
@@ -211,6 +211,11 @@ async fn saml_users_link_local_users_and_record_logins(store: Store) {
     let listed = db.saml_users(a.id).await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].1, renamed);
+    // Out of the waiting room once (the provider's waiting room held the user).
+    assert!(db.saml_user_by_id(s.id).await.expect("read").waiting);
+    assert!(db.leave_waiting_room(s.id).await.expect("let in"));
+    assert!(!db.saml_user_by_id(s.id).await.expect("read").waiting);
+    assert!(!db.leave_waiting_room(s.id).await.expect("again"), "not waiting any more");
 }
 
 async fn groups_map_to_policies_and_unmap(store: Store) {

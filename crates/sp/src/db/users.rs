@@ -188,6 +188,18 @@ impl SpDb {
         Ok(())
     }
 
+    /// Lets a SAML user out of the waiting room without an access request (its IdP groups are
+    /// mapped to a policy). False when the user was not waiting.
+    pub async fn leave_waiting_room(&self, user: Uuid) -> Result<bool> {
+        let r = sqlx::query("UPDATE sp_saml_users SET waiting = $2 WHERE id = $1 AND waiting = $3")
+            .bind(id(user))
+            .bind(false)
+            .bind(true)
+            .execute(self.store.pool())
+            .await?;
+        Ok(touched(&r))
+    }
+
     /// The SAML users of an application with their local users, by username.
     pub async fn saml_users(&self, app: Uuid) -> Result<Vec<(SamlUser, LocalUser)>> {
         let rows = sqlx::query(

@@ -6,7 +6,7 @@
 //! has one), at the row's instant. Accepted cases must provision the row's
 //! NameID and redirect; rejected ones must show the row's code and create no user.
 
-use super::{hash, key_aad, router, Site, BROWSER_COOKIE};
+use super::{key_aad, router, Site, BROWSER_COOKIE};
 use crate::db::SpDb;
 use crate::db::{AttributeNames, PendingRequest, Provider, SpApp, SsoBinding, WantSigned};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -20,6 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use web::token::sha256_hex as hash;
 
 struct Row {
     file: String,

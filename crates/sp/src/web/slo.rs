@@ -3,19 +3,22 @@
 //! provider, answering the request this browser started), and an IdP-initiated
 //! LogoutRequest (signed; the user's sessions end; a LogoutResponse goes back).
 
-use super::{
-    cookie_value, hash, no_store, pages, redirect, set_cookie, Site, BROWSER_COOKIE, SESSION_COOKIE,
-};
+use super::pages::SignedOutCompletePage;
+use super::respond::{no_store, redirect};
+use super::{Site, BROWSER_COOKIE, SESSION_COOKIE};
 use crate::db::{PendingRequest, Provider};
 use crate::login::REQUEST_LIFETIME;
 use crate::providers::trust;
 use crate::web::error::{SiteError, SiteResult};
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use saml::bindings::redirect::{decode_query, redirect_url, QuerySigner, RedirectMessage};
 use saml::bindings::MessageParam;
 use saml::crypto::SignatureAlgorithm;
 use saml::model::{new_id, LogoutRequest, LogoutResponse, Message, NameId, Status};
+use web::cookies;
+use web::page::render;
+use web::token::sha256_hex;
 
 impl Site {
     /// The SP's single-logout endpoint: `{base_url}/saml/slo`.
@@ -33,23 +36,23 @@ impl Site {
     /// `/saml/logout`: ends the local session, then sends the IdP a LogoutRequest
     /// for the user (when the provider has an SLO URL).
     pub(super) async fn logout(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let clear = self.cookie(SESSION_COOKIE, "", "Lax") + "; Max-Age=0";
+        let clear = self.cookies.removal(SESSION_COOKIE);
         let (token, saml_user, _) = match self.current(headers).await {
             Ok(v) => v,
             Err(SiteError::NotSignedIn) => {
                 let mut resp = redirect("/");
-                set_cookie(&mut resp, &clear);
+                cookies::append(resp.headers_mut(), &clear);
                 return Ok(resp);
             }
             Err(e) => return Err(e),
         };
         let now = self.clock.now();
-        let session = self.db.session(&hash(&token), now.unix_timestamp()).await?;
-        self.db.delete_session(&hash(&token)).await?;
+        let session = self.db.session(&sha256_hex(&token), now.unix_timestamp()).await?;
+        self.db.delete_session(&sha256_hex(&token)).await?;
         let provider = self.db.provider(saml_user.provider_id).await?;
         let Some(slo) = provider.slo_url.clone() else {
             let mut resp = redirect("/");
-            set_cookie(&mut resp, &clear);
+            cookies::append(resp.headers_mut(), &clear);
             return Ok(resp);
         };
         let request = LogoutRequest {
@@ -63,17 +66,14 @@ impl Site {
             not_on_or_after: None,
             reason: Some(LogoutRequest::REASON_USER.into()),
         };
-        let (browser, new_cookie) = match cookie_value(headers, BROWSER_COOKIE) {
-            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (v, false),
-            _ => (super::random_hex()?, true),
-        };
+        let (browser, new_cookie) = self.browser_binding(headers)?;
         let relay = new_id()?;
         self.db
             .put_request(&PendingRequest {
                 relay: relay.clone(),
                 request_id: request.id.clone(),
                 provider_id: provider.id,
-                browser: hash(&browser),
+                browser: sha256_hex(&browser),
                 return_url: "/".into(),
                 expires_at: (now + REQUEST_LIFETIME).unix_timestamp(),
             })
@@ -86,10 +86,9 @@ impl Site {
             self.signer(&provider),
         )?;
         let mut resp = redirect(&url);
-        set_cookie(&mut resp, &clear);
+        cookies::append(resp.headers_mut(), &clear);
         if new_cookie {
-            let same_site = if self.secure_cookies { "None" } else { "Lax" };
-            set_cookie(&mut resp, &self.cookie(BROWSER_COOKIE, &browser, same_site));
+            self.set_browser_binding(&mut resp, &browser);
         }
         no_store(&mut resp);
         Ok(resp)
@@ -141,8 +140,7 @@ impl Site {
         let pending = self.db.take_request(relay, now).await?.ok_or_else(|| {
             SiteError::Logout("it answers no logout this site started (or one already answered)".into())
         })?;
-        if cookie_value(headers, BROWSER_COOKIE).map(|c| hash(&c)).as_deref()
-            != Some(pending.browser.as_str())
+        if cookies::read(headers, BROWSER_COOKIE).map(sha256_hex).as_deref() != Some(pending.browser.as_str())
         {
             return Err(SiteError::BrowserMismatch);
         }
@@ -158,7 +156,12 @@ impl Site {
             return Err(SiteError::Logout(format!("the IdP did not log out: status {:?}", r.status)));
         }
         tracing::info!(provider = %provider.name, "single logout completed");
-        Ok(Html(pages::signed_out_complete(&self.app.name, &provider.name)).into_response())
+        let page = SignedOutCompletePage {
+            layout: self.layout("Signed out"),
+            app: &self.app.name,
+            provider: &provider.name,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn logout_request(&self, msg: &RedirectMessage, r: &LogoutRequest) -> SiteResult<Response> {

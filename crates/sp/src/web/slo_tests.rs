@@ -4,7 +4,7 @@
 //! with a LogoutResponse to the provider's SLO URL; one signed by another key, or
 //! unsigned, ends nothing and shows its code.
 
-use super::{hash, router, Site};
+use super::{router, Site};
 use crate::db::SpDb;
 use crate::db::{AttributeNames, LocalUser, Provider, SamlUser, SpApp, SpSession, SsoBinding, WantSigned};
 use saml::bindings::redirect::{decode_query, redirect_query, QuerySigner};
@@ -18,6 +18,7 @@ use store::Store;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use web::token::sha256_hex as hash;
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Option<String>, String) {
     let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
