@@ -28,15 +28,18 @@ pub(super) struct SignedOutPage<'a> {
     pub app: &'a str,
     /// (provider name, login link)
     pub providers: Vec<(String, String)>,
+    /// Some provider serves e-mail domains: the discovery page can find it.
+    pub discovery: bool,
 }
 
 impl<'a> SignedOutPage<'a> {
     pub fn new(layout: Layout, app: &'a str, providers: &[Provider]) -> Self {
+        let discovery = providers.len() > 1 && providers.iter().any(|p| !p.email_domains.is_empty());
         let providers = providers
             .iter()
             .map(|p| (p.name.clone(), format!("/saml/login?provider={}", q(&p.name))))
             .collect();
-        SignedOutPage { layout, app, providers }
+        SignedOutPage { layout, app, providers, discovery }
     }
 }
 
