@@ -17,7 +17,8 @@ pub enum SpCommand {
     ///
     /// Prints JSON on standard output: {"valid":true,"name_id":…,"name_id_format":…,
     /// "attributes":{name:[values]},"session_not_on_or_after":…} and exits 0, or
-    /// {"valid":false,"code":…,"message":…} and exits 1. Usage errors (a missing file,
+    /// {"valid":false,"code":…,"message":…[,"hint":…]} and exits 1 (the hint says which
+    /// option would check the Response as what it claims to be, e.g. `--request-id ID`). Usage errors (a missing file,
     /// unusable metadata or key) exit 2 with the reason on standard error. The codes are
     /// listed in crates/sp/ERRORS.md and crates/saml/ERRORS.md.
     CheckResponse(CheckArgs),
@@ -133,8 +134,26 @@ fn check_response(args: CheckArgs) -> Result<ExitCode> {
             });
             (out, ExitCode::SUCCESS)
         }
-        Err(e) => (json!({"valid": false, "code": e.code(), "message": e.to_string()}), ExitCode::from(1)),
+        Err(e) => {
+            let mut out = json!({"valid": false, "code": e.code(), "message": e.to_string()});
+            if let Some(hint) = hint(&e) {
+                out["hint"] = json!(hint);
+            }
+            (out, ExitCode::from(1))
+        }
     };
     println!("{out}");
     Ok(code)
+}
+
+/// What to pass to check the Response as what it claims to be. Only for the refusal that
+/// comes from running the check without the AuthnRequest the Response answers.
+fn hint(e: &sp::Error) -> Option<String> {
+    match e {
+        sp::Error::InResponseToUnknown { found } => Some(format!(
+            "the Response answers the AuthnRequest {found:?}: if that request is yours, check it as \
+             its answer with --request-id {found}"
+        )),
+        _ => None,
+    }
 }

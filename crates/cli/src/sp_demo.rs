@@ -6,13 +6,13 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use sp::db::{AttributeNames, Policy, SpApp, SpDb, SsoBinding, WantSigned, GENERAL_MEMBERS};
 use sp::providers::{create_provider, idp_facts, refresh_provider, MetadataSource, ProviderSettings};
-use sp::web::{ensure_keys, router, Site};
+use sp::web::{ensure_keys, router_with_assets, Site};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use store::sp::{AttributeNames, Policy, SpApp, SsoBinding, WantSigned, GENERAL_MEMBERS};
 use store::Store;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -74,6 +74,8 @@ pub struct DemoArgs {
     skew_seconds: i64,
     /// Put users created at their first login in the waiting room until an access request
     /// (filed by a user with `users:request`, decided by one with `users:approve`) admits them.
+    /// Users whose IdP groups are mapped to a policy (--map-group) are let in: that is how the
+    /// first approver is set up.
     #[arg(long)]
     waiting_room: bool,
     /// Accept IdP-initiated (unsolicited) Responses from this provider.
@@ -88,10 +90,14 @@ pub struct DemoArgs {
     local_sign_in_url: Option<String>,
     /// Which assertion attribute fills a user field: FIELD=ATTRIBUTE with FIELD one of
     /// username, first-name, last-name, email, groups (repeatable). Defaults: Username,
-    /// FirstName, LastName, Email, Groups.
+    /// FirstName, LastName, Email, Groups, which also recognise the common claim names (the
+    /// AD FS/Entra ID claim URIs such as
+    /// http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress and
+    /// http://schemas.microsoft.com/ws/2008/06/identity/claims/groups, and the LDAP OIDs).
     #[arg(long = "attribute", value_name = "FIELD=NAME")]
     attributes: Vec<String>,
-    /// A group policy: NAME=PERMISSION[,PERMISSION…] (repeatable); created when missing.
+    /// A group policy: NAME=PERMISSION[,PERMISSION…] (repeatable); created when missing, and
+    /// its permissions replaced by these when it exists with others.
     #[arg(long = "policy", value_name = "NAME=PERMS")]
     policies: Vec<String>,
     /// Map an IdP group object ID to a policy: OBJECT_ID=POLICY (repeatable).
@@ -151,13 +157,14 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     let store = Store::open_data_dir(data).await?;
     let master = store::seal::MasterKey::for_data_dir(data)?;
     let sealer = store::seal::Sealer::for_store(&store, &master).await?;
+    let db = SpDb::open(store).await?;
     let now = OffsetDateTime::now_utc();
 
-    let mut app = match store.sp_app_by_name(&args.name).await? {
+    let mut app = match db.app_by_name(&args.name).await? {
         Some(mut app) => {
             if app.base_url != base {
                 app.base_url = base.clone();
-                store.sp_update_app(&app).await?;
+                db.update_app(&app).await?;
             }
             app
         }
@@ -174,38 +181,44 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
                 encryption_cert: None,
                 created_at: now.unix_timestamp(),
             };
-            store.sp_create_app(&app).await?;
+            db.create_app(&app).await?;
             app
         }
     };
-    ensure_keys(&store, &mut app, &sealer, now).await.map_err(site_err)?;
+    ensure_keys(&db, &mut app, &sealer, now).await.map_err(site_err)?;
 
     for p in &args.policies {
         let (name, perms) = split_pair("--policy", p)?;
-        if store.sp_policy_by_name(app.id, name).await?.is_none() {
-            let permissions =
-                perms.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            store
-                .sp_create_policy(&Policy {
-                    id: Uuid::new_v4(),
-                    app_id: app.id,
-                    name: name.into(),
-                    permissions,
-                })
-                .await?;
+        let permissions: Vec<String> =
+            perms.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        match db.policy_by_name(app.id, name).await? {
+            None => {
+                let policy = Policy { id: Uuid::new_v4(), app_id: app.id, name: name.into(), permissions };
+                db.create_policy(&policy).await?;
+            }
+            // The command line says what the policy grants: a changed list replaces the stored one.
+            Some(mut policy) if policy.permissions != permissions => {
+                println!(
+                    "Policy {}: permissions changed from {:?} to {:?}",
+                    policy.name, policy.permissions, permissions
+                );
+                policy.permissions = permissions;
+                db.update_policy(&policy).await?;
+            }
+            Some(_) => {}
         }
     }
     for m in &args.map_groups {
         let (object_id, policy) = split_pair("--map-group", m)?;
-        let Some(policy) = store.sp_policy_by_name(app.id, policy).await? else {
+        let Some(policy) = db.policy_by_name(app.id, policy).await? else {
             bail!("--map-group {m:?}: no policy named {policy:?} (create it with --policy)");
         };
-        store.sp_put_group(app.id, object_id, object_id).await?;
-        store.sp_map_group(app.id, object_id, policy.id).await?;
+        db.put_group(app.id, object_id, object_id).await?;
+        db.map_group(app.id, object_id, policy.id).await?;
     }
     let default_policy_id = match args.default_policy.as_str() {
         "none" => None,
-        name => match store.sp_policy_by_name(app.id, name).await? {
+        name => match db.policy_by_name(app.id, name).await? {
             Some(p) => Some(p.id),
             None => bail!("--default-policy {name:?}: no such policy (create it with --policy)"),
         },
@@ -241,21 +254,21 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
         let source = MetadataSource::file_or_url(metadata);
         let (xml, _) = source.load().await.map_err(site_err)?;
         let facts = idp_facts(&xml, None, binding).map_err(site_err)?;
-        let mut provider = match store.sp_provider_by_entity_id(app.id, &facts.entity_id).await? {
+        let mut provider = match db.provider_by_entity_id(app.id, &facts.entity_id).await? {
             Some(existing) => {
-                let report = refresh_provider(&store, existing.id, Some(&source)).await.map_err(site_err)?;
+                let report = refresh_provider(&db, existing.id, Some(&source)).await.map_err(site_err)?;
                 if report.certificates_changed {
                     println!(
                         "The signing certificates of {} changed: added {:?}, removed {:?} (SHA-256)",
                         facts.entity_id, report.added, report.removed
                     );
                 }
-                store.sp_provider(existing.id).await?
+                db.provider(existing.id).await?
             }
             None => {
                 let mut settings = ProviderSettings::new(names[i].clone());
                 settings.sso_binding = binding;
-                create_provider(&store, app.id, &MetadataSource::Text(xml), settings, now.unix_timestamp())
+                create_provider(&db, app.id, &MetadataSource::Text(xml), settings, now.unix_timestamp())
                     .await
                     .map_err(site_err)?
             }
@@ -277,12 +290,12 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
         if let MetadataSource::Url(u) = &source {
             provider.metadata_url = Some(u.clone());
         }
-        store.sp_update_provider(&provider).await?;
+        db.update_provider(&provider).await?;
         providers.push(provider);
     }
 
     let site = Site::load(
-        store.clone(),
+        db.clone(),
         app.id,
         Some(&sealer),
         Arc::new(saml::SystemClock),
@@ -292,7 +305,7 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     .map_err(site_err)?
     .with_local_sign_in(args.local_sign_in_url.clone());
     if providers.is_empty() {
-        providers = store.sp_providers(app.id).await?;
+        providers = db.providers(app.id).await?;
     }
     // First setup: with no provider nobody can sign in, so the operator gets a one-time token
     // for the admin pages (only its hash is kept; it stops working once a provider exists).
@@ -320,7 +333,7 @@ async fn serve(data: &Path, args: DemoArgs, attributes: AttributeNames) -> Resul
     println!("  SP metadata:      {base}/saml/metadata");
     println!("Press Ctrl-C to stop.");
     tracing::info!(listen = %bound, base_url = %base, "SP demo started");
-    axum::serve(listener, router(Arc::new(site))).await.context("HTTP server failed")?;
+    axum::serve(listener, router_with_assets(Arc::new(site))).await.context("HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
 }
 

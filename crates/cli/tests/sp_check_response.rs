@@ -94,6 +94,34 @@ fn an_accepted_response_prints_the_whole_json_contract() {
     assert!(message.contains("AuthnFailed") && message.contains("Account locked out"), "{message}");
 }
 
+/// Issue 14 item 10: a Response that answers a request, checked without `--request-id`, is
+/// refused as answering no outstanding request, and the verdict says to pass `--request-id`
+/// with the request's ID.
+#[test]
+fn no_outstanding_request_suggests_request_id() {
+    let dir = corpus();
+    let args = [
+        "--idp-metadata",
+        "keys/idp-metadata.xml",
+        "--sp-entity-id",
+        "https://sp.example.com",
+        "--acs-url",
+        "https://sp.example.com/acs",
+        "--now",
+        "2030-01-01T00:01:00Z",
+    ];
+    let (code, json, out) = check(&dir, &args, "cases/valid-post-base64-wrapped.b64");
+    assert_eq!(code, 1, "{}", describe(&out));
+    assert_eq!(json["code"], "SP_IN_RESPONSE_TO_UNKNOWN", "{json}");
+    let hint = json["hint"].as_str().unwrap_or_else(|| panic!("a hint: {json}"));
+    assert!(hint.contains("--request-id _req1"), "{hint}");
+    // With the request's ID it is accepted; other refusals carry no hint.
+    let with = [&args[..], &["--request-id", "_req1"]].concat();
+    assert_eq!(check(&dir, &with, "cases/valid-post-base64-wrapped.b64").0, 0);
+    let (_, json, _) = check(&dir, &with, "cases/status-authn-failed.xml");
+    assert_eq!(json.get("hint"), None, "{json}");
+}
+
 #[test]
 fn usage_errors_exit_2_with_the_reason_on_stderr() {
     let dir = corpus();

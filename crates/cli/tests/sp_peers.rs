@@ -61,8 +61,9 @@ fn saml_users(data: &Path) -> Vec<(String, String)> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let store = store::Store::open_data_dir(data).await.expect("open the demo's store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
-        let users = store.sp_saml_users(app.id).await.expect("list SAML users");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
+        let users = db.saml_users(app.id).await.expect("list SAML users");
         store.close().await;
         users.into_iter().map(|(s, u)| (u.username, s.name_id)).collect()
     })

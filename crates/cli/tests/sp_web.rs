@@ -19,11 +19,12 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// The demo's SAML users list (what its admin pages show): usernames with their local user ID.
-fn saml_users(data: &Path) -> Vec<(String, Uuid, store::sp::SamlUser)> {
+fn saml_users(data: &Path) -> Vec<(String, Uuid, sp::db::SamlUser)> {
     block_on(async {
         let store = store::Store::open_data_dir(data).await.expect("open the demo's store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
-        let users = store.sp_saml_users(app.id).await.expect("list SAML users");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("read app").expect("the demo created its app");
+        let users = db.saml_users(app.id).await.expect("list SAML users");
         store.close().await;
         users.into_iter().map(|(s, u)| (u.username, u.id, s)).collect()
     })
@@ -218,19 +219,19 @@ fn sp_initiated_login_provisions_updates_and_recomputes_policies() {
     let bob_local = Uuid::new_v4();
     block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        store
-            .sp_create_local_user(&store::sp::LocalUser {
-                id: bob_local,
-                app_id: app.id,
-                username: "bjones".into(),
-                first_name: "Robert".into(),
-                last_name: "Jones".into(),
-                email: "BOB@mail.contoso.test".into(),
-                created_at: 1,
-            })
-            .await
-            .expect("pre-provision bob");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        db.create_local_user(&sp::db::LocalUser {
+            id: bob_local,
+            app_id: app.id,
+            username: "bjones".into(),
+            first_name: "Robert".into(),
+            last_name: "Jones".into(),
+            email: "BOB@mail.contoso.test".into(),
+            created_at: 1,
+        })
+        .await
+        .expect("pre-provision bob");
         store.close().await;
     });
     assert_eq!(saml_users(&demo.data).len(), 1, "a pre-provisioned user is not a SAML user");
@@ -319,6 +320,94 @@ fn has_session_cookie(page: &Page) -> bool {
     page.headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("sp_session="))
 }
 
+/// Issue 14 item 8, over HTTP. With the waiting room on, the first approver is set up by
+/// mapping their IdP group to a policy: alice (Operators → Approvers) is let in at her first
+/// login, bob waits. Once alice filed a request for bob, the waiting room shows it as pending
+/// instead of a second "Request access". The landing page links "Administration" only to a
+/// user who may see it. Re-running `sp-demo --policy NAME=PERMS` with other permissions
+/// updates the policy (and says so).
+#[test]
+fn waiting_room_first_approver_pending_request_policy_update_and_admin_link() {
+    let setup = setup();
+    let map = format!("{}=Approvers", setup.operators);
+    let data = setup.demo_dir.path().join("data");
+    let start = |approvers: &str| {
+        Demo::start(
+            PORTCULLIS,
+            &data,
+            setup.port,
+            &setup.metadata,
+            &[
+                "--waiting-room",
+                "--policy",
+                approvers,
+                "--policy",
+                "Support=sessions:start",
+                "--map-group",
+                &map,
+                "--default-policy",
+                "none",
+            ],
+        )
+    };
+    let demo = start("Approvers=users:request,users:approve");
+
+    let mut alice = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut alice, ALICE, "/");
+    assert_eq!(acs.status, 303, "the first approver is let in by her group's mapping:\n{}", acs.body);
+    let landing = alice.get(&format!("{}/", demo.base));
+    assert_eq!(list(&landing, "permissions"), ["users:approve", "users:request"], "{}", landing.body);
+    assert!(
+        !landing.body.contains("href=\"/admin\""),
+        "no settings:view, no Administration link:\n{}",
+        landing.body
+    );
+    assert!(landing.body.contains("href=\"/admin/waiting-room\""), "{}", landing.body);
+
+    let (_, page) = sp_login(&setup, &demo, &mut Browser::new(), BOB, "/");
+    assert!(page.body.contains("id=\"waiting\""), "bob waits:\n{}", page.body);
+    assert!(page.body.contains("bob@mail.contoso.test"), "{}", page.body);
+    let bob_id = waiting_flags(&demo.data).into_iter().find(|f| f.0 == BOB).map(|f| f.2).expect("bob");
+
+    let room_url = format!("{}/admin/waiting-room", demo.base);
+    let room = alice.get(&room_url);
+    assert_eq!(room.body.matches(">Request access<").count(), 1, "{}", room.body);
+    let csrf = room.field("csrf").expect("csrf");
+    let filed = alice.post_form(
+        &format!("{}/admin/access-requests", demo.base),
+        &[("csrf", &csrf), ("user", &bob_id.to_string()), ("policy", "Support"), ("sites", "")],
+    );
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let room = alice.get(&room_url);
+    assert!(room.body.contains(&bob_id.to_string()), "bob is still waiting:\n{}", room.body);
+    assert!(!room.body.contains(">Request access<"), "no second request for bob:\n{}", room.body);
+    assert!(room.body.contains("Access requested") && room.body.contains("Support"), "{}", room.body);
+    drop(demo);
+
+    let demo = start("Approvers=users:request,users:approve,settings:view");
+    assert!(
+        demo.startup.contains("Policy Approvers: permissions changed"),
+        "the update is reported:\n{}",
+        demo.startup
+    );
+    let mut again = Browser::new();
+    let (_, acs) = sp_login(&setup, &demo, &mut again, ALICE, "/");
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    let landing = again.get(&format!("{}/", demo.base));
+    assert_eq!(
+        list(&landing, "permissions"),
+        ["settings:view", "users:approve", "users:request"],
+        "the changed policy counts at the next login:\n{}",
+        landing.body
+    );
+    assert!(landing.body.contains("href=\"/admin\""), "now she may see the settings:\n{}", landing.body);
+    assert_eq!(again.get(&format!("{}/admin", demo.base)).status, 200);
+    // Unchanged permissions are not reported.
+    drop(demo);
+    let demo = start("Approvers=users:request,users:approve,settings:view");
+    assert!(!demo.startup.contains("permissions changed"), "{}", demo.startup);
+}
+
 /// Proves the waiting room over HTTP: with a waiting-room provider, users created at
 /// their first login see the waiting page and get no session (listed as waiting);
 /// a pre-provisioned administrator is let in; a user with `users:request` files
@@ -355,8 +444,9 @@ fn waiting_room_blocks_then_admits_after_approval() {
     // Alice was already let into the application (pre-provisioned by her e-mail).
     block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        let alice = store::sp::LocalUser {
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        let alice = sp::db::LocalUser {
             id: Uuid::new_v4(),
             app_id: app.id,
             username: "alice".into(),
@@ -365,7 +455,7 @@ fn waiting_room_blocks_then_admits_after_approval() {
             email: "alice@mail.contoso.test".into(),
             created_at: 1,
         };
-        store.sp_create_local_user(&alice).await.expect("pre-provision alice");
+        db.create_local_user(&alice).await.expect("pre-provision alice");
         store.close().await;
     });
 
@@ -429,8 +519,9 @@ fn waiting_room_blocks_then_admits_after_approval() {
     assert_eq!(pending.body.matches("class=\"access-request\"").count(), 2, "{}", pending.body);
     let ids: Vec<(Uuid, Uuid)> = block_on(async {
         let store = store::Store::open_data_dir(&demo.data).await.expect("demo store");
-        let app = store.sp_app_by_name(APP_NAME).await.expect("app").expect("app");
-        let rs = store.sp_access_requests(app.id, None).await.expect("requests");
+        let db = sp::db::SpDb::open(store.clone()).await.expect("the SP tables");
+        let app = db.app_by_name(APP_NAME).await.expect("app").expect("app");
+        let rs = db.access_requests(app.id, None).await.expect("requests");
         store.close().await;
         rs.into_iter().map(|r| (r.id, r.saml_user_id)).collect()
     });

@@ -1,14 +1,17 @@
-//! The service-provider side of SAML SSO for Portcullis, first slice: the strict
-//! ACS validation ([`validate_response`]), decryption of EncryptedAssertion
-//! ([`xmlenc`]), one-time use ([`ReplayCache`]) and the input decoding of the
-//! HTTP-POST binding ([`decode_response_input`]).
+//! The service-provider side of SAML SSO for Portcullis: the strict ACS validation
+//! ([`validate_response`]), decryption of EncryptedAssertion ([`xmlenc`]), one-time use
+//! ([`ReplayCache`]), the input decoding of the HTTP-POST binding ([`decode_response_input`]),
+//! and on top of them a whole SP site for one application ([`web`]): logins, JIT provisioning,
+//! group policies, the waiting room, discovery, single logout and the admin pages, over the
+//! SP's own tables and migrations ([`db`]).
 //!
-//! Everything is a pure function of its inputs plus an injected
-//! [`saml::Clock`]; the signature and XML work is the `saml` crate's
-//! (verify first, read claims only from signed elements).
+//! The validation is a pure function of its inputs plus an injected [`saml::Clock`]; the
+//! signature and XML work is the `saml` crate's (verify first, read claims only from signed
+//! elements).
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod db;
 pub mod error;
 pub mod input;
 pub mod login;

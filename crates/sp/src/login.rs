@@ -4,6 +4,8 @@
 //! holds the return URL (checked against an allow list here, so the ACS never
 //! redirects anywhere a link could choose) and the browser that started it.
 
+use crate::db::SpDb;
+use crate::db::{PendingRequest, Provider, SsoBinding};
 use crate::web::error::{SiteError, SiteResult};
 use saml::bindings::post::post_form;
 use saml::bindings::redirect::{redirect_url, QuerySigner};
@@ -12,8 +14,6 @@ use saml::crypto::{Certificate, SignatureAlgorithm, SigningKey};
 use saml::dsig::{sign_element, SignOptions};
 use saml::model::authn_request::{AuthnRequest, NameIdPolicy};
 use saml::model::new_id;
-use store::sp::{PendingRequest, Provider, SsoBinding};
-use store::Store;
 use time::{Duration, OffsetDateTime};
 
 const BINDING_HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
@@ -99,7 +99,7 @@ pub struct SpEndpoints<'a> {
 /// [`check_return_url`], and the hash of the browser's binding cookie) and says
 /// how to send it.
 pub async fn start_login(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     sp: SpEndpoints<'_>,
     return_url: &str,
@@ -158,16 +158,15 @@ pub async fn start_login(
             LoginStep::PostForm(post_form(&provider.sso_url, MessageParam::Request, &xml, Some(&relay))?)
         }
     };
-    store
-        .sp_put_request(&PendingRequest {
-            relay: relay.clone(),
-            request_id: request.id.clone(),
-            provider_id: provider.id,
-            browser: browser_hash.to_string(),
-            return_url: return_url.to_string(),
-            expires_at: (now + REQUEST_LIFETIME).unix_timestamp(),
-        })
-        .await?;
+    db.put_request(&PendingRequest {
+        relay: relay.clone(),
+        request_id: request.id.clone(),
+        provider_id: provider.id,
+        browser: browser_hash.to_string(),
+        return_url: return_url.to_string(),
+        expires_at: (now + REQUEST_LIFETIME).unix_timestamp(),
+    })
+    .await?;
     Ok(LoginStart { request_id: request.id, relay, step })
 }
 

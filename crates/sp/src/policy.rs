@@ -3,10 +3,10 @@
 //! carried over from earlier logins, so removing a user from an IdP group removes
 //! the permission at their next login.
 
+use crate::db::SpDb;
+use crate::db::{Policy, Provider};
 use crate::web::error::SiteResult;
 use std::collections::BTreeSet;
-use store::sp::{Policy, Provider};
-use store::Store;
 
 /// The permissions granted by `default` and by every policy mapped to one of
 /// `groups` (`mappings`: IdP group object ID → policy), sorted and deduplicated.
@@ -31,14 +31,14 @@ pub fn effective_permissions(
 /// application's mappings read from the store, plus the policy an approved
 /// access request granted (`granted`, waiting-room users).
 pub async fn permissions_for(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     groups: &[String],
     granted: Option<uuid::Uuid>,
 ) -> SiteResult<Vec<String>> {
-    let policies = store.sp_policies(provider.app_id).await?;
+    let policies = db.policies(provider.app_id).await?;
     let default = provider.default_policy_id.and_then(|id| policies.iter().find(|p| p.id == id));
-    let mappings = store.sp_group_policies(provider.app_id).await?;
+    let mappings = db.group_policies(provider.app_id).await?;
     let mut perms = effective_permissions(default, &mappings, groups);
     if let Some(p) = granted.and_then(|id| policies.iter().find(|p| p.id == id)) {
         perms.extend(p.permissions.iter().cloned());

@@ -3,6 +3,8 @@
 //! every signing certificate; a refresh re-reads the metadata and reports whether
 //! the certificates changed (rollover) so an administrator notices.
 
+use crate::db::SpDb;
+use crate::db::{AttributeNames, Provider, SsoBinding, WantSigned};
 use crate::web::error::{SiteError, SiteResult};
 use crate::IdpTrust;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -11,8 +13,6 @@ use saml::crypto::Certificate;
 use saml::model::metadata::parse_metadata;
 use std::path::PathBuf;
 use std::time::Duration;
-use store::sp::{AttributeNames, Provider, SsoBinding, WantSigned};
-use store::Store;
 use uuid::Uuid;
 
 const BINDING_HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
@@ -192,7 +192,7 @@ pub fn idp_facts(xml: &str, entity_id: Option<&str>, binding: SsoBinding) -> Sit
 
 /// Creates a provider of `app` from metadata and stores it.
 pub async fn create_provider(
-    store: &Store,
+    db: &SpDb,
     app: Uuid,
     source: &MetadataSource,
     settings: ProviderSettings,
@@ -222,7 +222,7 @@ pub async fn create_provider(
         default_policy_id: settings.default_policy_id,
         created_at: now,
     };
-    store.sp_create_provider(&p).await?;
+    db.create_provider(&p).await?;
     Ok(p)
 }
 
@@ -242,11 +242,11 @@ pub struct RefreshReport {
 /// Re-reads the provider's metadata (from `source`, or its stored URL) and stores
 /// the new URLs and certificates. The IdP's entity ID must stay the same.
 pub async fn refresh_provider(
-    store: &Store,
+    db: &SpDb,
     provider: Uuid,
     source: Option<&MetadataSource>,
 ) -> SiteResult<RefreshReport> {
-    let mut p = store.sp_provider(provider).await?;
+    let mut p = db.provider(provider).await?;
     let source = match (source, &p.metadata_url) {
         (Some(s), _) => s.clone(),
         (None, Some(url)) => MetadataSource::Url(url.clone()),
@@ -276,7 +276,7 @@ pub async fn refresh_provider(
     p.sso_binding = facts.sso_binding;
     p.slo_url = facts.slo_url;
     p.signing_certs = facts.signing_certs;
-    store.sp_update_provider(&p).await?;
+    db.update_provider(&p).await?;
     if report.certificates_changed {
         tracing::warn!(provider = %p.name, added = ?report.added, removed = ?report.removed,
             "the IdP's signing certificates changed at metadata refresh");

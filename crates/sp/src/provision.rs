@@ -6,11 +6,11 @@
 //! provider, a user created here waits (no permissions, no session) until an
 //! access request for them is approved.
 
+use crate::db::SpDb;
+use crate::db::{AttributeNames, LocalUser, Provider, SamlUser};
 use crate::policy::permissions_for;
 use crate::web::error::{SiteError, SiteResult};
 use crate::Login;
-use store::sp::{LocalUser, Provider, SamlUser};
-use store::Store;
 use uuid::Uuid;
 
 /// The user fields read from an assertion with the provider's attribute names.
@@ -23,19 +23,78 @@ pub struct Profile {
     pub groups: Vec<String>,
 }
 
+/// The claim names a profile field is also recognised by while the provider keeps the default
+/// attribute name for it ([`AttributeNames::default`]): the claim URIs of AD FS and Entra ID,
+/// the LDAP/eduPerson OIDs and their short names. The configured (or default) name is looked
+/// at first; an administrator who names another attribute gets exactly that one.
+pub const COMMON_CLAIMS: CommonClaims = CommonClaims {
+    username: &[
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+        "urn:oid:0.9.2342.19200300.100.1.1",
+        "uid",
+    ],
+    first_name: &[
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "urn:oid:2.5.4.42",
+        "givenName",
+    ],
+    last_name: &["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", "urn:oid:2.5.4.4", "sn"],
+    email: &[
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+        "mail",
+        "email",
+    ],
+    groups: &[
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+        "http://schemas.xmlsoap.org/claims/Group",
+        "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+        "groups",
+        "memberOf",
+    ],
+};
+
+/// The other names of each profile field (see [`COMMON_CLAIMS`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CommonClaims {
+    pub username: &'static [&'static str],
+    pub first_name: &'static [&'static str],
+    pub last_name: &'static [&'static str],
+    pub email: &'static [&'static str],
+    pub groups: &'static [&'static str],
+}
+
+/// The names to look for one field under, in order: the configured one, then — only when it is
+/// the default — the common claim names.
+fn names<'a>(configured: &'a str, default: &str, common: &'static [&'static str]) -> Vec<&'a str> {
+    let mut names = vec![configured];
+    if configured == default {
+        names.extend(common.iter().copied());
+    }
+    names
+}
+
 /// Reads the profile; the username falls back to the NameID, the others to empty.
 pub fn profile(provider: &Provider, login: &Login) -> SiteResult<Profile> {
-    let names = &provider.attributes;
-    let first = |name: &str| login.attribute(name).first().map(|v| v.trim().to_string()).unwrap_or_default();
-    let username = match first(&names.username) {
+    let configured = &provider.attributes;
+    let default = AttributeNames::default();
+    // The values of the first of `names` the assertion carries.
+    let values = |names: Vec<&str>| -> &[String] {
+        names.into_iter().map(|n| login.attribute(n)).find(|v| !v.is_empty()).unwrap_or(&[])
+    };
+    let first = |names: Vec<&str>| {
+        values(names).iter().map(|v| v.trim()).find(|v| !v.is_empty()).unwrap_or_default().to_string()
+    };
+    let c = COMMON_CLAIMS;
+    let username = match first(names(&configured.username, &default.username, c.username)) {
         u if u.is_empty() => login.name_id.clone(),
         u => u,
     };
     if username.is_empty() {
-        return Err(SiteError::AttributeMissing(names.username.clone()));
+        return Err(SiteError::AttributeMissing(configured.username.clone()));
     }
-    let mut groups: Vec<String> = login
-        .attribute(&names.groups)
+    let mut groups: Vec<String> = values(names(&configured.groups, &default.groups, c.groups))
         .iter()
         .map(|g| g.trim().to_string())
         .filter(|g| !g.is_empty() && !g.contains(['\n', '\r']))
@@ -45,9 +104,9 @@ pub fn profile(provider: &Provider, login: &Login) -> SiteResult<Profile> {
     let clean = |s: String| s.replace(['\n', '\r'], " ");
     Ok(Profile {
         username: clean(username),
-        first_name: clean(first(&names.first_name)),
-        last_name: clean(first(&names.last_name)),
-        email: clean(first(&names.email)),
+        first_name: clean(first(names(&configured.first_name, &default.first_name, c.first_name))),
+        last_name: clean(first(names(&configured.last_name, &default.last_name, c.last_name))),
+        email: clean(first(names(&configured.email, &default.email, c.email))),
         groups,
     })
 }
@@ -67,18 +126,13 @@ pub struct Provisioned {
 /// its groups and the permissions recomputed from them. Two concurrent first
 /// logins of one user cannot create two: the first login is one transaction, and
 /// the one that loses the race takes the update path.
-pub async fn provision(
-    store: &Store,
-    provider: &Provider,
-    login: &Login,
-    now: i64,
-) -> SiteResult<Provisioned> {
+pub async fn provision(db: &SpDb, provider: &Provider, login: &Login, now: i64) -> SiteResult<Provisioned> {
     let profile = profile(provider, login)?;
     for _ in 0..2 {
-        if let Some(saml_user) = store.sp_saml_user(provider.id, &login.name_id).await? {
-            return later_login(store, provider, saml_user, profile, now).await;
+        if let Some(saml_user) = db.saml_user(provider.id, &login.name_id).await? {
+            return later_login(db, provider, saml_user, profile, now).await;
         }
-        match first_login(store, provider, login, &profile, now).await {
+        match first_login(db, provider, login, &profile, now).await {
             Err(SiteError::Store(store::StoreError::Conflict { .. })) => continue,
             other => return other,
         }
@@ -90,22 +144,28 @@ pub async fn provision(
 }
 
 async fn later_login(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     mut saml_user: SamlUser,
     profile: Profile,
     now: i64,
 ) -> SiteResult<Provisioned> {
+    if saml_user.waiting && groups_are_mapped(db, provider, &profile.groups).await? {
+        db.leave_waiting_room(saml_user.id).await?;
+        saml_user.waiting = false;
+        tracing::info!(provider = %provider.name, user = %saml_user.id,
+            "SAML user let out of the waiting room: an IdP group of theirs is mapped to a policy");
+    }
     let permissions = if saml_user.waiting {
         Vec::new()
     } else {
-        permissions_for(store, provider, &profile.groups, saml_user.granted_policy_id).await?
+        permissions_for(db, provider, &profile.groups, saml_user.granted_policy_id).await?
     };
-    let mut local = store.sp_local_user(saml_user.local_user_id).await?;
+    let mut local = db.local_user(saml_user.local_user_id).await?;
     if apply(&mut local, &profile) {
-        store.sp_update_local_user(&local).await?;
+        db.update_local_user(&local).await?;
     }
-    store.sp_record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
+    db.record_saml_login(saml_user.id, &profile.groups, &permissions, now).await?;
     saml_user.groups = profile.groups;
     saml_user.permissions = permissions;
     saml_user.last_login_at = now;
@@ -113,7 +173,7 @@ async fn later_login(
 }
 
 async fn first_login(
-    store: &Store,
+    db: &SpDb,
     provider: &Provider,
     login: &Login,
     profile: &Profile,
@@ -122,13 +182,13 @@ async fn first_login(
     let candidate = if profile.email.is_empty() {
         None
     } else {
-        store.sp_unlinked_local_users_by_email(provider.app_id, &profile.email).await?.into_iter().next()
+        db.unlinked_local_users_by_email(provider.app_id, &profile.email).await?.into_iter().next()
     };
     let linked_existing = candidate.is_some();
     let local = match candidate {
         Some(mut local) => {
             if apply(&mut local, profile) {
-                store.sp_update_local_user(&local).await?;
+                db.update_local_user(&local).await?;
             }
             local
         }
@@ -143,10 +203,13 @@ async fn first_login(
         },
     };
     // The waiting room holds users this login creates; a pre-provisioned user someone already
-    // let into the application is linked and let in.
-    let waiting = provider.waiting_room && !linked_existing;
+    // let into the application is linked and let in, and so is a user whose IdP groups the
+    // administrator mapped to a policy (how the first approver gets in).
+    let waiting = provider.waiting_room
+        && !linked_existing
+        && !groups_are_mapped(db, provider, &profile.groups).await?;
     let permissions =
-        if waiting { Vec::new() } else { permissions_for(store, provider, &profile.groups, None).await? };
+        if waiting { Vec::new() } else { permissions_for(db, provider, &profile.groups, None).await? };
     let saml_user = SamlUser {
         id: Uuid::new_v4(),
         provider_id: provider.id,
@@ -161,10 +224,16 @@ async fn first_login(
         last_login_at: now,
     };
     let new_local = if linked_existing { None } else { Some(&local) };
-    store.sp_create_first_login(new_local, &saml_user).await?;
+    db.create_first_login(new_local, &saml_user).await?;
     tracing::info!(provider = %provider.name, user = %local.username, linked_existing,
         "SAML user created at first login");
     Ok(Provisioned { saml_user, local_user: local, first_login: true, linked_existing })
+}
+
+/// Whether one of `groups` is mapped to a policy of the provider's application: the
+/// administrator has decided what its members get, so they do not wait for a request.
+async fn groups_are_mapped(db: &SpDb, provider: &Provider, groups: &[String]) -> SiteResult<bool> {
+    Ok(db.group_policies(provider.app_id).await?.iter().any(|(g, _)| groups.contains(g)))
 }
 
 /// Copies the profile into `local`; true when anything changed. An attribute the
@@ -187,9 +256,9 @@ fn apply(local: &mut LocalUser, p: &Profile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::sp::{AttributeNames, SpApp, SsoBinding, WantSigned};
+    use crate::db::{AttributeNames, SpApp, SsoBinding, WantSigned};
 
-    async fn fixture(store: &Store) -> Provider {
+    async fn fixture(db: &SpDb) -> Provider {
         let app = SpApp {
             id: Uuid::new_v4(),
             name: "app".into(),
@@ -202,7 +271,7 @@ mod tests {
             encryption_cert: None,
             created_at: 0,
         };
-        store.sp_create_app(&app).await.expect("app");
+        db.create_app(&app).await.expect("app");
         let p = Provider {
             id: Uuid::new_v4(),
             app_id: app.id,
@@ -224,7 +293,7 @@ mod tests {
             default_policy_id: None,
             created_at: 0,
         };
-        store.sp_create_provider(&p).await.expect("provider");
+        db.create_provider(&p).await.expect("provider");
         p
     }
 
@@ -247,22 +316,98 @@ mod tests {
         }
     }
 
+    fn with_attributes(attributes: &[(&str, &[&str])]) -> Login {
+        Login {
+            attributes: attributes
+                .iter()
+                .map(|(n, vs)| (n.to_string(), vs.iter().map(|v| v.to_string()).collect()))
+                .collect(),
+            ..login()
+        }
+    }
+
+    fn provider_with(attributes: AttributeNames) -> Provider {
+        Provider {
+            id: Uuid::new_v4(),
+            app_id: Uuid::new_v4(),
+            name: "IdP".into(),
+            idp_entity_id: "https://idp.test".into(),
+            sso_url: "https://idp.test/sso".into(),
+            sso_binding: SsoBinding::Redirect,
+            slo_url: None,
+            signing_certs: vec![],
+            metadata_url: None,
+            want_signed: WantSigned::Either,
+            allow_sha1: false,
+            skew_seconds: 180,
+            allow_idp_initiated: false,
+            sign_requests: false,
+            waiting_room: true,
+            email_domains: vec![],
+            attributes,
+            default_policy_id: None,
+            created_at: 0,
+        }
+    }
+
+    /// Issue 14 item 7: an IdP sending the standard claim URIs (AD FS, Entra ID) fills the
+    /// profile with the default attribute names; the vendor names still work and win.
+    #[test]
+    fn the_default_names_recognise_the_common_claim_uris() {
+        let claims = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
+        let groups = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups";
+        let l = with_attributes(&[
+            (&format!("{claims}/name"), &["alice@contoso.test"]),
+            (&format!("{claims}/givenname"), &["Alice"]),
+            (&format!("{claims}/surname"), &["Smith"]),
+            (&format!("{claims}/emailaddress"), &["alice@mail.contoso.test"]),
+            (groups, &["g2", "g1"]),
+        ]);
+        let p = profile(&provider_with(AttributeNames::default()), &l).expect("profile");
+        assert_eq!(
+            p,
+            Profile {
+                username: "alice@contoso.test".into(),
+                first_name: "Alice".into(),
+                last_name: "Smith".into(),
+                email: "alice@mail.contoso.test".into(),
+                groups: vec!["g1".into(), "g2".into()],
+            }
+        );
+        // The vendor names are looked at first.
+        let both = with_attributes(&[
+            ("Email", &["vendor@contoso.test"]),
+            (&format!("{claims}/emailaddress"), &["x@y"]),
+        ]);
+        assert_eq!(
+            profile(&provider_with(AttributeNames::default()), &both).expect("profile").email,
+            "vendor@contoso.test"
+        );
+        // A name the administrator chose is the only one read.
+        let chosen = AttributeNames {
+            email: "mailPrimary".into(),
+            groups: "roles".into(),
+            ..AttributeNames::default()
+        };
+        let p = profile(&provider_with(chosen), &l).expect("profile");
+        assert_eq!((p.email.as_str(), p.groups.len()), ("", 0));
+        assert_eq!(p.first_name, "Alice", "the fields left at their default still recognise the claim URIs");
+    }
+
     /// A first login that loses the race writes nothing (no orphan local user).
     #[tokio::test]
     async fn a_losing_first_login_writes_nothing() {
-        let store = Store::open("sqlite::memory:").await.expect("store");
-        let p = fixture(&store).await;
+        let db = SpDb::open(store::Store::open("sqlite::memory:").await.expect("store")).await.expect("db");
+        let p = fixture(&db).await;
         let l = login();
-        let won = provision(&store, &p, &l, 1).await.expect("first login");
+        let won = provision(&db, &p, &l, 1).await.expect("first login");
         assert!(won.first_login);
         let profile = profile(&p, &l).expect("profile");
-        let lost =
-            first_login(&store, &p, &l, &profile, 2).await.expect_err("a second first login conflicts");
+        let lost = first_login(&db, &p, &l, &profile, 2).await.expect_err("a second first login conflicts");
         assert_eq!(lost.code(), "STORE_CONFLICT");
-        let orphans =
-            store.sp_unlinked_local_users_by_email(p.app_id, "alice@contoso.test").await.expect("read");
+        let orphans = db.unlinked_local_users_by_email(p.app_id, "alice@contoso.test").await.expect("read");
         assert!(orphans.is_empty(), "the losing transaction left a local user: {orphans:?}");
-        let again = provision(&store, &p, &l, 3).await.expect("later login");
+        let again = provision(&db, &p, &l, 3).await.expect("later login");
         assert!(!again.first_login);
         assert_eq!(again.saml_user.id, won.saml_user.id);
     }
@@ -272,12 +417,12 @@ mod tests {
     #[tokio::test]
     async fn concurrent_first_logins_make_one_user() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open_data_dir(dir.path()).await.expect("store");
-        let p = fixture(&store).await;
+        let db = SpDb::open(store::Store::open_data_dir(dir.path()).await.expect("store")).await.expect("db");
+        let p = fixture(&db).await;
         let l = login();
-        let (a, b) = tokio::join!(provision(&store, &p, &l, 1), provision(&store, &p, &l, 1));
+        let (a, b) = tokio::join!(provision(&db, &p, &l, 1), provision(&db, &p, &l, 1));
         let (a, b) = (a.expect("login a"), b.expect("login b"));
         assert_eq!(a.saml_user.id, b.saml_user.id);
-        assert_eq!(store.sp_saml_users(p.app_id).await.expect("list").len(), 1);
+        assert_eq!(db.saml_users(p.app_id).await.expect("list").len(), 1);
     }
 }

@@ -1,21 +1,21 @@
-//! The replay cache in the store: assertion IDs are remembered in the database
+//! The replay cache in the database: assertion IDs are remembered in the database
 //! until they expire, so a replay fails on every node and after a restart.
 
+use crate::db::SpDb;
 use crate::error::{Error, Result};
 use crate::replay::ReplayCache;
 use std::future::Future;
-use store::Store;
 use time::OffsetDateTime;
 
-/// [`ReplayCache`] over `store::Store::sp_remember_assertion` (one atomic upsert).
+/// [`ReplayCache`] over [`SpDb::remember_assertion`] (one atomic upsert).
 #[derive(Debug, Clone)]
 pub struct StoreReplayCache {
-    store: Store,
+    db: SpDb,
 }
 
 impl StoreReplayCache {
-    pub fn new(store: Store) -> Self {
-        StoreReplayCache { store }
+    pub fn new(db: SpDb) -> Self {
+        StoreReplayCache { db }
     }
 }
 
@@ -26,12 +26,12 @@ impl ReplayCache for StoreReplayCache {
         expires: OffsetDateTime,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<()>> + Send {
-        let store = self.store.clone();
+        let db = self.db.clone();
         let id = id.to_string();
         async move {
             // Rounded up, so an ID is never forgotten before its assertion expires.
             let until = expires.unix_timestamp() + i64::from(expires.nanosecond() > 0);
-            match store.sp_remember_assertion(&id, until, now.unix_timestamp()).await {
+            match db.remember_assertion(&id, until, now.unix_timestamp()).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(Error::Replay(id)),
                 Err(e) => Err(Error::ReplayCache(format!("{} ({})", e, e.code()))),

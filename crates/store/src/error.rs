@@ -29,11 +29,13 @@ impl StoreError {
         }
     }
 
-    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+    /// A [`StoreError::NotFound`] for `what`.
+    pub fn not_found(what: impl Into<String>) -> Self {
         StoreError::NotFound { what: what.into() }
     }
 
-    pub(crate) fn conflict(what: impl Into<String>) -> Self {
+    /// A [`StoreError::Conflict`] saying `what`.
+    pub fn conflict(what: impl Into<String>) -> Self {
         StoreError::Conflict { what: what.into() }
     }
 }
@@ -65,8 +67,9 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 /// Maps a unique violation to `Conflict(conflict())` and a foreign-key violation to
 /// `NotFound(missing())`; anything else is a database error. Works for both backends: sqlx
-/// classifies SQLite's extended codes and PostgreSQL's SQLSTATEs into the same kinds.
-pub(crate) fn classify(
+/// classifies SQLite's extended codes and PostgreSQL's SQLSTATEs into the same kinds. Public for
+/// the crates that keep their own tables.
+pub fn classify(
     e: sqlx::Error,
     conflict: impl FnOnce() -> String,
     missing: impl FnOnce() -> String,

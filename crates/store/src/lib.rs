@@ -20,7 +20,6 @@ pub mod seal;
 mod sessions;
 mod settings;
 mod signins;
-pub mod sp;
 mod tenants;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -34,7 +33,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-pub use error::{Result, StoreError};
+pub use error::{classify, Result, StoreError};
 pub use migrations::{EmbeddedMigration, MigrationSet};
 pub use signins::SignInFilter;
 
@@ -69,8 +68,17 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens `sqlite://PATH` (the file is created if missing unless the URL sets `mode=`),
     /// `sqlite::memory:` (a private database that lives as long as this store and its clones: for
-    /// tests) or `postgres://…` / `postgresql://…`, and brings the schema up to date.
+    /// tests) or `postgres://…` / `postgresql://…`, and brings the store's schema up to date.
     pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database like [`Store::open`] without applying the store's own migrations: for
+    /// an application that embeds only a toolkit owning its tables (the SP toolkit) and applies
+    /// that toolkit's [`MigrationSet`] alone.
+    pub async fn connect(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -130,9 +138,7 @@ impl Store {
                  credentials"
             ))
         })?;
-        let store = Store { pool, backend, write_turn: Default::default() };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Store { pool, backend, write_turn: Default::default() })
     }
 
     /// Opens (creating if missing) the SQLite database `DIR/portcullis.db` of a data directory.
@@ -165,6 +171,12 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// The pool, for the crates that keep their own tables (the SP toolkit's `sp::db`) and
+    /// query them with the [`row`] helpers.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// The pool, for tests that look under the API (PRAGMAs, raw rows). Not a stable API.
     #[doc(hidden)]
     pub fn raw_pool(&self) -> &AnyPool {
@@ -178,7 +190,7 @@ impl Store {
     /// or rollback: SQLite's busy handler sleeps between retries (milliseconds each) instead of
     /// queueing, which under load cost more than the writes (measured by the vault). Other
     /// processes still meet at SQLite's lock. PostgreSQL queues writers itself.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+    pub async fn begin_write(&self) -> Result<WriteTx> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.write_turn.clone().lock_owned().await;
@@ -231,15 +243,16 @@ fn sqlite_url(path: &Path) -> String {
     url
 }
 
-/// The store's own migrations: the directory, admin, vault and shared tables.
+/// The store's own migrations: the directory, admin, vault and shared tables (outbox, throttle).
 pub static STORE_MIGRATIONS: MigrationSet = MigrationSet {
     name: "store",
     versions: 1..=9_999,
-    retired: &[],
+    // 3: the SP toolkit's tables, now the SP's own set (`sp::db::MIGRATIONS`, version 10,001,
+    // which creates them only where they are missing, so databases of older builds keep theirs).
+    retired: &[3],
     sqlite: crate::embed_migrations!(
         "sqlite": (1, "directory", "0001_directory.sql"),
         (2, "admin", "0002_admin.sql"),
-        (3, "sp", "0003_sp.sql"),
         (4, "vault", "0004_vault.sql"),
         (5, "change_counter", "0005_change_counter.sql"),
         (6, "outbox", "0006_outbox.sql"),
@@ -248,7 +261,6 @@ pub static STORE_MIGRATIONS: MigrationSet = MigrationSet {
     postgres: crate::embed_migrations!(
         "postgres": (1, "directory", "0001_directory.sql"),
         (2, "admin", "0002_admin.sql"),
-        (3, "sp", "0003_sp.sql"),
         (4, "vault", "0004_vault.sql"),
         (5, "change_counter", "0005_change_counter.sql"),
         (6, "outbox", "0006_outbox.sql"),

@@ -25,6 +25,13 @@ pub async fn sqlite() -> TestDb {
 }
 
 pub async fn postgres() -> TestDb {
+    let store = Store::open(&empty_postgres_url().await).await.expect("open PostgreSQL store");
+    TestDb { store, dir: None }
+}
+
+/// The URL of a new, empty database on the test PostgreSQL server (nothing migrated): for the
+/// tests of a migration set applied alone or over an older schema.
+pub async fn empty_postgres_url() -> String {
     let base = pg_base_url();
     let name = format!("portcullis_test_{}", Uuid::new_v4().simple());
     sqlx::any::install_default_drivers();
@@ -33,8 +40,7 @@ pub async fn postgres() -> TestDb {
         .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server at {base}: {e}"));
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("CREATE DATABASE");
     admin.close().await.ok();
-    let store = Store::open(&with_database(base, &name)).await.expect("open PostgreSQL store");
-    TestDb { store, dir: None }
+    with_database(base, &name)
 }
 
 /// The URL of the server the PostgreSQL tests use (started on first use).

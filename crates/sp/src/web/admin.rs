@@ -10,22 +10,25 @@
 //! only in this browser's HttpOnly cookies); the setup form itself, before any
 //! credential, uses a double-submit cookie.
 
-use super::{
-    admin_pages as view, cookie_value, csrf_token, error_page, hash, no_store, random_hex, redirect,
-    set_cookie, Site,
-};
+use super::admin_pages as view;
+use super::respond::{no_store, redirect};
+use super::{holds, Site, PERMISSION_SETTINGS};
+use crate::db::{AttributeNames, LocalUser, Policy, SamlUser, SsoBinding, WantSigned};
 use crate::providers::{create_provider, refresh_provider, MetadataSource, ProviderSettings};
 use crate::web::error::{SiteError, SiteResult};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use store::sp::{AttributeNames, Policy, SsoBinding, WantSigned};
 use uuid::Uuid;
+use web::cookies;
+use web::page::{render, Layout};
+use web::token::{constant_time_eq, random_hex, sha256_hex};
 use zeroize::Zeroizing;
 
 /// The permission to change the application's settings through the admin pages.
@@ -42,7 +45,14 @@ pub fn new_setup_token() -> SiteResult<Zeroizing<String>> {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+    constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
+/// Who administers in this request, and the CSRF token of their forms.
+struct Admin {
+    csrf: String,
+    /// The signed-in SAML user; `None` for the holder of the setup token.
+    user: Option<(SamlUser, LocalUser)>,
 }
 
 /// The fields of a posted form.
@@ -73,7 +83,7 @@ impl Fields {
 impl Site {
     /// Keeps the hash of the one-time setup token (valid while no provider exists).
     pub fn with_setup_token(self, token: &str) -> Self {
-        *self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()) = Some(hash(token));
+        *self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()) = Some(sha256_hex(token));
         self
     }
 
@@ -82,25 +92,30 @@ impl Site {
     async fn setup_token_valid(&self, token: &str) -> SiteResult<bool> {
         let expected = self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(expected) = expected else { return Ok(false) };
-        if !self.store.sp_providers(self.app.id).await?.is_empty() {
+        if !self.db.providers(self.app.id).await?.is_empty() {
             *self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()) = None;
             return Ok(false);
         }
-        Ok(same(&hash(token), &expected))
+        Ok(same(&sha256_hex(token), &expected))
     }
 
     /// The administrator of this request and the CSRF token of their forms: a
     /// signed-in user with `settings:write`, else the holder of a still-valid setup token.
-    async fn admin(&self, headers: &HeaderMap) -> SiteResult<String> {
+    async fn admin(&self, headers: &HeaderMap) -> SiteResult<Admin> {
         match self.current(headers).await {
-            Ok((token, saml_user, _)) => {
-                if saml_user.permissions.iter().any(|p| p == PERMISSION_SETTINGS_WRITE) {
-                    return Ok(csrf_token(&token));
+            Ok((token, saml_user, local)) => {
+                if holds(&saml_user, PERMISSION_SETTINGS_WRITE) {
+                    return Ok(Admin {
+                        csrf: web::csrf::session_token(&token),
+                        user: Some((saml_user, local)),
+                    });
                 }
                 Err(SiteError::Forbidden(PERMISSION_SETTINGS_WRITE.into()))
             }
-            Err(SiteError::NotSignedIn) => match cookie_value(headers, SETUP_COOKIE) {
-                Some(t) if self.setup_token_valid(&t).await? => Ok(csrf_token(&format!("setup:{t}"))),
+            Err(SiteError::NotSignedIn) => match cookies::read(headers, SETUP_COOKIE) {
+                Some(t) if self.setup_token_valid(t).await? => {
+                    Ok(Admin { csrf: web::csrf::session_token(&format!("setup:{t}")), user: None })
+                }
                 Some(_) => Err(SiteError::SetupTokenInvalid),
                 None => Err(SiteError::NotSignedIn),
             },
@@ -109,30 +124,48 @@ impl Site {
     }
 
     /// [`Site::admin`] for a form: the posted `csrf` must be the token of this credential.
-    async fn admin_form(&self, headers: &HeaderMap, f: &Fields) -> SiteResult<()> {
-        let csrf = self.admin(headers).await?;
-        match f.get("csrf") {
-            Some(given) if same(&given, &csrf) => Ok(()),
+    async fn admin_form(&self, headers: &HeaderMap, f: &Fields) -> SiteResult<Admin> {
+        let admin = self.admin(headers).await?;
+        match f.get(web::csrf::FIELD) {
+            Some(given) if same(&given, &admin.csrf) => Ok(admin),
             _ => Err(SiteError::Csrf),
         }
     }
 
-    fn html(&self, body: String) -> Response {
-        let mut resp = Html(body).into_response();
-        no_store(&mut resp);
-        resp
+    /// The layout of an admin page: the admin pages, the overview when the administrator
+    /// may see it, and who administers.
+    fn admin_layout(&self, title: &str, current: &str, admin: &Admin) -> Layout {
+        let mut layout = self.layout(title).wide().link("Home", "/", false);
+        if admin.user.as_ref().is_some_and(|(s, _)| holds(s, PERMISSION_SETTINGS)) {
+            layout = layout.link("Overview", "/admin", false);
+        }
+        for (label, href) in [
+            ("SAML providers", "/admin/providers"),
+            ("Group policies", "/admin/policies"),
+            ("Available groups", "/admin/groups"),
+            ("SP settings", "/admin/sp"),
+        ] {
+            layout = layout.link(label, href, href == current);
+        }
+        match &admin.user {
+            Some((_, local)) => layout.signed_in(local.username.clone(), Some("/saml/logout".into())),
+            None => layout.signed_in("First setup (setup token)", None),
+        }
     }
 
     async fn setup_page(&self) -> SiteResult<Response> {
         let csrf = random_hex()?;
-        let mut resp = self.html(view::setup(&self.app.name, &csrf));
-        set_cookie(&mut resp, &self.cookie(SETUP_CSRF_COOKIE, &csrf, "Strict"));
+        let page = view::SetupPage { layout: self.layout("First setup"), csrf: &csrf };
+        let mut resp = render(StatusCode::OK, &page);
+        cookies::append(resp.headers_mut(), &self.cookies.strict(SETUP_CSRF_COOKIE, &csrf, None));
         Ok(resp)
     }
 
     async fn setup(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
-        let cookie = cookie_value(headers, SETUP_CSRF_COOKIE).unwrap_or_default();
-        if cookie.is_empty() || !same(&cookie, &f.text("csrf")) {
+        if !web::csrf::double_submit_ok(
+            cookies::read(headers, SETUP_CSRF_COOKIE),
+            f.get(web::csrf::FIELD).as_deref(),
+        ) {
             return Err(SiteError::Csrf);
         }
         let token = Zeroizing::new(f.text("token"));
@@ -142,15 +175,22 @@ impl Site {
         }
         tracing::info!("setup token accepted: first-setup administration until a provider exists");
         let mut resp = redirect("/admin/providers");
-        set_cookie(&mut resp, &self.cookie(SETUP_COOKIE, &token, "Strict"));
+        cookies::append(resp.headers_mut(), &self.cookies.strict(SETUP_COOKIE, &token, None));
         Ok(resp)
     }
 
     async fn providers_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let csrf = self.admin(headers).await?;
-        let providers = self.store.sp_providers(self.app.id).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
-        Ok(self.html(view::providers(&self.app.name, &providers, &policies, &csrf)))
+        let admin = self.admin(headers).await?;
+        let providers = self.db.providers(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
+        let providers = providers.into_iter().map(|p| view::ProviderView::new(p, &policies)).collect();
+        let page = view::ProvidersPage {
+            layout: self.admin_layout("SAML providers", "/admin/providers", &admin),
+            providers,
+            bindings: view::choices(&view::BINDINGS, "redirect"),
+            csrf: &admin.csrf,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn add_provider(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
@@ -165,21 +205,25 @@ impl Site {
         let mut settings = ProviderSettings::new(name);
         settings.sso_binding = binding(&f.text("sso_binding"))?;
         settings.default_policy_id =
-            self.store.sp_policy_by_name(self.app.id, store::sp::GENERAL_MEMBERS).await?.map(|p| p.id);
-        let p =
-            create_provider(&self.store, self.app.id, &source, settings, self.clock.now().unix_timestamp())
-                .await?;
+            self.db.policy_by_name(self.app.id, crate::db::GENERAL_MEMBERS).await?.map(|p| p.id);
+        let p = create_provider(&self.db, self.app.id, &source, settings, self.clock.now().unix_timestamp())
+            .await?;
         tracing::info!(provider = %p.name, idp = %p.idp_entity_id, "SAML provider added");
         Ok(redirect("/admin/providers"))
     }
 
     async fn refresh_provider(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
-        self.admin_form(headers, &f).await?;
+        let admin = self.admin_form(headers, &f).await?;
         let p = self.own_provider(f.id("id")?).await?;
         let source = metadata_source(&f)?;
-        let report = refresh_provider(&self.store, p.id, source.as_ref()).await?;
+        let report = refresh_provider(&self.db, p.id, source.as_ref()).await?;
         tracing::info!(provider = %p.name, certificates_changed = report.certificates_changed, "metadata refreshed");
-        Ok(self.html(view::refreshed(&self.app.name, &p.name, &report)))
+        let page = view::RefreshedPage {
+            layout: self.admin_layout("Metadata refreshed", "", &admin),
+            provider: &p.name,
+            report: &report,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn edit_provider(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
@@ -231,7 +275,7 @@ impl Site {
                 .id,
             ),
         };
-        self.store.sp_update_provider(&p).await?;
+        self.db.update_provider(&p).await?;
         tracing::info!(provider = %p.name, "SAML provider settings changed");
         Ok(redirect("/admin/providers"))
     }
@@ -239,13 +283,13 @@ impl Site {
     async fn delete_provider(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let p = self.own_provider(f.id("id")?).await?;
-        self.store.sp_delete_provider(p.id).await?;
+        self.db.delete_provider(p.id).await?;
         tracing::info!(provider = %p.name, "SAML provider deleted");
         Ok(redirect("/admin/providers"))
     }
 
-    async fn own_provider(&self, id: Uuid) -> SiteResult<store::sp::Provider> {
-        let p = self.store.sp_provider(id).await?;
+    async fn own_provider(&self, id: Uuid) -> SiteResult<crate::db::Provider> {
+        let p = self.db.provider(id).await?;
         if p.app_id != self.app.id {
             return Err(SiteError::ProviderUnknown(id.to_string()));
         }
@@ -253,8 +297,8 @@ impl Site {
     }
 
     async fn own_policy(&self, id: Uuid) -> SiteResult<Policy> {
-        self.store
-            .sp_policies(self.app.id)
+        self.db
+            .policies(self.app.id)
             .await?
             .into_iter()
             .find(|p| p.id == id)
@@ -262,9 +306,14 @@ impl Site {
     }
 
     async fn policies_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let csrf = self.admin(headers).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
-        Ok(self.html(view::policies(&self.app.name, &policies, &csrf)))
+        let admin = self.admin(headers).await?;
+        let policies = self.db.policies(self.app.id).await?;
+        let page = view::PoliciesPage {
+            layout: self.admin_layout("Group policies", "/admin/policies", &admin),
+            policies: &policies,
+            csrf: &admin.csrf,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn create_policy(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
@@ -274,7 +323,7 @@ impl Site {
             return Err(SiteError::Invalid("give the policy a name".into()));
         }
         let p = Policy { id: Uuid::new_v4(), app_id: self.app.id, name, permissions: f.list("permissions") };
-        self.store.sp_create_policy(&p).await?;
+        self.db.create_policy(&p).await?;
         tracing::info!(policy = %p.name, permissions = ?p.permissions, "policy created");
         Ok(redirect("/admin/policies"))
     }
@@ -287,7 +336,7 @@ impl Site {
             p.name = name;
         }
         p.permissions = f.list("permissions");
-        self.store.sp_update_policy(&p).await?;
+        self.db.update_policy(&p).await?;
         tracing::info!(policy = %p.name, permissions = ?p.permissions, "policy changed");
         Ok(redirect("/admin/policies"))
     }
@@ -295,17 +344,33 @@ impl Site {
     async fn delete_policy(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let p = self.own_policy(f.id("id")?).await?;
-        self.store.sp_delete_policy(p.id).await?;
+        self.db.delete_policy(p.id).await?;
         tracing::info!(policy = %p.name, "policy deleted");
         Ok(redirect("/admin/policies"))
     }
 
     async fn groups_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let csrf = self.admin(headers).await?;
-        let groups = self.store.sp_groups(self.app.id).await?;
-        let mappings = self.store.sp_group_policies(self.app.id).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
-        Ok(self.html(view::groups(&self.app.name, &groups, &mappings, &policies, &csrf)))
+        let admin = self.admin(headers).await?;
+        let mappings = self.db.group_policies(self.app.id).await?;
+        let policies = self.db.policies(self.app.id).await?;
+        let groups = self
+            .db
+            .groups(self.app.id)
+            .await?
+            .into_iter()
+            .map(|(object_id, display_name)| view::GroupView {
+                policies: mappings.iter().filter(|(g, _)| *g == object_id).map(|(_, p)| p.clone()).collect(),
+                object_id,
+                display_name,
+            })
+            .collect();
+        let page = view::GroupsPage {
+            layout: self.admin_layout("Available groups", "/admin/groups", &admin),
+            groups,
+            policies: &policies,
+            csrf: &admin.csrf,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn add_group(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
@@ -318,7 +383,7 @@ impl Site {
             d if d.is_empty() => object_id.clone(),
             d => d,
         };
-        self.store.sp_put_group(self.app.id, &object_id, &display).await?;
+        self.db.put_group(self.app.id, &object_id, &display).await?;
         tracing::info!(group = %object_id, "available group added");
         Ok(redirect("/admin/groups"))
     }
@@ -328,9 +393,9 @@ impl Site {
         let object_id = f.text("object_id");
         let policy = self.own_policy(f.id("policy")?).await?;
         if map {
-            self.store.sp_map_group(self.app.id, &object_id, policy.id).await?;
+            self.db.map_group(self.app.id, &object_id, policy.id).await?;
         } else {
-            self.store.sp_unmap_group(self.app.id, &object_id, policy.id).await?;
+            self.db.unmap_group(self.app.id, &object_id, policy.id).await?;
         }
         tracing::info!(group = %object_id, policy = %policy.name, map, "group mapping changed");
         Ok(redirect("/admin/groups"))
@@ -339,23 +404,25 @@ impl Site {
     async fn delete_group(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
         self.admin_form(headers, &f).await?;
         let object_id = f.text("object_id");
-        self.store.sp_delete_group(self.app.id, &object_id).await?;
+        self.db.delete_group(self.app.id, &object_id).await?;
         tracing::info!(group = %object_id, "available group removed");
         Ok(redirect("/admin/groups"))
     }
 
     async fn sp_page(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let csrf = self.admin(headers).await?;
+        let admin = self.admin(headers).await?;
         let (entity_override, acs_override) = self.endpoint_overrides();
-        Ok(self.html(view::sp_settings(
-            &self.app.name,
-            &self.entity_id(),
-            &self.acs_url(),
-            entity_override.as_deref(),
-            acs_override.as_deref(),
-            &self.app.base_url,
-            &csrf,
-        )))
+        let (entity_id, acs_url) = (self.entity_id(), self.acs_url());
+        let page = view::SpSettingsPage {
+            layout: self.admin_layout("SP settings", "/admin/sp", &admin),
+            entity_id: &entity_id,
+            acs_url: &acs_url,
+            entity_override: entity_override.as_deref().unwrap_or(""),
+            acs_override: acs_override.as_deref().unwrap_or(""),
+            base_url: &self.app.base_url,
+            csrf: &admin.csrf,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn save_sp(&self, headers: &HeaderMap, f: Fields) -> SiteResult<Response> {
@@ -367,10 +434,10 @@ impl Site {
                 return Err(SiteError::Invalid("the ACS URL must be an http(s) URL".into()));
             }
         }
-        let mut app = self.store.sp_app(self.app.id).await?;
+        let mut app = self.db.app(self.app.id).await?;
         app.entity_id = entity_id.clone();
         app.acs_url = acs_url.clone();
-        self.store.sp_update_app(&app).await?;
+        self.db.update_app(&app).await?;
         self.set_endpoint_overrides(entity_id, acs_url);
         tracing::info!(entity_id = %self.entity_id(), acs_url = %self.acs_url(), "SP endpoints changed");
         Ok(redirect("/admin/sp"))
@@ -379,6 +446,7 @@ impl Site {
     async fn metadata_download(&self, headers: &HeaderMap) -> SiteResult<Response> {
         self.admin(headers).await?;
         let mut resp = self.metadata_xml().await.into_response();
+        no_store(&mut resp);
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
         h.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"sp-metadata.xml\""));
@@ -424,7 +492,7 @@ macro_rules! form_handler {
                 Ok($f) => $call.await,
                 Err(e) => Err(e),
             };
-            result.unwrap_or_else(|e| error_page($step, &e))
+            result.unwrap_or_else(|e| $site.refused($step, &e))
         }
     };
 }
@@ -432,7 +500,7 @@ macro_rules! form_handler {
 macro_rules! page_handler {
     ($name:ident, $step:literal, $method:ident) => {
         async fn $name(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-            site.$method(&headers).await.unwrap_or_else(|e| error_page($step, &e))
+            site.$method(&headers).await.unwrap_or_else(|e| site.refused($step, &e))
         }
     };
 }
@@ -457,7 +525,7 @@ form_handler!(delete_group, "admin-group-delete", |site, h, f| site.delete_group
 form_handler!(save_sp, "admin-sp-save", |site, h, f| site.save_sp(&h, f));
 
 async fn setup_page(State(site): State<Arc<Site>>) -> Response {
-    site.setup_page().await.unwrap_or_else(|e| error_page("admin-setup", &e))
+    site.setup_page().await.unwrap_or_else(|e| site.refused("admin-setup", &e))
 }
 
 /// The admin routes (merged into [`super::router`]).

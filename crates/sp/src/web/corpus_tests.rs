@@ -6,19 +6,21 @@
 //! has one), at the row's instant. Accepted cases must provision the row's
 //! NameID and redirect; rejected ones must show the row's code and create no user.
 
-use super::{hash, key_aad, router, Site, BROWSER_COOKIE};
+use super::{key_aad, router, Site, BROWSER_COOKIE};
+use crate::db::SpDb;
+use crate::db::{AttributeNames, PendingRequest, Provider, SpApp, SsoBinding, WantSigned};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use saml::FixedClock;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::seal::{DataKey, Sealer};
-use store::sp::{AttributeNames, PendingRequest, Provider, SpApp, SsoBinding, WantSigned};
 use store::Store;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use web::token::sha256_hex as hash;
 
 struct Row {
     file: String,
@@ -127,7 +129,7 @@ fn enc(s: &str) -> String {
 async fn run_case(dir: &Path, row: &Row) -> Result<(), String> {
     let o = opts(row);
     let now = o.now.expect("--now");
-    let store = Store::open("sqlite::memory:").await.expect("store");
+    let db = SpDb::open(Store::open("sqlite::memory:").await.expect("db")).await.expect("sp db");
     let sealer = Sealer::new(&DataKey::generate().expect("data key")).expect("sealer");
     let mut app = SpApp {
         id: Uuid::new_v4(),
@@ -149,7 +151,7 @@ async fn run_case(dir: &Path, row: &Row) -> Result<(), String> {
         let cert = std::fs::read_to_string(dir.join(key.replace(".key", ".crt"))).expect("sp cert");
         app.encryption_cert = Some(cert);
     }
-    store.sp_create_app(&app).await.expect("app");
+    db.create_app(&app).await.expect("app");
     let md = std::fs::read_to_string(dir.join(&o.metadata)).expect("metadata");
     let facts = crate::providers::idp_facts(&md, None, SsoBinding::Post).expect("IdP metadata");
     let provider = Provider {
@@ -173,26 +175,24 @@ async fn run_case(dir: &Path, row: &Row) -> Result<(), String> {
         default_policy_id: None,
         created_at: 0,
     };
-    store.sp_create_provider(&provider).await.expect("provider");
+    db.create_provider(&provider).await.expect("provider");
     let browser = "ab".repeat(32);
     let mut relay = None;
     if let Some(request_id) = &o.request {
-        store
-            .sp_put_request(&PendingRequest {
-                relay: "relay-1".into(),
-                request_id: request_id.clone(),
-                provider_id: provider.id,
-                browser: hash(&browser),
-                return_url: "/welcome".into(),
-                expires_at: now.unix_timestamp() + 900,
-            })
-            .await
-            .expect("request");
+        db.put_request(&PendingRequest {
+            relay: "relay-1".into(),
+            request_id: request_id.clone(),
+            provider_id: provider.id,
+            browser: hash(&browser),
+            return_url: "/welcome".into(),
+            expires_at: now.unix_timestamp() + 900,
+        })
+        .await
+        .expect("request");
         relay = Some("relay-1");
     }
-    let site = Site::load(store.clone(), app.id, Some(&sealer), Arc::new(FixedClock(now)), vec![])
-        .await
-        .expect("site");
+    let site =
+        Site::load(db.clone(), app.id, Some(&sealer), Arc::new(FixedClock(now)), vec![]).await.expect("site");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move { axum::serve(listener, router(Arc::new(site))).await });
@@ -215,7 +215,7 @@ async fn run_case(dir: &Path, row: &Row) -> Result<(), String> {
     let (status, location, page) =
         post(addr, "/saml/acs", &format!("{BROWSER_COOKIE}={browser}"), &body).await;
     server.abort();
-    let users = store.sp_saml_users(app.id).await.expect("users");
+    let users = db.saml_users(app.id).await.expect("users");
     let verdict = match row.expect.as_str() {
         "accept" => {
             let want_location = if relay.is_some() { "/welcome" } else { "/" };
@@ -242,7 +242,7 @@ async fn run_case(dir: &Path, row: &Row) -> Result<(), String> {
             }
         }
     };
-    store.close().await;
+    db.store().close().await;
     verdict
 }
 

@@ -18,6 +18,9 @@ pub enum SiteError {
     /// The database failed or a record is missing; the store's code is kept.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The shared web layer failed (no randomness for a token); its code is kept.
+    #[error(transparent)]
+    Web(#[from] web::WebError),
     #[error("the metadata could not be read from {source_name}: {reason}")]
     MetadataFetch { source_name: String, reason: String },
     #[error("no SAML provider {0:?} is configured for this application: check the provider name")]
@@ -54,12 +57,13 @@ pub enum SiteError {
 }
 
 impl SiteError {
-    /// The stable code (`SP_*`/`SAML_*` from validation, `STORE_*`, or `SPW_*`).
+    /// The stable code (`SP_*`/`SAML_*` from validation, `STORE_*`, `WEB_*`, or `SPW_*`).
     pub fn code(&self) -> &'static str {
         match self {
             SiteError::Sp(e) => e.code(),
             SiteError::Saml(e) => e.code(),
             SiteError::Store(e) => e.code(),
+            SiteError::Web(e) => e.code(),
             SiteError::MetadataFetch { .. } => "SPW_METADATA_FETCH",
             SiteError::ProviderUnknown(_) => "SPW_PROVIDER_UNKNOWN",
             SiteError::IssuerUnknown(_) => "SPW_ISSUER_UNKNOWN",

@@ -1,8 +1,10 @@
-//! The SP's web side as an axum [`Router`]: `/saml/login` (SP-initiated),
-//! `/saml/acs` (HTTP-POST ACS: validation, one-time use in the store, JIT
-//! provisioning, policies, a local session), `/saml/metadata`, and a small
-//! signed-in landing page. Every ACS failure is a page with its code, and a log
-//! line with the same code.
+//! The SP's web side as an axum [`Router`]: `/saml/login` (SP-initiated), `/saml/acs`
+//! (HTTP-POST ACS: validation, one-time use in the database, JIT provisioning, policies, a
+//! local session), `/saml/metadata`, discovery, single logout, a landing page showing the
+//! signed-in user, the waiting room and the admin pages. Every page is an askama template on the
+//! shared layout (`pages`, `admin_pages`); every failure is a page with its code and a log line
+//! with the same code. Cookies, CSRF tokens, random tokens and the security headers come from
+//! the shared `web` crate.
 
 pub mod admin;
 mod admin_pages;
@@ -10,10 +12,13 @@ mod admin_pages;
 mod corpus_tests;
 pub mod error;
 mod pages;
+mod respond;
 mod slo;
 #[cfg(test)]
 mod slo_tests;
+mod waiting;
 
+use crate::db::{LocalUser, Provider, SamlUser, SpApp, SpDb, SpSession, WantSigned};
 use crate::login::{check_return_url, start_login, LoginStep, RequestSigner, SpEndpoints};
 use crate::metadata::{sp_metadata_xml, SpDescription};
 use crate::providers::trust;
@@ -22,20 +27,23 @@ use crate::store_replay::StoreReplayCache;
 use crate::{accept_response, decode_response_input, DecryptionKey, SpConfig};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 pub use error::{SiteError, SiteResult};
+use respond::{no_store, post_form, redirect};
 use saml::crypto::{Certificate, SigningKey};
 use saml::Clock;
 use serde::Deserialize;
 use std::sync::Arc;
 use store::seal::Sealer;
-use store::sp::{AccessRequest, LocalUser, Provider, RequestStatus, SamlUser, SpApp, SpSession, WantSigned};
-use store::Store;
 use time::{Duration, OffsetDateTime};
+use web::cookies::{self, CookiePolicy};
+use web::headers::SecurityHeadersLayer;
+use web::page::render;
+use web::token::{random_hex, sha256_hex};
 use zeroize::Zeroizing;
 
 /// The browser-binding cookie: ties an outstanding AuthnRequest to the browser that started it.
@@ -58,12 +66,7 @@ pub fn key_aad(app: uuid::Uuid, use_: &str) -> String {
 
 /// Gives the application a signing and an encryption key (RSA-2048, self-signed
 /// certificates for 3 years), sealed, unless it has them.
-pub async fn ensure_keys(
-    store: &Store,
-    app: &mut SpApp,
-    sealer: &Sealer,
-    now: OffsetDateTime,
-) -> SiteResult<()> {
+pub async fn ensure_keys(db: &SpDb, app: &mut SpApp, sealer: &Sealer, now: OffsetDateTime) -> SiteResult<()> {
     let mut changed = false;
     for use_ in ["signing", "encryption"] {
         let (sealed, cert) = match use_ {
@@ -80,21 +83,22 @@ pub async fn ensure_keys(
         changed = true;
     }
     if changed {
-        store.sp_update_app(app).await?;
+        db.update_app(app).await?;
     }
     Ok(())
 }
 
 /// One application's SP site.
 pub struct Site {
-    store: Store,
+    db: SpDb,
     app: SpApp,
     signing: Option<(SigningKey, Certificate)>,
     /// PKCS#8 of the decryption key (loaded per Response: `DecryptionKey` is not Clone).
     decryption: Option<(Zeroizing<Vec<u8>>, Certificate)>,
     clock: Arc<dyn Clock>,
     allowed_return_origins: Vec<String>,
-    secure_cookies: bool,
+    /// Secure exactly when the base URL is https.
+    cookies: CookiePolicy,
     /// Offered on the discovery page when no provider serves the e-mail's domain.
     local_sign_in_url: Option<String>,
     /// SHA-256 of the one-time setup token (see `admin`); dropped once a provider exists.
@@ -113,13 +117,13 @@ impl Site {
     /// Loads application `app` (its keys opened with `sealer`). Return URLs may
     /// point at this site or at `allowed_return_origins`.
     pub async fn load(
-        store: Store,
+        db: SpDb,
         app: uuid::Uuid,
         sealer: Option<&Sealer>,
         clock: Arc<dyn Clock>,
         allowed_return_origins: Vec<String>,
     ) -> SiteResult<Site> {
-        let app = store.sp_app(app).await?;
+        let app = db.app(app).await?;
         let open = |use_: &str, sealed: &Option<Vec<u8>>, cert: &Option<String>| -> SiteResult<_> {
             match (sealed, cert, sealer) {
                 (Some(sealed), Some(cert), Some(sealer)) => {
@@ -140,14 +144,14 @@ impl Site {
             None => None,
         };
         let decryption = open("encryption", &app.encryption_key_sealed, &app.encryption_cert)?;
-        let secure_cookies = app.base_url.starts_with("https://");
+        let cookies = CookiePolicy::for_base_url(&app.base_url);
         Ok(Site {
-            store,
+            db,
             signing,
             decryption,
             clock,
             allowed_return_origins,
-            secure_cookies,
+            cookies,
             local_sign_in_url: None,
             setup_token_hash: std::sync::Mutex::new(None),
             overrides: std::sync::RwLock::new((app.entity_id.clone(), app.acs_url.clone())),
@@ -188,7 +192,7 @@ impl Site {
     /// The SP metadata XML. `AuthnRequestsSigned` says whether a provider signs its requests
     /// (the signing certificate is listed either way: logout messages are signed with it).
     pub async fn metadata_xml(&self) -> String {
-        let signs = match self.store.sp_providers(self.app.id).await {
+        let signs = match self.db.providers(self.app.id).await {
             Ok(providers) => providers.iter().any(|p| p.sign_requests),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the providers; the metadata says requests are signed");
@@ -206,20 +210,30 @@ impl Site {
         })
     }
 
-    fn cookie(&self, name: &str, value: &str, same_site: &str) -> String {
-        let secure = if self.secure_cookies { "; Secure" } else { "" };
-        format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}")
+    /// The browser-binding cookie's value, or a new one (with whether it must be set).
+    fn browser_binding(&self, headers: &HeaderMap) -> SiteResult<(String, bool)> {
+        Ok(match cookies::read(headers, BROWSER_COOKIE) {
+            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (v.to_string(), false),
+            _ => (random_hex()?, true),
+        })
+    }
+
+    /// Sets the browser-binding cookie. The ACS is reached by a cross-site POST from the IdP:
+    /// over https it must be SameSite=None (with Secure) to come along; over plain http
+    /// (development on one host) Lax is what browsers accept.
+    fn set_browser_binding(&self, resp: &mut Response, value: &str) {
+        cookies::append(resp.headers_mut(), &self.cookies.cross_site(BROWSER_COOKIE, value, None));
     }
 
     async fn provider_for_login(&self, name: Option<&str>) -> SiteResult<Provider> {
         match name.filter(|n| !n.is_empty()) {
             Some(n) => self
-                .store
-                .sp_provider_by_name(self.app.id, n)
+                .db
+                .provider_by_name(self.app.id, n)
                 .await?
                 .ok_or_else(|| SiteError::ProviderUnknown(n.into())),
             None => {
-                let mut all = self.store.sp_providers(self.app.id).await?;
+                let mut all = self.db.providers(self.app.id).await?;
                 match all.len() {
                     1 => Ok(all.remove(0)),
                     _ => Err(SiteError::ProviderUnknown(String::new())),
@@ -235,32 +249,25 @@ impl Site {
             &self.allowed_return_origins,
         )?;
         let provider = self.provider_for_login(q.provider.as_deref()).await?;
-        let (browser, new_cookie) = match cookie_value(headers, BROWSER_COOKIE) {
-            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (v, false),
-            _ => (random_hex()?, true),
-        };
+        let (browser, new_cookie) = self.browser_binding(headers)?;
         let signer = self.signing.as_ref().map(|(key, cert)| RequestSigner { key, cert });
         let (entity_id, acs_url) = (self.entity_id(), self.acs_url());
         let start = start_login(
-            &self.store,
+            &self.db,
             &provider,
             SpEndpoints { entity_id: &entity_id, acs_url: &acs_url },
             &return_url,
-            &hash(&browser),
+            &sha256_hex(&browser),
             signer,
             self.clock.now(),
         )
         .await?;
-        // The ACS is reached by a cross-site POST from the IdP: over https the binding cookie
-        // must be SameSite=None (with Secure) to come along; over plain http (development on one
-        // host) Lax is what browsers accept.
-        let same_site = if self.secure_cookies { "None" } else { "Lax" };
         let mut resp = match start.step {
             LoginStep::Redirect(url) => redirect(&url),
-            LoginStep::PostForm(html) => Html(html).into_response(),
+            LoginStep::PostForm(html) => post_form(html),
         };
         if new_cookie {
-            set_cookie(&mut resp, &self.cookie(BROWSER_COOKIE, &browser, same_site));
+            self.set_browser_binding(&mut resp, &browser);
         }
         no_store(&mut resp);
         Ok(resp)
@@ -271,16 +278,16 @@ impl Site {
         let xml = decode_response_input(posted.as_bytes())?;
         let now = self.clock.now();
         let pending = match form.relay_state.as_deref().filter(|r| !r.is_empty()) {
-            Some(relay) => self.store.sp_take_request(relay, now.unix_timestamp()).await?,
+            Some(relay) => self.db.take_request(relay, now.unix_timestamp()).await?,
             None => None,
         };
         let (provider, request_id, return_url) = match pending {
             Some(req) => {
-                let ours = cookie_value(headers, BROWSER_COOKIE).map(|c| hash(&c));
+                let ours = cookies::read(headers, BROWSER_COOKIE).map(sha256_hex);
                 if ours.as_deref() != Some(req.browser.as_str()) {
                     return Err(SiteError::BrowserMismatch);
                 }
-                (self.store.sp_provider(req.provider_id).await?, Some(req.request_id), req.return_url)
+                (self.db.provider(req.provider_id).await?, Some(req.request_id), req.return_url)
             }
             // No request of ours is outstanding: IdP-initiated (or a replay of a request already
             // answered). The Issuer only picks which provider's keys to verify with; validation
@@ -288,8 +295,8 @@ impl Site {
             None => {
                 let issuer = peek_issuer(&xml)?;
                 let provider = self
-                    .store
-                    .sp_provider_by_entity_id(self.app.id, &issuer)
+                    .db
+                    .provider_by_entity_id(self.app.id, &issuer)
                     .await?
                     .ok_or(SiteError::IssuerUnknown(issuer))?;
                 (provider, None, "/".to_string())
@@ -307,23 +314,22 @@ impl Site {
         if let Some((der, _)) = &self.decryption {
             cfg.decryption_key = Some(DecryptionKey::load(der)?);
         }
-        let cache = StoreReplayCache::new(self.store.clone());
+        let cache = StoreReplayCache::new(self.db.clone());
         let login = accept_response(&xml, &cfg, request_id.as_deref(), self.clock.as_ref(), &cache).await?;
-        let user = provision(&self.store, &provider, &login, now.unix_timestamp()).await?;
+        let user = provision(&self.db, &provider, &login, now.unix_timestamp()).await?;
         if user.saml_user.waiting {
             tracing::info!(provider = %provider.name, user = %user.local_user.username, "SAML user in the waiting room");
-            let mut resp = Html(pages::waiting(&self.app.name, &user.local_user)).into_response();
-            no_store(&mut resp);
-            return Ok(resp);
+            let page = pages::WaitingPage { layout: self.layout("Waiting room"), user: &user.local_user };
+            return Ok(render(StatusCode::OK, &page));
         }
         let token = random_hex()?;
         let mut expires = now + SESSION_LIFETIME;
         if let Some(t) = login.session_not_on_or_after {
             expires = expires.min(t);
         }
-        self.store
-            .sp_create_session(&SpSession {
-                token_hash: hash(&token),
+        self.db
+            .create_session(&SpSession {
+                token_hash: sha256_hex(&token),
                 saml_user_id: user.saml_user.id,
                 session_index: login.session_index.clone(),
                 expires_at: expires.unix_timestamp(),
@@ -332,7 +338,7 @@ impl Site {
         tracing::info!(provider = %provider.name, user = %user.local_user.username,
             first_login = user.first_login, "SAML login accepted");
         let mut resp = redirect(&return_url);
-        set_cookie(&mut resp, &self.cookie(SESSION_COOKIE, &token, "Lax"));
+        cookies::append(resp.headers_mut(), &self.cookies.lax(SESSION_COOKIE, &token, None));
         Ok(resp)
     }
 
@@ -350,24 +356,37 @@ impl Site {
             pages::Discovery::Ask
         } else {
             let domain = email.rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()).unwrap_or_default();
-            let providers = self.store.sp_providers(self.app.id).await?;
+            let providers = self.db.providers(self.app.id).await?;
             match providers.into_iter().find(|p| !domain.is_empty() && p.email_domains.contains(&domain)) {
-                Some(p) => pages::Discovery::Found(p.name),
+                Some(p) => {
+                    let href = format!(
+                        "/saml/login?provider={}&return={}",
+                        pages::q(&p.name),
+                        pages::q(&return_url)
+                    );
+                    pages::Discovery::Found { name: p.name, href }
+                }
                 None => pages::Discovery::Unknown(domain),
             }
         };
-        let html =
-            pages::discovery(&self.app.name, &email, &return_url, found, self.local_sign_in_url.as_deref());
-        Ok(Html(html).into_response())
+        let page = pages::DiscoveryPage {
+            layout: self.layout("Sign in"),
+            app: &self.app.name,
+            email: &email,
+            ret: &return_url,
+            found,
+            local: self.local_sign_in_url.as_deref(),
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     /// The signed-in user of this request (session token, SAML user, local user).
     async fn current(&self, headers: &HeaderMap) -> SiteResult<(String, SamlUser, LocalUser)> {
         let now = self.clock.now().unix_timestamp();
-        let token = cookie_value(headers, SESSION_COOKIE).ok_or(SiteError::NotSignedIn)?;
-        let session = self.store.sp_session(&hash(&token), now).await?.ok_or(SiteError::NotSignedIn)?;
-        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
-        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
+        let token = cookies::read(headers, SESSION_COOKIE).ok_or(SiteError::NotSignedIn)?.to_string();
+        let session = self.db.session(&sha256_hex(&token), now).await?.ok_or(SiteError::NotSignedIn)?;
+        let saml_user = self.db.saml_user_by_id(session.saml_user_id).await?;
+        let local = self.db.local_user(saml_user.local_user_id).await?;
         Ok((token, saml_user, local))
     }
 
@@ -378,178 +397,38 @@ impl Site {
         permission: &str,
     ) -> SiteResult<(String, SamlUser, LocalUser)> {
         let (token, saml_user, local) = self.current(headers).await?;
-        if !saml_user.permissions.iter().any(|p| p == permission) {
+        if !holds(&saml_user, permission) {
             return Err(SiteError::Forbidden(permission.into()));
         }
-        Ok((csrf_token(&token), saml_user, local))
-    }
-
-    /// The settings page: SP endpoints, providers, policies, group mappings and the
-    /// SAML users (who appear only after their first successful login).
-    async fn settings(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        self.authorized(headers, PERMISSION_SETTINGS).await?;
-        let view = pages::SettingsView {
-            entity_id: self.entity_id(),
-            acs_url: self.acs_url(),
-            slo_url: self.slo_url(),
-            providers: self.store.sp_providers(self.app.id).await?,
-            policies: self.store.sp_policies(self.app.id).await?,
-            mappings: self.store.sp_group_policies(self.app.id).await?,
-            users: self.store.sp_saml_users(self.app.id).await?,
-        };
-        let mut resp = Html(pages::settings(&self.app.name, &view)).into_response();
-        no_store(&mut resp);
-        Ok(resp)
-    }
-
-    async fn waiting_room(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let (csrf, _, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
-        let users: Vec<_> =
-            self.store.sp_saml_users(self.app.id).await?.into_iter().filter(|(s, _)| s.waiting).collect();
-        let policies = self.store.sp_policies(self.app.id).await?;
-        Ok(Html(pages::waiting_room(&self.app.name, &users, &policies, &csrf)).into_response())
-    }
-
-    async fn request_access(&self, headers: &HeaderMap, form: Vec<(String, String)>) -> SiteResult<Response> {
-        let (csrf, requester, _) = self.authorized(headers, PERMISSION_REQUEST).await?;
-        let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_string());
-        if field("csrf").as_deref() != Some(csrf.as_str()) {
-            return Err(SiteError::Csrf);
-        }
-        let user = field("user")
-            .and_then(|u| uuid::Uuid::parse_str(&u).ok())
-            .ok_or_else(|| SiteError::Invalid("the request names no user".into()))?;
-        let subject = self.store.sp_saml_user_by_id(user).await?;
-        let provider = self.store.sp_provider(subject.provider_id).await?;
-        if provider.app_id != self.app.id {
-            return Err(SiteError::Invalid("the user belongs to another application".into()));
-        }
-        let policy_name = field("policy").unwrap_or_default();
-        let policy =
-            self.store.sp_policy_by_name(self.app.id, &policy_name).await?.ok_or_else(|| {
-                SiteError::Invalid(format!("no access level (policy) named {policy_name:?}"))
-            })?;
-        let sites: Vec<String> = field("sites")
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        let request = AccessRequest {
-            id: uuid::Uuid::new_v4(),
-            app_id: self.app.id,
-            saml_user_id: subject.id,
-            requested_by: requester.id,
-            policy_id: policy.id,
-            sites,
-            status: RequestStatus::Pending,
-            created_at: self.clock.now().unix_timestamp(),
-            decided_by: None,
-            decided_at: None,
-        };
-        self.store.sp_create_access_request(&request).await?;
-        tracing::info!(request = %request.id, user = %subject.id, policy = %policy.name, "access request filed");
-        Ok(redirect("/admin/waiting-room"))
-    }
-
-    async fn access_requests(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let (csrf, _, _) = self.authorized(headers, PERMISSION_APPROVE).await?;
-        let policies = self.store.sp_policies(self.app.id).await?;
-        let users = self.store.sp_saml_users(self.app.id).await?;
-        let rows = self
-            .store
-            .sp_access_requests(self.app.id, Some(RequestStatus::Pending))
-            .await?
-            .into_iter()
-            .map(|r| {
-                let user =
-                    users.iter().find(|(s, _)| s.id == r.saml_user_id).map(|(_, u)| u.username.clone());
-                let policy = policies.iter().find(|p| p.id == r.policy_id).map(|p| p.name.clone());
-                (r, user.unwrap_or_default(), policy.unwrap_or_default())
-            })
-            .collect::<Vec<_>>();
-        Ok(Html(pages::access_requests(&self.app.name, &rows, &csrf)).into_response())
-    }
-
-    async fn decide(&self, headers: &HeaderMap, form: Vec<(String, String)>) -> SiteResult<Response> {
-        let (csrf, admin, _) = self.authorized(headers, PERMISSION_APPROVE).await?;
-        let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim().to_string());
-        if field("csrf").as_deref() != Some(csrf.as_str()) {
-            return Err(SiteError::Csrf);
-        }
-        let id = field("id")
-            .and_then(|u| uuid::Uuid::parse_str(&u).ok())
-            .ok_or_else(|| SiteError::Invalid("the decision names no request".into()))?;
-        let approve = match field("decision").as_deref() {
-            Some("approve") => true,
-            Some("reject") => false,
-            _ => return Err(SiteError::Invalid("the decision must be approve or reject".into())),
-        };
-        let now = self.clock.now().unix_timestamp();
-        // Only this application's requests.
-        let mine = self.store.sp_access_requests(self.app.id, None).await?.into_iter().any(|r| r.id == id);
-        if !mine {
-            return Err(SiteError::Invalid(format!("access request {id} is not one of this application's")));
-        }
-        let decided = self.store.sp_decide_access_request(id, approve, admin.id, now).await?;
-        let user = self.store.sp_saml_user_by_id(decided.saml_user_id).await?;
-        let local = self.store.sp_local_user(user.local_user_id).await?;
-        let verdict = if approve { "approved" } else { "rejected" };
-        let body = if approve {
-            let policy =
-                self.store.sp_policies(self.app.id).await?.into_iter().find(|p| p.id == decided.policy_id);
-            format!(
-                "Hello {},\n\nYour access request for {} was approved: access level {}, sites {}.\n\
-                 Sign in again to use it: {}/\n",
-                local.first_name,
-                self.app.name,
-                policy.map(|p| p.name).unwrap_or_default(),
-                decided.sites.join(", "),
-                self.app.base_url
-            )
-        } else {
-            format!(
-                "Hello {},\n\nYour access request for {} was rejected. Ask your administrator if you \
-                 think this is a mistake.\n",
-                local.first_name, self.app.name
-            )
-        };
-        if !local.email.is_empty() {
-            self.store
-                .enqueue_mail(&store::model::Mail {
-                    id: uuid::Uuid::new_v4(),
-                    created_at: now,
-                    recipient: local.email.clone(),
-                    subject: format!("Your access request for {} was {verdict}", self.app.name),
-                    body,
-                    dedup_key: Some(format!("sp/access-request/{id}")),
-                    sent_at: None,
-                    attempts: 0,
-                    last_error: None,
-                })
-                .await?;
-        }
-        tracing::info!(request = %id, user = %local.username, verdict, "access request decided");
-        Ok(redirect("/admin/access-requests"))
+        Ok((web::csrf::session_token(&token), saml_user, local))
     }
 
     async fn landing(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let providers = self.store.sp_providers(self.app.id).await?;
-        let now = self.clock.now().unix_timestamp();
-        let session = match cookie_value(headers, SESSION_COOKIE) {
-            Some(token) => self.store.sp_session(&hash(&token), now).await?,
-            None => None,
+        let providers = self.db.providers(self.app.id).await?;
+        let (_, saml_user, local) = match self.current(headers).await {
+            Ok(user) => user,
+            Err(SiteError::NotSignedIn) => {
+                let page = pages::SignedOutPage::new(self.layout("Welcome"), &self.app.name, &providers);
+                return Ok(render(StatusCode::OK, &page));
+            }
+            Err(e) => return Err(e),
         };
-        let Some(session) = session else {
-            return Ok(Html(pages::signed_out(&self.app.name, &providers)).into_response());
+        let provider = providers.iter().find(|p| p.id == saml_user.provider_id).map(|p| p.name.as_str());
+        let page = pages::SignedInPage {
+            layout: self.user_layout("Home", "/", &saml_user, &local),
+            app: &self.app.name,
+            provider,
+            saml: &saml_user,
+            user: &local,
+            may_administer: holds(&saml_user, PERMISSION_SETTINGS),
         };
-        let saml_user = self.store.sp_saml_user_by_id(session.saml_user_id).await?;
-        let local = self.store.sp_local_user(saml_user.local_user_id).await?;
-        let provider = providers.iter().find(|p| p.id == saml_user.provider_id);
-        let mut resp = Html(pages::signed_in(&self.app.name, provider, &saml_user, &local)).into_response();
-        no_store(&mut resp);
-        Ok(resp)
+        Ok(render(StatusCode::OK, &page))
     }
+}
+
+/// Whether the user's effective permissions include `permission`.
+fn holds(user: &SamlUser, permission: &str) -> bool {
+    user.permissions.iter().any(|p| p == permission)
 }
 
 #[derive(Debug, Deserialize)]
@@ -588,8 +467,7 @@ impl AcsForm {
     }
 }
 
-/// The router of `site`.
-pub fn router(site: Arc<Site>) -> Router {
+fn routes(site: Arc<Site>) -> Router {
     Router::new()
         .route("/", get(landing))
         .route("/login", get(discovery))
@@ -598,20 +476,33 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/saml/metadata", get(metadata))
         .route("/saml/logout", get(logout))
         .route("/saml/slo", get(slo))
-        .route("/admin", get(settings))
-        .route("/admin/waiting-room", get(waiting_room))
-        .route("/admin/access-requests", get(access_requests).post(request_access))
-        .route("/admin/access-requests/decide", post(decide))
+        .merge(waiting::routes())
         .merge(admin::routes())
         .with_state(site)
 }
 
+/// The router of `site`, with the security headers on every response. It does not serve the
+/// stylesheet and script the pages link (`/assets/…`): merged next to another service's router
+/// (which serves them, as the IdP's does), two copies of those routes would clash. An
+/// application that serves the SP alone uses [`router_with_assets`].
+pub fn router(site: Arc<Site>) -> Router {
+    let headers = SecurityHeadersLayer::for_base_url(&site.app.base_url);
+    routes(site).layer(headers)
+}
+
+/// [`router`] plus the shared stylesheet and script: for an application that serves the SP
+/// site alone (`portcullis sp-demo`).
+pub fn router_with_assets(site: Arc<Site>) -> Router {
+    let headers = SecurityHeadersLayer::for_base_url(&site.app.base_url);
+    routes(site).merge(web::page::assets()).layer(headers)
+}
+
 async fn landing(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    site.landing(&headers).await.unwrap_or_else(|e| error_page("", &e))
+    site.landing(&headers).await.unwrap_or_else(|e| site.refused("", &e))
 }
 
 async fn login(State(site): State<Arc<Site>>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    site.login(&headers, q).await.unwrap_or_else(|e| error_page("login", &e))
+    site.login(&headers, q).await.unwrap_or_else(|e| site.refused("login", &e))
 }
 
 async fn acs(
@@ -624,137 +515,28 @@ async fn acs(
         Err(e) => Err(SiteError::Invalid(format!("the ACS form cannot be read ({e})"))),
     };
     match form {
-        Ok(form) => site.acs(&headers, form).await.unwrap_or_else(|e| error_page("acs", &e)),
-        Err(e) => error_page("acs", &e),
+        Ok(form) => site.acs(&headers, form).await.unwrap_or_else(|e| site.refused("acs", &e)),
+        Err(e) => site.refused("acs", &e),
     }
 }
 
 async fn discovery(State(site): State<Arc<Site>>, Query(q): Query<DiscoveryQuery>) -> Response {
-    site.discovery(q).await.unwrap_or_else(|e| error_page("discovery", &e))
+    site.discovery(q).await.unwrap_or_else(|e| site.refused("discovery", &e))
 }
 
 async fn logout(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    site.logout(&headers).await.unwrap_or_else(|e| error_page("logout", &e))
+    site.logout(&headers).await.unwrap_or_else(|e| site.refused("logout", &e))
 }
 
 async fn slo(State(site): State<Arc<Site>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let query = uri.query().unwrap_or("");
-    site.slo(&headers, query).await.unwrap_or_else(|e| error_page("slo", &e))
-}
-
-async fn settings(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    site.settings(&headers).await.unwrap_or_else(|e| error_page("settings", &e))
-}
-
-async fn waiting_room(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    site.waiting_room(&headers).await.unwrap_or_else(|e| error_page("waiting-room", &e))
-}
-
-async fn access_requests(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    site.access_requests(&headers).await.unwrap_or_else(|e| error_page("access-requests", &e))
-}
-
-async fn request_access(
-    State(site): State<Arc<Site>>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let result = match form {
-        Ok(Form(fields)) => site.request_access(&headers, fields).await,
-        Err(e) => Err(SiteError::Invalid(format!("the form cannot be read ({e})"))),
-    };
-    result.unwrap_or_else(|e| error_page("request-access", &e))
-}
-
-async fn decide(
-    State(site): State<Arc<Site>>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let result = match form {
-        Ok(Form(fields)) => site.decide(&headers, fields).await,
-        Err(e) => Err(SiteError::Invalid(format!("the form cannot be read ({e})"))),
-    };
-    result.unwrap_or_else(|e| error_page("decide", &e))
+    site.slo(&headers, query).await.unwrap_or_else(|e| site.refused("slo", &e))
 }
 
 async fn metadata(State(site): State<Arc<Site>>) -> Response {
     let mut resp = site.metadata_xml().await.into_response();
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     resp
-}
-
-/// The page of a failure: its code and message; logged with the same code.
-fn error_page(step: &str, e: &SiteError) -> Response {
-    let status = match e {
-        SiteError::Store(store::StoreError::Database(_) | store::StoreError::Sealed(_)) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        SiteError::FormMissingResponse
-        | SiteError::ReturnUrlRefused(_)
-        | SiteError::ProviderUnknown(_)
-        | SiteError::Invalid(_) => StatusCode::BAD_REQUEST,
-        // A duplicate name on an admin page (another provider or policy has it).
-        SiteError::Store(store::StoreError::Conflict { .. }) => StatusCode::CONFLICT,
-        SiteError::NotSignedIn => StatusCode::UNAUTHORIZED,
-        SiteError::Forbidden(_) => StatusCode::FORBIDDEN,
-        _ => StatusCode::FORBIDDEN,
-    };
-    tracing::warn!(step, code = e.code(), error = %e, "SP request refused");
-    let mut resp = (status, Html(pages::error(e.code(), &e.to_string()))).into_response();
-    no_store(&mut resp);
-    resp
-}
-
-fn redirect(url: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(url) {
-        resp.headers_mut().insert(LOCATION, v);
-    }
-    resp
-}
-
-fn set_cookie(resp: &mut Response, cookie: &str) {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(SET_COOKIE, v);
-    }
-}
-
-fn no_store(resp: &mut Response) {
-    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-}
-
-/// The value of cookie `name` in the request.
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// 256 random bits, hex.
-fn random_hex() -> SiteResult<String> {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| SiteError::KeyUnusable("no randomness available".into()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The CSRF token of a session's forms: derived from the session token, which
-/// only this browser holds (HttpOnly), so another site cannot know it.
-fn csrf_token(session_token: &str) -> String {
-    hash(&format!("csrf:{session_token}"))
-}
-
-/// SHA-256 hex: only hashes of cookie values are stored (a pending request's
-/// `browser` is this of the browser-binding cookie).
-pub fn hash(value: &str) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The Issuer of a Response, read without trusting it: only to choose the

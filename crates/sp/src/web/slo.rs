@@ -3,19 +3,22 @@
 //! provider, answering the request this browser started), and an IdP-initiated
 //! LogoutRequest (signed; the user's sessions end; a LogoutResponse goes back).
 
-use super::{
-    cookie_value, hash, no_store, pages, redirect, set_cookie, Site, BROWSER_COOKIE, SESSION_COOKIE,
-};
+use super::pages::SignedOutCompletePage;
+use super::respond::{no_store, redirect};
+use super::{Site, BROWSER_COOKIE, SESSION_COOKIE};
+use crate::db::{PendingRequest, Provider};
 use crate::login::REQUEST_LIFETIME;
 use crate::providers::trust;
 use crate::web::error::{SiteError, SiteResult};
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use saml::bindings::redirect::{decode_query, redirect_url, QuerySigner, RedirectMessage};
 use saml::bindings::MessageParam;
 use saml::crypto::SignatureAlgorithm;
 use saml::model::{new_id, LogoutRequest, LogoutResponse, Message, NameId, Status};
-use store::sp::{PendingRequest, Provider};
+use web::cookies;
+use web::page::render;
+use web::token::sha256_hex;
 
 impl Site {
     /// The SP's single-logout endpoint: `{base_url}/saml/slo`.
@@ -33,23 +36,23 @@ impl Site {
     /// `/saml/logout`: ends the local session, then sends the IdP a LogoutRequest
     /// for the user (when the provider has an SLO URL).
     pub(super) async fn logout(&self, headers: &HeaderMap) -> SiteResult<Response> {
-        let clear = self.cookie(SESSION_COOKIE, "", "Lax") + "; Max-Age=0";
+        let clear = self.cookies.removal(SESSION_COOKIE);
         let (token, saml_user, _) = match self.current(headers).await {
             Ok(v) => v,
             Err(SiteError::NotSignedIn) => {
                 let mut resp = redirect("/");
-                set_cookie(&mut resp, &clear);
+                cookies::append(resp.headers_mut(), &clear);
                 return Ok(resp);
             }
             Err(e) => return Err(e),
         };
         let now = self.clock.now();
-        let session = self.store.sp_session(&hash(&token), now.unix_timestamp()).await?;
-        self.store.sp_delete_session(&hash(&token)).await?;
-        let provider = self.store.sp_provider(saml_user.provider_id).await?;
+        let session = self.db.session(&sha256_hex(&token), now.unix_timestamp()).await?;
+        self.db.delete_session(&sha256_hex(&token)).await?;
+        let provider = self.db.provider(saml_user.provider_id).await?;
         let Some(slo) = provider.slo_url.clone() else {
             let mut resp = redirect("/");
-            set_cookie(&mut resp, &clear);
+            cookies::append(resp.headers_mut(), &clear);
             return Ok(resp);
         };
         let request = LogoutRequest {
@@ -63,17 +66,14 @@ impl Site {
             not_on_or_after: None,
             reason: Some(LogoutRequest::REASON_USER.into()),
         };
-        let (browser, new_cookie) = match cookie_value(headers, BROWSER_COOKIE) {
-            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (v, false),
-            _ => (super::random_hex()?, true),
-        };
+        let (browser, new_cookie) = self.browser_binding(headers)?;
         let relay = new_id()?;
-        self.store
-            .sp_put_request(&PendingRequest {
+        self.db
+            .put_request(&PendingRequest {
                 relay: relay.clone(),
                 request_id: request.id.clone(),
                 provider_id: provider.id,
-                browser: hash(&browser),
+                browser: sha256_hex(&browser),
                 return_url: "/".into(),
                 expires_at: (now + REQUEST_LIFETIME).unix_timestamp(),
             })
@@ -86,10 +86,9 @@ impl Site {
             self.signer(&provider),
         )?;
         let mut resp = redirect(&url);
-        set_cookie(&mut resp, &clear);
+        cookies::append(resp.headers_mut(), &clear);
         if new_cookie {
-            let same_site = if self.secure_cookies { "None" } else { "Lax" };
-            set_cookie(&mut resp, &self.cookie(BROWSER_COOKIE, &browser, same_site));
+            self.set_browser_binding(&mut resp, &browser);
         }
         no_store(&mut resp);
         Ok(resp)
@@ -138,15 +137,14 @@ impl Site {
     ) -> SiteResult<Response> {
         let now = self.clock.now().unix_timestamp();
         let relay = msg.relay_state().ok_or_else(|| SiteError::Logout("no RelayState".into()))?;
-        let pending = self.store.sp_take_request(relay, now).await?.ok_or_else(|| {
+        let pending = self.db.take_request(relay, now).await?.ok_or_else(|| {
             SiteError::Logout("it answers no logout this site started (or one already answered)".into())
         })?;
-        if cookie_value(headers, BROWSER_COOKIE).map(|c| hash(&c)).as_deref()
-            != Some(pending.browser.as_str())
+        if cookies::read(headers, BROWSER_COOKIE).map(sha256_hex).as_deref() != Some(pending.browser.as_str())
         {
             return Err(SiteError::BrowserMismatch);
         }
-        let provider = self.store.sp_provider(pending.provider_id).await?;
+        let provider = self.db.provider(pending.provider_id).await?;
         self.check_from(msg, &provider, r.issuer.as_deref(), r.destination.as_deref())?;
         if r.in_response_to.as_deref() != Some(pending.request_id.as_str()) {
             return Err(SiteError::Logout(format!(
@@ -158,14 +156,19 @@ impl Site {
             return Err(SiteError::Logout(format!("the IdP did not log out: status {:?}", r.status)));
         }
         tracing::info!(provider = %provider.name, "single logout completed");
-        Ok(Html(pages::signed_out_complete(&self.app.name, &provider.name)).into_response())
+        let page = SignedOutCompletePage {
+            layout: self.layout("Signed out"),
+            app: &self.app.name,
+            provider: &provider.name,
+        };
+        Ok(render(StatusCode::OK, &page))
     }
 
     async fn logout_request(&self, msg: &RedirectMessage, r: &LogoutRequest) -> SiteResult<Response> {
         let issuer = r.issuer.clone().unwrap_or_default();
         let provider = self
-            .store
-            .sp_provider_by_entity_id(self.app.id, &issuer)
+            .db
+            .provider_by_entity_id(self.app.id, &issuer)
             .await?
             .ok_or_else(|| SiteError::IssuerUnknown(issuer.clone()))?;
         self.check_from(msg, &provider, r.issuer.as_deref(), r.destination.as_deref())?;
@@ -174,12 +177,12 @@ impl Site {
             .clone()
             .ok_or_else(|| SiteError::Logout("the provider has no SLO URL to answer to".into()))?;
         let mut ended = 0;
-        if let Some(user) = self.store.sp_saml_user(provider.id, &r.name_id.value).await? {
+        if let Some(user) = self.db.saml_user(provider.id, &r.name_id.value).await? {
             if r.session_indexes.is_empty() {
-                ended += self.store.sp_delete_sessions_of(user.id, None).await?;
+                ended += self.db.delete_sessions_of(user.id, None).await?;
             }
             for index in &r.session_indexes {
-                ended += self.store.sp_delete_sessions_of(user.id, Some(index)).await?;
+                ended += self.db.delete_sessions_of(user.id, Some(index)).await?;
             }
         }
         tracing::info!(provider = %provider.name, ended, "IdP-initiated logout");

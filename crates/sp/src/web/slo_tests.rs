@@ -4,7 +4,9 @@
 //! with a LogoutResponse to the provider's SLO URL; one signed by another key, or
 //! unsigned, ends nothing and shows its code.
 
-use super::{hash, router, Site};
+use super::{router, Site};
+use crate::db::SpDb;
+use crate::db::{AttributeNames, LocalUser, Provider, SamlUser, SpApp, SpSession, SsoBinding, WantSigned};
 use saml::bindings::redirect::{decode_query, redirect_query, QuerySigner};
 use saml::bindings::MessageParam;
 use saml::crypto::{SignatureAlgorithm, SigningKey};
@@ -12,11 +14,11 @@ use saml::model::{new_id, LogoutRequest, Message, NameId};
 use saml::FixedClock;
 use std::path::Path;
 use std::sync::Arc;
-use store::sp::{AttributeNames, LocalUser, Provider, SamlUser, SpApp, SpSession, SsoBinding, WantSigned};
 use store::Store;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
+use web::token::sha256_hex as hash;
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Option<String>, String) {
     let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -38,7 +40,7 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Option<String>, St
 async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_provider() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/keys");
     let now = OffsetDateTime::now_utc();
-    let store = Store::open("sqlite::memory:").await.expect("store");
+    let db = SpDb::open(Store::open("sqlite::memory:").await.expect("db")).await.expect("sp db");
     let app = SpApp {
         id: Uuid::new_v4(),
         name: "slo".into(),
@@ -51,7 +53,7 @@ async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_prov
         encryption_cert: None,
         created_at: 0,
     };
-    store.sp_create_app(&app).await.expect("app");
+    db.create_app(&app).await.expect("app");
     let md = std::fs::read_to_string(dir.join("idp-metadata.xml")).expect("metadata");
     let facts = crate::providers::idp_facts(&md, None, SsoBinding::Redirect).expect("facts");
     let provider = Provider {
@@ -75,7 +77,7 @@ async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_prov
         default_policy_id: None,
         created_at: 0,
     };
-    store.sp_create_provider(&provider).await.expect("provider");
+    db.create_provider(&provider).await.expect("provider");
     let local = LocalUser {
         id: Uuid::new_v4(),
         app_id: app.id,
@@ -85,7 +87,7 @@ async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_prov
         email: "alice@example.com".into(),
         created_at: 0,
     };
-    store.sp_create_local_user(&local).await.expect("local");
+    db.create_local_user(&local).await.expect("local");
     let user = SamlUser {
         id: Uuid::new_v4(),
         provider_id: provider.id,
@@ -99,17 +101,16 @@ async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_prov
         created_at: 0,
         last_login_at: 0,
     };
-    store.sp_create_saml_user(&user).await.expect("saml user");
+    db.create_saml_user(&user).await.expect("saml user");
     let session = SpSession {
         token_hash: hash("token"),
         saml_user_id: user.id,
         session_index: Some("_s1".into()),
         expires_at: now.unix_timestamp() + 3600,
     };
-    store.sp_create_session(&session).await.expect("session");
+    db.create_session(&session).await.expect("session");
 
-    let site =
-        Site::load(store.clone(), app.id, None, Arc::new(FixedClock(now)), vec![]).await.expect("site");
+    let site = Site::load(db.clone(), app.id, None, Arc::new(FixedClock(now)), vec![]).await.expect("site");
     let slo_url = site.slo_url();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -137,8 +138,7 @@ async fn idp_initiated_logout_request_ends_sessions_only_when_signed_by_the_prov
         )
         .expect("query")
     };
-    let alive =
-        || async { store.sp_session(&hash("token"), now.unix_timestamp()).await.expect("read").is_some() };
+    let alive = || async { db.session(&hash("token"), now.unix_timestamp()).await.expect("read").is_some() };
 
     for (k, code) in [(Some(&attacker_key), "BINDING_QUERY_SIGNATURE_INVALID"), (None, "SIG_MISSING")] {
         let (status, location, body) = get(addr, &format!("/saml/slo?{}", query("_forged", k))).await;
