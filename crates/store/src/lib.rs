@@ -25,7 +25,6 @@ mod tenants;
 pub mod testkit;
 pub mod throttle;
 mod users;
-pub mod vault;
 
 use std::path::Path;
 use std::time::Duration;
@@ -171,7 +170,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The pool, for the crates that keep their own tables (the SP toolkit's `sp::db`) and
+    /// The pool, for the crates that keep their own tables (`sp::db`, the vault, the console) and
     /// query them with the [`row`] helpers.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -227,7 +226,6 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-impl Store {}
 
 /// `sqlite://` URL of a file, every byte but unreserved ones and `/` percent-encoded (sqlx
 /// decodes the path; its own `to_url_lossy` leaves `%` as is, so `a%20b` would open `a b`).

@@ -245,7 +245,7 @@ pub(crate) fn start_writer(store: Store, head: Arc<Head>) -> Queue {
 
 /// Appends `rows` to the chain in one transaction.
 async fn write_batch(store: &Store, head: &Head, rows: &[&Pending]) -> Result<()> {
-    let mut tx = store.vault_begin_write().await?;
+    let mut tx = store.begin_write().await?;
     append(&mut tx, head, rows).await?;
     tx.commit().await?;
     Ok(())
@@ -371,7 +371,7 @@ mod tests {
         let v =
             Vault::open(db.store.clone(), &store::seal::MasterKey::from_bytes([2; 32]), clock).await.unwrap();
         v.audit(event("first")).await.unwrap();
-        let mut tx = v.store().vault_begin_write().await.unwrap();
+        let mut tx = v.store().begin_write().await.unwrap();
         v.record(&mut tx, v.now(), &event("rolled back")).await.unwrap();
         drop(tx);
         // Another vault on the store takes the sequence number the rolled-back row had: only
@@ -381,7 +381,7 @@ mod tests {
             Vault::open(db.store.clone(), &store::seal::MasterKey::from_bytes([2; 32]), clock).await.unwrap();
         w.audit(event("other")).await.unwrap();
         v.audit(event("second")).await.unwrap();
-        let mut tx = v.store().vault_begin_write().await.unwrap();
+        let mut tx = v.store().begin_write().await.unwrap();
         v.record(&mut tx, v.now(), &event("third")).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 4 });

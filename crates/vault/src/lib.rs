@@ -123,7 +123,7 @@ impl Vault {
                 )
                 .bind(HASH_KEY_SETTING)
                 .bind(sealed)
-                .execute(store.vault_pool())
+                .execute(store.pool())
                 .await?;
                 // Read back: another process may have stored its key first.
                 let sealed = get_setting(&store, HASH_KEY_SETTING).await?.ok_or_else(|| {
@@ -177,7 +177,7 @@ impl Vault {
     }
 
     pub(crate) fn pool(&self) -> &sqlx::AnyPool {
-        self.inner.store.vault_pool()
+        self.inner.store.pool()
     }
 
     pub(crate) fn seal(&self, aad: &str, plain: &[u8]) -> Result<Vec<u8>> {
@@ -221,7 +221,7 @@ impl Vault {
 async fn get_setting(store: &Store, name: &str) -> Result<Option<Vec<u8>>> {
     let row = sqlx::query("SELECT value_sealed FROM vault_settings WHERE name = $1")
         .bind(name)
-        .fetch_optional(store.vault_pool())
+        .fetch_optional(store.pool())
         .await?;
     row.map(|r| Ok(r.try_get::<Vec<u8>, _>("value_sealed")?)).transpose()
 }

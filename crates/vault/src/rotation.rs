@@ -245,7 +245,7 @@ impl Vault {
                 let attempts = attempts + 1;
                 let why = e.to_string();
                 let now = self.now();
-                let mut tx = self.store().vault_begin_write().await?;
+                let mut tx = self.store().begin_write().await?;
                 sqlx::query(
                     "UPDATE vault_accounts SET rotation_attempts = $1, rotation_error = $2, rotation_due_at = $3, \
                      pending_maybe_set = $4, pending_sealed = CASE WHEN $4 THEN pending_sealed ELSE NULL END WHERE id = $5",
@@ -278,7 +278,7 @@ impl Vault {
     /// Makes the pending password current, with its audit row in the same transaction.
     async fn promote_pending(&self, by: Actor<'_>, account_id: i64, detail: &str) -> Result<()> {
         let now = self.now();
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         let r = sqlx::query("SELECT pending_sealed FROM vault_accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut *tx)

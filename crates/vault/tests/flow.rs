@@ -304,7 +304,7 @@ async fn audit_chain_detects_tampering(store: Store) {
         .unwrap();
     }
     assert_eq!(v.verify_audit().await.unwrap(), Verdict::Intact { rows: 5 });
-    let pool = store.vault_pool();
+    let pool = store.pool();
     // Modified.
     sqlx::query("UPDATE vault_audit SET actor = 'eve' WHERE seq = 3").execute(pool).await.unwrap();
     assert!(matches!(v.verify_audit().await.unwrap(), Verdict::Broken { seq: 3, .. }));
@@ -669,7 +669,7 @@ async fn rotation_settings_are_refused_where_no_rotator_can_change_the_password(
     sqlx::query("UPDATE vault_accounts SET change_after_release = $1, rotation_days = 1 WHERE id = $2")
         .bind(true)
         .bind(svc.id)
-        .execute(store.vault_pool())
+        .execute(store.pool())
         .await
         .unwrap();
     v.grant_role(SRA_GROUP, Scope::Account(svc.id), Role::Requestor).await.unwrap();

@@ -72,12 +72,12 @@ impl ConsoleStore {
     /// The pool for the console's own tables. (The store names its door for crates that keep
     /// their own tables after the vault, its first user.)
     pub(crate) fn pool(&self) -> &AnyPool {
-        self.store.vault_pool()
+        self.store.pool()
     }
 
     /// A write transaction that behaves like the store's own (`BEGIN IMMEDIATE` on SQLite).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, ConsoleError> {
-        Ok(self.store.vault_begin_write().await?)
+        Ok(self.store.begin_write().await?)
     }
 }
 

@@ -81,7 +81,7 @@ impl Vault {
         if !(1..=525_600).contains(&max) {
             return Err(invalid("the maximum release duration must be 1 to 525600 minutes"));
         }
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO vault_accounts (system_id, name, name_key, domain, description, api_enabled, \
              change_after_release, max_release_minutes, policy_length, policy_classes, rotation_days, \

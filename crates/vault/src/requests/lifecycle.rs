@@ -351,7 +351,7 @@ mod tests {
     async fn a_change_from_a_state_the_row_left_is_refused_and_writes_nothing() {
         let (_db, v, id) = one_request(false).await;
         let now = v.now();
-        let mut tx = v.store().vault_begin_write().await.unwrap();
+        let mut tx = v.store().begin_write().await.unwrap();
         let Some(Current::Pending(held)) = hold(&mut tx, Backend::Sqlite, id, now).await.unwrap() else {
             panic!("pending")
         };
@@ -372,7 +372,7 @@ mod tests {
     async fn held_states_follow_the_status_and_the_clock() {
         let (_db, v, id) = one_request(true).await;
         let now = v.now();
-        let mut tx = v.store().vault_begin_write().await.unwrap();
+        let mut tx = v.store().begin_write().await.unwrap();
         assert!(matches!(hold(&mut tx, Backend::Sqlite, id, now).await.unwrap(), Some(Current::Approved(_))));
         let Some(Current::Overdue(held)) = hold(&mut tx, Backend::Sqlite, id, now + 3600).await.unwrap()
         else {

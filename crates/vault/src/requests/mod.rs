@@ -182,7 +182,7 @@ impl Vault {
         if !(1..=max).contains(&new.duration_minutes) {
             return Err(invalid(format!("DurationMinutes must be between 1 and {max} for this account")));
         }
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         // Serializes request creation per account: a row lock on PostgreSQL, so two concurrent
         // requests cannot both see "no open request" (SQLite's write lock already excludes that).
         if self.store().backend() == store::Backend::Postgres {
@@ -330,7 +330,7 @@ impl Vault {
     /// request's account.
     pub async fn check_in(&self, by: Actor<'_>, request_id: i64) -> Result<i64> {
         let now = self.now();
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         let current =
             hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let facts = current.facts();
@@ -385,7 +385,7 @@ impl Vault {
             None => 1,
         };
         let now = self.now();
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         let current =
             hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let Current::Pending(held) = current else {
@@ -435,7 +435,7 @@ impl Vault {
             Actor::System => return Err(forbidden("the vault itself never denies a request")),
         }
         let now = self.now();
-        let mut tx = self.store().vault_begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
         let current =
             hold(&mut tx, self.store().backend(), request_id, now).await?.ok_or_else(|| gone(request_id))?;
         let Current::Pending(held) = current else {
@@ -465,7 +465,7 @@ impl Vault {
                 .collect::<Result<_, _>>()?;
         let mut rotated = 0;
         for id in overdue {
-            let mut tx = self.store().vault_begin_write().await?;
+            let mut tx = self.store().begin_write().await?;
             // Checked in meanwhile: that check-in ended the release.
             let Some(Current::Overdue(held)) = hold(&mut tx, self.store().backend(), id, now).await? else {
                 continue;
