@@ -14,6 +14,7 @@
 
 pub mod clock;
 pub mod credential;
+pub mod ecm;
 pub mod error;
 pub mod recording;
 pub mod ssh;

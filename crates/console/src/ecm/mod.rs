@@ -1,0 +1,27 @@
+//! The Endpoint Credential Manager connection: the console's side of the broker channel
+//! ([`broker::protocol`]).
+//!
+//! - [`router`]: `GET /console/api/ecm`, the WebSocket brokers open, authenticated with the bearer
+//!   token of an API account that has the ECM permission ([`BrokerAuth`]).
+//! - [`Registry`]: the connected brokers (at most [`MAX_BROKERS`]), oldest first; each ECM group's
+//!   requests go to its broker connected the longest. [`Presence`] is told who comes and goes
+//!   (the console's broker list); [`MemoryPresence`] keeps it in memory.
+//! - [`Brokers`]: what sessions ask — search, retrieve (a [`crate::Credential`], zeroized, never
+//!   shown), session ended.
+//!
+//! Errors are [`EcmError`]s with stable `PCE…` codes (ERRORS.md, "Broker channel").
+
+mod auth;
+mod brokers;
+mod channel;
+mod error;
+mod presence;
+mod registry;
+
+pub use auth::{AuthFuture, BrokerAuth, EcmPrincipal, DEFAULT_GROUP};
+pub use broker::protocol::{ConsoleUser, ItemType, JumpItem, ReleaseHandle, SessionRef};
+pub use brokers::{Brokers, Offer};
+pub use channel::router;
+pub use error::EcmError;
+pub use presence::{BrokerInfo, MemoryPresence, Presence, PresenceFuture};
+pub use registry::{EcmSettings, Registry, MAX_BROKERS};
