@@ -270,6 +270,12 @@ async fn registrations_are_refused_with_a_reason() {
         }
         assert_eq!(closed(&mut ws).await.map(|f| f.reason.to_string()), Some(code.to_string()));
     }
+    // A registration of a later version this one cannot read is still told apart.
+    let mut ws = console.connect(Some(HELPDESK)).await.unwrap();
+    ws.send(Message::text(r#"{"type":"register","protocol":3,"identity":{"name":"b"}}"#)).await.unwrap();
+    assert!(
+        matches!(recv(&mut ws).await, Some(ConsoleMessage::Refused { reason }) if reason.starts_with("PCE010"))
+    );
     let mut ws = console.connect(Some(HELPDESK)).await.unwrap();
     ws.send(Message::text("{\"type\":\"register\",\"name\":")).await.unwrap();
     assert!(

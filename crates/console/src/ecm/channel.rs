@@ -121,10 +121,41 @@ async fn next(socket: &mut WebSocket) -> Incoming {
 /// Reads a frame as a broker message, then wipes the frame (a `Retrieved` holds a password).
 fn read(text: Utf8Bytes) -> Result<BrokerMessage, String> {
     let message = decode::<BrokerMessage>(text.as_str());
+    wipe(text);
+    message
+}
+
+/// Zeroes a frame's buffer when this is its only reference (tungstenite's own read buffer is
+/// out of reach).
+fn wipe(text: Utf8Bytes) {
     if let Ok(mut buf) = bytes::Bytes::from(text).try_into_mut() {
         buf[..].zeroize();
     }
-    message
+}
+
+/// What any version's registration is expected to keep: its type and protocol number.
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(rename = "type")]
+    kind: String,
+    protocol: u32,
+}
+
+/// The first frame: a registration (`Ok(Ok(_))`), a refused one (`Ok(Err(_))`), or a protocol
+/// violation (`Err(_)`). A registration of another protocol version that this version cannot
+/// read is still told apart by its `protocol` field.
+fn first_frame(text: Utf8Bytes, principal: &EcmPrincipal) -> Result<Result<BrokerInfo, EcmError>, String> {
+    let answer = match decode::<BrokerMessage>(text.as_str()) {
+        Ok(message) => registration(message, principal),
+        Err(reason) => match serde_json::from_str::<Probe>(text.as_str()) {
+            Ok(p) if p.kind == "register" && p.protocol != PROTOCOL_VERSION => {
+                Ok(Err(EcmError::ProtocolVersion { theirs: p.protocol, ours: PROTOCOL_VERSION }))
+            }
+            _ => Err(reason),
+        },
+    };
+    wipe(text);
+    answer
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -148,16 +179,17 @@ async fn serve(mut socket: WebSocket, channel: Channel, principal: EcmPrincipal)
     let registry = &channel.registry;
     let settings = registry.settings();
     let first = match tokio::time::timeout(settings.silence_limit(), next(&mut socket)).await {
-        Ok(Incoming::Text(text)) => read(text),
+        Ok(Incoming::Text(text)) => first_frame(text, &principal),
         Ok(Incoming::Binary) => Err("a binary frame".into()),
         Ok(Incoming::Closed) => return,
         Err(_) => Err(format!("no registration within {} s", settings.silence_limit().as_secs())),
     };
-    let info = match first.and_then(|m| registration(m, &principal)) {
+    let info = match first {
         Ok(Ok(info)) => info,
         Ok(Err(e)) => return refuse_registration(&mut socket, &principal, &e).await,
         Err(reason) => {
-            let e = EcmError::ProtocolViolation { broker: format!("of account {}", principal.name), reason };
+            let broker = format!("(unregistered) of API account {}", principal.name);
+            let e = EcmError::ProtocolViolation { broker, reason };
             return refuse_registration(&mut socket, &principal, &e).await;
         }
     };
@@ -236,10 +268,8 @@ fn check_registration(
             reason: "the version must be 1 to 64 printable characters".into(),
         });
     }
-    let id = web::token::random_token()
-        .map_err(|e| EcmError::BadRegistration { reason: format!("no broker ID could be made ({e})") })?;
     Ok(BrokerInfo {
-        id,
+        id: String::new(),
         name,
         version,
         ecm_group,

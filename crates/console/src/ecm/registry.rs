@@ -62,6 +62,10 @@ struct Inner {
     /// Registered connections, oldest first.
     connected: Mutex<Vec<Arc<Connection>>>,
     next_request: AtomicU64,
+    /// Broker IDs are `{start:x}-{n}`: this registry's start (Unix seconds) and a counter, so
+    /// that an ID is not reused by the next console process either.
+    started: i64,
+    next_broker: AtomicU64,
 }
 
 /// One registered broker's connection.
@@ -91,6 +95,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Registry {
     pub fn new(settings: EcmSettings, presence: Arc<dyn Presence>, clock: Arc<dyn Clock>) -> Registry {
+        let started = clock.unix_seconds();
         Registry {
             inner: Arc::new(Inner {
                 settings,
@@ -98,6 +103,8 @@ impl Registry {
                 clock,
                 connected: Mutex::new(Vec::new()),
                 next_request: AtomicU64::new(1),
+                started,
+                next_broker: AtomicU64::new(1),
             }),
         }
     }
@@ -119,13 +126,15 @@ impl Registry {
         lock(&self.inner.connected).iter().map(|c| c.info()).collect()
     }
 
-    /// Takes a broker in, unless [`MAX_BROKERS`] are connected. `info.connected_at` and
+    /// Takes a broker in, unless [`MAX_BROKERS`] are connected. `info.id`, `connected_at` and
     /// `last_seen` are set here.
     pub(crate) fn admit(
         &self,
         mut info: BrokerInfo,
     ) -> Result<(Arc<Connection>, mpsc::Receiver<ConsoleMessage>), EcmError> {
         let now = self.inner.clock.unix_seconds();
+        let n = self.inner.next_broker.fetch_add(1, Ordering::Relaxed);
+        info.id = format!("{:x}-{n}", self.inner.started);
         info.connected_at = now;
         info.last_seen = now;
         let (outbox, rx) = mpsc::channel(OUTBOX);
@@ -182,8 +191,10 @@ impl Registry {
             pending.waiting.insert(request, Waiter { reply, session: session.cloned() });
         }
         let timeout = self.inner.settings.request_timeout;
+        let message = message(request);
+        tracing::debug!(request, kind = kind(&message), ecm_group = group, broker = %broker, "request to a broker");
         let exchange = async {
-            conn.outbox.send(message(request)).await.map_err(|_| lost())?;
+            conn.outbox.send(message).await.map_err(|_| lost())?;
             answer.await.map_err(|_| lost())
         };
         // On a timeout the waiter stays: a late answer finds its receiver gone, and a late
@@ -197,6 +208,18 @@ impl Registry {
                 seconds: timeout.as_secs(),
             }),
         }
+    }
+}
+
+/// A request's kind, for the log.
+fn kind(message: &ConsoleMessage) -> &'static str {
+    match message {
+        ConsoleMessage::Search { .. } => "search",
+        ConsoleMessage::Retrieve { .. } => "retrieve",
+        ConsoleMessage::SessionEnded { .. } => "session-ended",
+        ConsoleMessage::Registered { .. }
+        | ConsoleMessage::Refused { .. }
+        | ConsoleMessage::KeepAliveAck { .. } => "channel",
     }
 }
 
