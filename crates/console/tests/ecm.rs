@@ -59,7 +59,7 @@ async fn the_real_broker_registers_keeps_alive_and_serves_through_the_vault() {
     let tmp = tempfile::tempdir().unwrap();
     let vault = Vault::start(tmp.path()).await;
     let console = Console::start(settings(1000, 20_000)).await;
-    let (b, channel) = vault.broker(&console, "broker-a");
+    let (b, channel) = vault.broker(&console, "broker-a", None);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(broker::channel::run(b, channel, async {
         let _ = stopped.await;
@@ -111,6 +111,47 @@ async fn the_real_broker_registers_keeps_alive_and_serves_through_the_vault() {
     assert_eq!(e.code(), "PCE030", "{e}");
     assert!(!logs.text().contains(PLANTED), "the planted password is in a log line");
     assert!(logs.text().contains("broker registered"), "the capture works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_real_brokers_the_older_serves_and_when_it_stops_the_other_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = Vault::start(tmp.path()).await;
+    let console = Console::start(settings(1000, 20_000)).await;
+    // broker-b runs every request as vault user joe.user.b: the IDs it offers say who answered.
+    let start = |name: &str, run_as: Option<&str>| {
+        let (b, channel) = vault.broker(&console, name, run_as);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(broker::channel::run(b, channel, async {
+            let _ = stopped.await;
+        }));
+        (stop, running)
+    };
+    let (stop_a, a) = start("broker-a", None);
+    console.wait_for_brokers(&["broker-a"]).await;
+    let (stop_b, b) = start("broker-b", Some("joe.user.b"));
+    console.wait_for_brokers(&["broker-a", "broker-b"]).await;
+    let brokers = console.registry.brokers();
+    for _ in 0..3 {
+        let offers = brokers.search("Helpdesk", &joe(), &app01()).await.unwrap();
+        assert_eq!(offers.len(), 1);
+        assert!(offers[0].id.starts_with(r"joe.user\"), "broker-a answers: {}", offers[0].id);
+    }
+
+    stop_a.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), a).await.unwrap().unwrap();
+    console.wait_for_brokers(&["broker-b"]).await;
+    let offers = brokers.search("Helpdesk", &joe(), &app01()).await.unwrap();
+    assert!(offers[0].id.starts_with(r"joe.user.b\"), "broker-b answers: {}", offers[0].id);
+    let (credential, release) =
+        brokers.retrieve("Helpdesk", &joe(), &offers[0].id, &session("sess-b")).await.unwrap();
+    assert_eq!(credential.username(), "helpdesk-01");
+    assert_eq!(release.vault_user, "joe.user.b");
+    brokers.session_ended("Helpdesk", &release, &session("sess-b")).await.unwrap();
+    let request = vault.vault.request(release.request_id).await.unwrap();
+    assert_eq!(request.status, vault::model::RequestStatus::CheckedIn);
+    stop_b.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), b).await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -251,9 +251,8 @@ pub fn capture_logs() -> Captured {
 pub const PLANTED: &str = "Planted-Ecm-Pw-4e81c2";
 
 /// The real vault over https (the broker talks to it only so), seeded with `App01` (host
-/// 10.0.0.5) and its API-enabled `helpdesk-01` (the planted password), requestable by vault user
-/// `joe.user` through the SRA requesters group. Returns the API URL, the registration key and
-/// the served vault (dropping it stops serving).
+/// 10.0.0.5) and its API-enabled `helpdesk-01` (the planted password), requestable by vault users
+/// `joe.user` and `joe.user.b` through the SRA requesters group; served until dropped.
 pub struct Vault {
     pub vault: vault::Vault,
     pub api_url: String,
@@ -294,7 +293,9 @@ impl Vault {
         })
         .await
         .unwrap();
-        v.create_user("joe.user", None, None).await.unwrap();
+        for user in ["joe.user", "joe.user.b"] {
+            v.create_user(user, None, None).await.unwrap();
+        }
         let key = v
             .connect_sra(SraSettings {
                 host: "127.0.0.1".into(),
@@ -307,7 +308,9 @@ impl Vault {
             .await
             .unwrap();
         let vault::admin::SraKey::Created(key) = key else { panic!("a first connect-sra creates the key") };
-        v.add_member(vault::admin::SRA_GROUP, "joe.user").await.unwrap();
+        for user in ["joe.user", "joe.user.b"] {
+            v.add_member(vault::admin::SRA_GROUP, user).await.unwrap();
+        }
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let tls = vault::serve::tls_config(&pki.cert, &pki.key).unwrap();
@@ -329,14 +332,17 @@ impl Vault {
     }
 
     /// A real broker for this vault, registering with `console` as `name` for Helpdesk and
-    /// keeping alive every second.
+    /// keeping alive every second; with `run_as`, every request runs as that vault user (so the
+    /// IDs it offers tell which broker answered).
     pub fn broker(
         &self,
         console: &Console,
         name: &str,
+        run_as: Option<&str>,
     ) -> (Arc<broker::Broker>, broker::config::ConsoleSettings) {
+        let run_as = run_as.map(|u| format!("run_as = {u:?}\n")).unwrap_or_default();
         let text = format!(
-            "[vault]\nurl = {:?}\napi_key = {:?}\nca_file = {:?}\ntimeout_seconds = 10\n",
+            "[vault]\nurl = {:?}\napi_key = {:?}\nca_file = {:?}\ntimeout_seconds = 10\n{run_as}",
             self.api_url,
             self.key,
             self.ca.to_str().unwrap()
