@@ -285,6 +285,24 @@ async fn the_upgrade_needs_a_token_of_an_ecm_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_broker_of_an_account_without_ecm_is_refused_and_says_why() {
+    let logs = capture_logs();
+    let console = Console::start(settings(1000, 20_000)).await;
+    let (b, channel) = idle_broker(&console, COMMAND_CLIENT_ID, COMMAND_CLIENT_SECRET);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(broker::channel::run(b, channel, async {
+        let _ = stopped.await;
+    }));
+    // The broker logs its PCB080 with the console's coded sentence; the console its refusal.
+    wait_for_log(&logs, r#"the channel endpoint answered HTTP 403: PCE002: API account "command-only""#)
+        .await;
+    assert!(logs.text().contains("broker channel refused"), "{}", logs.text());
+    assert!(console.registry.list().is_empty() && console.presence.list().is_empty());
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), running).await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registrations_are_refused_with_a_reason() {
     let console = Console::start(settings(5_000, 20_000)).await;
     let wrong_version = BrokerMessage::Register {

@@ -30,6 +30,9 @@ pub const DEFAULT: &str = "tok-default-90c3";
 /// The client credentials that `/oauth2/token` exchanges for [`HELPDESK`].
 pub const CLIENT_ID: &str = "ecm-client";
 pub const CLIENT_SECRET: &str = "ecm-secret-3f0b";
+/// The client credentials that `/oauth2/token` exchanges for [`NO_ECM`].
+pub const COMMAND_CLIENT_ID: &str = "command-client";
+pub const COMMAND_CLIENT_SECRET: &str = "command-secret-0d9e";
 
 /// API accounts by token; `revoke` disables one (its brokers are dropped at their next
 /// keep-alive).
@@ -96,11 +99,16 @@ struct TokenForm {
 }
 
 /// The stand-in token endpoint the real broker asks (the console's OAuth endpoint is another
-/// module's): client credentials → [`HELPDESK`].
+/// module's): client credentials → [`HELPDESK`] or [`NO_ECM`].
 async fn token(axum::Form(f): axum::Form<TokenForm>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if f.grant_type == "client_credentials" && f.client_id == CLIENT_ID && f.client_secret == CLIENT_SECRET {
-        axum::Json(serde_json::json!({"access_token": HELPDESK, "token_type": "Bearer", "expires_in": 3600}))
+    let issued = match (f.client_id.as_str(), f.client_secret.as_str()) {
+        (CLIENT_ID, CLIENT_SECRET) => Some(HELPDESK),
+        (COMMAND_CLIENT_ID, COMMAND_CLIENT_SECRET) => Some(NO_ECM),
+        _ => None,
+    };
+    if let Some(token) = issued.filter(|_| f.grant_type == "client_credentials") {
+        axum::Json(serde_json::json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
             .into_response()
     } else {
         (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "invalid_client"})))
@@ -358,6 +366,41 @@ impl Vault {
             keepalive_seconds: 1,
         };
         (Arc::new(broker::Broker::new(&config).unwrap()), settings)
+    }
+}
+
+/// A real broker whose vault is never asked (nothing listens there), for channel tests that
+/// end before any request.
+pub fn idle_broker(
+    console: &Console,
+    client_id: &str,
+    secret: &str,
+) -> (Arc<broker::Broker>, broker::config::ConsoleSettings) {
+    let config = broker::Config::parse(
+        "[vault]\nurl = \"https://127.0.0.1:9/BeyondTrust/api/public/v3\"\napi_key = \"k\"\n",
+    )
+    .unwrap();
+    let settings = broker::config::ConsoleSettings {
+        url: console.url(),
+        client_id: client_id.into(),
+        client_secret: Some(broker::Secret::new(secret)),
+        ca_file: None,
+        name: Some("idle".into()),
+        ecm_group: "Helpdesk".into(),
+        keepalive_seconds: 1,
+    };
+    (Arc::new(broker::Broker::new(&config).unwrap()), settings)
+}
+
+/// Waits (at most 20 s) until a captured log line contains `needle`.
+pub async fn wait_for_log(logs: &Captured, needle: &str) {
+    let wait = async {
+        while !logs.text().contains(needle) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(20), wait).await.is_err() {
+        panic!("no log line contains {needle:?}:\n{}", logs.text());
     }
 }
 
