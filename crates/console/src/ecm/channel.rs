@@ -324,14 +324,10 @@ async fn converse(
                         still_allowed(channel, principal, conn).await?;
                     }
                     BrokerMessage::Register { .. } => return Err(violation("it registered twice".into())),
-                    answer => {
-                        let request = match &answer {
-                            BrokerMessage::SearchResult { request, .. }
-                            | BrokerMessage::Retrieved { request, .. }
-                            | BrokerMessage::CheckedIn { request }
-                            | BrokerMessage::Failed { request, .. } => *request,
-                            BrokerMessage::KeepAlive { .. } | BrokerMessage::Register { .. } => 0,
-                        };
+                    answer @ (BrokerMessage::SearchResult { request, .. }
+                    | BrokerMessage::Retrieved { request, .. }
+                    | BrokerMessage::CheckedIn { request }
+                    | BrokerMessage::Failed { request, .. }) => {
                         if let Some(check_in) = conn.answer(registry, request, answer) {
                             if !send(socket, &check_in).await {
                                 return Ok(());
