@@ -43,6 +43,17 @@ fn release() -> ReleaseHandle {
     ReleaseHandle { request_id: 42, vault_user: "joe.user".into() }
 }
 
+/// The planted password is in no log line, as text or as the hex of a frame's payload.
+fn assert_no_planted(logs: &str) {
+    let hex: String = PLANTED.bytes().map(|b| format!("{b:02x}")).collect();
+    for (i, line) in logs.lines().enumerate() {
+        assert!(
+            !line.contains(PLANTED) && !line.to_lowercase().contains(&hex),
+            "log line {i} holds the planted password: {line}"
+        );
+    }
+}
+
 /// The request number of a console request.
 fn number(m: &ConsoleMessage) -> u64 {
     match m {
@@ -109,7 +120,7 @@ async fn the_real_broker_registers_keeps_alive_and_serves_through_the_vault() {
     assert!(console.presence.list().is_empty());
     let e = brokers.search("Helpdesk", &joe(), &app01()).await.unwrap_err();
     assert_eq!(e.code(), "PCE030", "{e}");
-    assert!(!logs.text().contains(PLANTED), "the planted password is in a log line");
+    assert_no_planted(&logs.text());
     assert!(logs.text().contains("broker registered"), "the capture works");
 }
 
@@ -508,7 +519,7 @@ async fn a_planted_password_is_in_no_log_line_and_no_debug_output() {
     assert!(!shown.contains(PLANTED), "{shown}");
     let text = logs.text();
     assert!(text.contains("credential released for a session") && text.contains("broker dropped"), "{text}");
-    assert!(!text.contains(PLANTED), "the planted password is in a log line");
+    assert_no_planted(&text);
 }
 
 /// The codes of `src/ecm/error.rs`.
@@ -562,5 +573,30 @@ fn every_ecm_code_is_documented_in_errors_md_and_every_message_starts_with_it() 
     assert_eq!(samples.iter().map(EcmError::code).collect::<BTreeSet<_>>(), code_set);
     for e in samples {
         assert!(e.to_string().starts_with(&format!("{}: ", e.code())), "{e}");
+    }
+}
+
+#[test]
+fn the_websocket_libraries_never_log_frames_whatever_the_operator_asks() {
+    for operator in
+        ["trace", "tungstenite=trace", "trace,tungstenite::protocol=trace,tokio_tungstenite::compat=trace"]
+    {
+        let captured = Captured::default();
+        tracing::subscriber::with_default(subscriber(operator, &captured), || {
+            tracing::trace!(target: "tungstenite::protocol", "Received message {PLANTED}");
+            tracing::trace!(target: "tokio_tungstenite::compat", "{PLANTED}");
+            tracing::debug!(target: "tungstenite::protocol", "a debug line stays");
+            tracing::trace!(target: "other_crate", "another crate's trace line stays");
+            tracing::trace!(target: "tungstenite_like", "a crate whose name only starts alike stays");
+        });
+        let text = captured.text();
+        assert!(!text.contains(PLANTED), "{operator}: {text}");
+        assert!(text.contains("a debug line stays"), "{operator}: {text}");
+        assert!(text.contains("only starts alike stays"), "{operator}: {text}");
+        assert_eq!(
+            text.contains("another crate's trace line stays"),
+            operator.starts_with("trace"),
+            "{operator}: {text}"
+        );
     }
 }

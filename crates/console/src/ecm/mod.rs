@@ -11,6 +11,18 @@
 //!
 //! Errors are [`EcmError`]s with stable `PCE…` codes (ERRORS.md, "Broker channel").
 
+/// Whether an event may be logged at all, whatever the operator's filter says: the binary adds
+/// it as a global filter (`subscriber.with(tracing_subscriber::filter::filter_fn(loggable))`).
+/// At TRACE, tungstenite logs every WebSocket frame with its payload, and a broker's `retrieved`
+/// frame holds a password; so tungstenite and tokio-tungstenite log at DEBUG at most. (This
+/// holds for the broker's side of the channel as much as for the console's.)
+pub fn loggable(meta: &tracing::Metadata<'_>) -> bool {
+    let websocket = ["tungstenite", "tokio_tungstenite"]
+        .iter()
+        .any(|t| meta.target().strip_prefix(t).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")));
+    !(websocket && *meta.level() > tracing::Level::DEBUG)
+}
+
 mod auth;
 mod brokers;
 mod channel;

@@ -218,8 +218,7 @@ pub async fn closed(ws: &mut Socket) -> Option<CloseFrame> {
     }
 }
 
-/// Every log line of this process at DEBUG and above (one subscriber per process; each test
-/// binary process installs it once).
+/// Every log line of this process (one subscriber per process, installed once).
 #[derive(Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -239,20 +238,29 @@ impl Captured {
     }
 }
 
+/// Captures at TRACE, behind the filter the binary adds ([`console::ecm::loggable`]).
 pub fn capture_logs() -> Captured {
     static CAPTURED: OnceLock<Captured> = OnceLock::new();
     CAPTURED
         .get_or_init(|| {
             let captured = Captured::default();
-            let writer = captured.clone();
-            tracing_subscriber::fmt()
-                .with_env_filter("debug")
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .init();
+            tracing_subscriber::util::SubscriberInitExt::init(subscriber("trace", &captured));
             captured
         })
         .clone()
+}
+
+/// A subscriber writing to `captured`, filtered by the operator's `filter` and the console's
+/// [`console::ecm::loggable`], as the binary's is.
+pub fn subscriber(filter: &str, captured: &Captured) -> impl tracing::Subscriber + Send + Sync {
+    use tracing_subscriber::layer::SubscriberExt;
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish()
+        .with(tracing_subscriber::filter::filter_fn(console::ecm::loggable))
 }
 
 /// The password planted on `App01\helpdesk-01` in the vault, and sent by scripted brokers.
