@@ -9,6 +9,9 @@
 //! - [`Brokers`]: what sessions ask — search, retrieve (a [`crate::Credential`], zeroized, never
 //!   shown), session ended.
 //!
+//! - [`loggable`]: the global log filter the binary adds, so that the WebSocket libraries never
+//!   log a frame (a `retrieved` frame holds a password).
+//!
 //! Errors are [`EcmError`]s with stable `PCE…` codes (ERRORS.md, "Broker channel").
 
 /// Whether an event may be logged at all, whatever the operator's filter says: the binary adds
