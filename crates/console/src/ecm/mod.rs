@@ -8,7 +8,6 @@
 //!   (the console's broker list); [`MemoryPresence`] keeps it in memory.
 //! - [`Brokers`]: what sessions ask — search, retrieve (a [`crate::Credential`], zeroized, never
 //!   shown), session ended.
-//!
 //! - [`loggable`]: the global log filter the binary adds, so that the WebSocket libraries never
 //!   log a frame (a `retrieved` frame holds a password).
 //!
