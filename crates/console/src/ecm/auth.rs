@@ -43,9 +43,15 @@ pub trait BrokerAuth: Send + Sync + 'static {
     /// refuses it with [`EcmError::NotPermitted`].
     fn authorize<'a>(&'a self, bearer: &'a str) -> AuthFuture<'a, EcmPrincipal>;
 
-    /// Whether a connected broker's account may still serve, asked at every keep-alive: the
-    /// account as it is now (`None` when it was deleted or disabled, or its secret rotated).
-    /// The channel drops the broker when the answer is `None`, lacks the ECM permission or
-    /// names another group. A store failure keeps the broker connected (and is logged).
-    fn account<'a>(&'a self, principal: &'a EcmPrincipal) -> AuthFuture<'a, Option<EcmPrincipal>>;
+    /// Whether a connected broker's account may still serve, asked at every keep-alive with the
+    /// token the broker connected with. The token's expiry does not end a channel that is
+    /// open, so this is the account as it is now: `None` when it was deleted or disabled, or
+    /// `bearer` was issued before its secret was rotated. The channel drops the broker when the
+    /// answer is `None`, lacks the ECM permission or names another group. A store failure keeps
+    /// the broker connected (and is logged).
+    fn recheck<'a>(
+        &'a self,
+        principal: &'a EcmPrincipal,
+        bearer: &'a str,
+    ) -> AuthFuture<'a, Option<EcmPrincipal>>;
 }

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use broker::protocol::{decode, encode, BrokerMessage, ConsoleMessage, PROTOCOL_VERSION};
-use zeroize::Zeroize as _;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::registry::Connection;
 use super::{BrokerAuth, BrokerInfo, EcmError, EcmPrincipal, Registry};
@@ -35,6 +35,12 @@ const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_PROTOCOL: u16 = 1002;
 const CLOSE_UNSUPPORTED: u16 = 1003;
 const CLOSE_POLICY: u16 = 1008;
+
+/// Who opened a channel: the account, and the token it is rechecked with.
+struct Caller {
+    principal: EcmPrincipal,
+    token: Zeroizing<String>,
+}
 
 #[derive(Clone)]
 struct Channel {
@@ -82,10 +88,11 @@ async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let principal = match bearer(&headers) {
-        Ok(token) => channel.auth.authorize(token).await,
-        Err(e) => Err(e),
+    let token = match bearer(&headers) {
+        Ok(token) => Zeroizing::new(token.to_string()),
+        Err(e) => return refuse(&e),
     };
+    let principal = channel.auth.authorize(&token).await;
     let principal = match principal {
         Ok(p) if p.ecm_api => p,
         Ok(p) => return refuse(&EcmError::NotPermitted { account: p.name }),
@@ -97,7 +104,7 @@ async fn upgrade(
     };
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve(socket, channel, principal))
+        .on_upgrade(move |socket| serve(socket, channel, Caller { principal, token }))
 }
 
 /// A frame read from the broker, after the transport's own frames.
@@ -175,27 +182,28 @@ async fn refuse_registration(socket: &mut WebSocket, principal: &EcmPrincipal, e
 }
 
 /// Runs one broker's channel, from its registration until it leaves.
-async fn serve(mut socket: WebSocket, channel: Channel, principal: EcmPrincipal) {
+async fn serve(mut socket: WebSocket, channel: Channel, caller: Caller) {
+    let principal = &caller.principal;
     let registry = &channel.registry;
     let settings = registry.settings();
     let first = match tokio::time::timeout(settings.silence_limit(), next(&mut socket)).await {
-        Ok(Incoming::Text(text)) => first_frame(text, &principal),
+        Ok(Incoming::Text(text)) => first_frame(text, principal),
         Ok(Incoming::Binary) => Err("a binary frame".into()),
         Ok(Incoming::Closed) => return,
         Err(_) => Err(format!("no registration within {} s", settings.silence_limit().as_secs())),
     };
     let info = match first {
         Ok(Ok(info)) => info,
-        Ok(Err(e)) => return refuse_registration(&mut socket, &principal, &e).await,
+        Ok(Err(e)) => return refuse_registration(&mut socket, principal, &e).await,
         Err(reason) => {
             let broker = format!("(unregistered) of API account {}", principal.name);
             let e = EcmError::ProtocolViolation { broker, reason };
-            return refuse_registration(&mut socket, &principal, &e).await;
+            return refuse_registration(&mut socket, principal, &e).await;
         }
     };
     let (conn, outbox) = match registry.admit(info) {
         Ok(admitted) => admitted,
-        Err(e) => return refuse_registration(&mut socket, &principal, &e).await,
+        Err(e) => return refuse_registration(&mut socket, principal, &e).await,
     };
     let info = conn.info();
     if let Err(e) = registry.presence().connected(&info).await {
@@ -210,7 +218,7 @@ async fn serve(mut socket: WebSocket, channel: Channel, principal: EcmPrincipal)
         "broker registered"
     );
     let ended = if send(&mut socket, &ConsoleMessage::Registered { broker_id: info.id.clone() }).await {
-        converse(&mut socket, &channel, &principal, &conn, outbox).await
+        converse(&mut socket, &channel, &caller, &conn, outbox).await
     } else {
         Ok(())
     };
@@ -287,7 +295,7 @@ type Dropped = (EcmError, u16);
 async fn converse(
     socket: &mut WebSocket,
     channel: &Channel,
-    principal: &EcmPrincipal,
+    caller: &Caller,
     conn: &Arc<Connection>,
     mut outbox: tokio::sync::mpsc::Receiver<ConsoleMessage>,
 ) -> Result<(), Dropped> {
@@ -321,7 +329,7 @@ async fn converse(
                         if let Err(e) = registry.presence().seen(conn.id(), at).await {
                             tracing::warn!(code = e.code(), error = %e, "the broker list was not updated");
                         }
-                        still_allowed(channel, principal, conn).await?;
+                        still_allowed(channel, caller, conn).await?;
                     }
                     BrokerMessage::Register { .. } => return Err(violation("it registered twice".into())),
                     answer @ (BrokerMessage::SearchResult { request, .. }
@@ -352,15 +360,11 @@ async fn converse(
 }
 
 /// Asks whether the broker's account may still serve its group; `Err` drops it.
-async fn still_allowed(
-    channel: &Channel,
-    principal: &EcmPrincipal,
-    conn: &Connection,
-) -> Result<(), Dropped> {
+async fn still_allowed(channel: &Channel, caller: &Caller, conn: &Connection) -> Result<(), Dropped> {
     let revoked = |reason: &str| {
         Err((EcmError::Revoked { broker: conn.name().to_string(), reason: reason.to_string() }, CLOSE_POLICY))
     };
-    match channel.auth.account(principal).await {
+    match channel.auth.recheck(&caller.principal, &caller.token).await {
         Ok(Some(now)) if !now.ecm_api => revoked("the account lost the ECM permission"),
         Ok(Some(now)) if now.group() != conn.group() => revoked("the account now serves another ECM group"),
         Ok(Some(_)) => Ok(()),

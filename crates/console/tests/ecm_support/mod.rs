@@ -70,8 +70,13 @@ impl BrokerAuth for TestAuth {
         Box::pin(async move { found })
     }
 
-    fn account<'a>(&'a self, principal: &'a EcmPrincipal) -> AuthFuture<'a, Option<EcmPrincipal>> {
-        let now = Some(principal.clone()).filter(|p| !self.revoked.lock().unwrap().contains(&p.account_id));
+    fn recheck<'a>(
+        &'a self,
+        principal: &'a EcmPrincipal,
+        bearer: &'a str,
+    ) -> AuthFuture<'a, Option<EcmPrincipal>> {
+        let now = TestAuth::principal(bearer)
+            .filter(|p| p == principal && !self.revoked.lock().unwrap().contains(&p.account_id));
         Box::pin(async move { Ok(now) })
     }
 }
