@@ -154,7 +154,7 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
         .await
         .map_err(|e| match e {
             tokio_tungstenite::tungstenite::Error::Http(resp) => BrokerError::ConsoleRefused {
-                detail: format!("the channel endpoint answered HTTP {}", resp.status().as_u16()),
+                detail: refusal(resp.status().as_u16(), resp.body().as_deref()),
             },
             other => BrokerError::ConsoleUnreachable { url: url.to_string(), detail: other.to_string() },
         })?;
@@ -223,6 +223,21 @@ async fn connect_once(broker: &Arc<Broker>, console: &ConsoleSettings, registere
                 sink.send(Message::text(encode(&BrokerMessage::KeepAlive { seq }))).await.map_err(lost)?;
             }
         }
+    }
+}
+
+/// Why the console refused the upgrade: the status, and the coded sentence of its JSON answer
+/// (`{"code","message"}`) when there is one — at most 512 characters, control characters
+/// dropped, since it goes to the log.
+fn refusal(status: u16, body: Option<&[u8]>) -> String {
+    let message = body
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(String::from))
+        .map(|m| m.chars().filter(|c| !c.is_control()).take(512).collect::<String>())
+        .filter(|m| !m.is_empty());
+    match message {
+        Some(m) => format!("the channel endpoint answered HTTP {status}: {m}"),
+        None => format!("the channel endpoint answered HTTP {status}"),
     }
 }
 
@@ -307,6 +322,17 @@ fn host_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_carries_the_consoles_sentence() {
+        let body = br#"{"code":"PCE002","message":"PCE002: API account \"x\" may not serve\u001b[2J"}"#;
+        assert_eq!(
+            refusal(403, Some(body)),
+            "the channel endpoint answered HTTP 403: PCE002: API account \"x\" may not serve[2J"
+        );
+        assert_eq!(refusal(401, None), "the channel endpoint answered HTTP 401");
+        assert_eq!(refusal(502, Some(b"<html>bad gateway</html>")), "the channel endpoint answered HTTP 502");
+    }
 
     #[test]
     fn backoff_doubles_to_a_minute_with_jitter_and_resets() {

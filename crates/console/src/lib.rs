@@ -23,6 +23,7 @@ pub mod api;
 pub mod clock;
 pub mod credential;
 pub mod db;
+pub mod ecm;
 pub mod error;
 pub mod items;
 pub mod oauth;
