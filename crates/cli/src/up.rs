@@ -1,31 +1,22 @@
 //! `portcullis up`: starts Portcullis on its embedded defaults: SQLite and keys
 //! in the data directory, the identity provider (sign-in, SSO, My Apps,
 //! federation metadata), a health check and the SAML decoder API. On first run it
-//! creates the default tenant and a first administrator, whose generated
-//! password it prints once.
+//! creates the data directory, the default tenant and a first administrator, whose generated
+//! password it prints once — exactly what `portcullis init` does without starting the server.
 
+use crate::args::up::{InitArgs, UpArgs};
 use crate::{input, summary};
 use anyhow::{Context, Result};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use clap::Args;
 use saml::xml::{self, Limits};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
-
-#[derive(Args)]
-pub struct UpArgs {
-    /// Address to listen on. [default: 127.0.0.1:8080]
-    #[arg(long, env = "PORTCULLIS_LISTEN")]
-    listen: Option<SocketAddr>,
-    /// Public base URL (default: http://LISTEN).
-    #[arg(long, env = "PORTCULLIS_BASE_URL")]
-    base_url: Option<String>,
-}
+use zeroize::Zeroizing;
 
 /// The file in the data directory that records the public base URL, so that the
 /// CLI writes the same entity IDs and URLs as the running server.
@@ -59,8 +50,7 @@ pub fn run(
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
     let base_url = args.base_url.clone().or_else(|| file.base_url.clone());
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating the data directory {}", data.display()))?;
+    create_data_dir(data)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
@@ -70,15 +60,9 @@ pub fn run(
         let bound = listener.local_addr().context("reading the bound address")?;
         let base = base_url.clone().unwrap_or_else(|| format!("http://{bound}"));
         let base = base.trim_end_matches('/').to_string();
-        std::fs::write(data.join(BASE_URL_FILE), format!("{base}\n"))
-            .with_context(|| format!("writing {}", data.join(BASE_URL_FILE).display()))?;
+        record_base_url(data, &base)?;
 
-        let idp = idp::service::Idp::open(data, database_url, &base).await?;
-        let tenant = idp.ensure_default_tenant().await?;
-        let first_admin = create_first_admin(&idp, tenant.id).await?;
-        let master = store::seal::MasterKey::for_data_dir(data)?;
-        let vault =
-            vault::Vault::open(idp.store.clone(), &master, std::sync::Arc::new(vault::SystemClock)).await?;
+        let FirstRun { idp, tenant, vault, first_admin } = first_run(data, database_url, &base).await?;
         tokio::spawn(vault.clone().run_rotation_worker(std::time::Duration::from_secs(15)));
         // The IdP's hourly upkeep (certificate-expiry notices, expired sessions, old throttle
         // entries), and delivery of the outbox when SMTP is configured.
@@ -103,15 +87,7 @@ pub fn run(
         println!("  health check:     {base}/healthz");
         println!("  admin API:        {base}/api/v1/ (OpenAPI: {base}/api/v1/openapi.json)");
         println!("  vault API:        {base}{}/", vault::web::BASE);
-        if let Some(password) = first_admin {
-            println!("First administrator, a Global Administrator (shown once; change it after signing in):");
-            println!("  user name:        {FIRST_ADMIN}");
-            println!("  password:         {}", password.as_str());
-        }
-        println!(
-            "Admin API token:    portcullis --data {} idp token create --user {FIRST_ADMIN}",
-            data.display()
-        );
+        print_first_admin(data, &idp, tenant.id, first_admin.as_ref());
         println!("Press Ctrl-C to stop.");
         tracing::info!(listen = %bound, base_url = %base, tenant = %tenant.id, "server started");
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -123,6 +99,93 @@ pub fn run(
         tracing::info!("server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `portcullis init`: creates the data directory, its database and master key, the default
+/// tenant and the first administrator (printed once), as the first `up` does, and stops.
+pub fn init(
+    data: &Path,
+    database_url: Option<&str>,
+    args: InitArgs,
+    config: &crate::config::Config,
+) -> Result<ExitCode> {
+    if crate::data_dir::is_initialised(data) {
+        anyhow::bail!(
+            "{} already holds a Portcullis data directory: start it with `portcullis up --data {}`",
+            data.display(),
+            data.display()
+        );
+    }
+    create_data_dir(data)?;
+    let base = match args.base_url.or_else(|| config.up.base_url.clone()) {
+        Some(b) => b.trim().trim_end_matches('/').to_string(),
+        None => recorded_base_url(data),
+    };
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        anyhow::bail!("--base-url {base:?} is not an http:// or https:// URL");
+    }
+    record_base_url(data, &base)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async move {
+        let FirstRun { idp, tenant, first_admin, .. } = first_run(data, database_url, &base).await?;
+        println!("Portcullis data directory created: {}", data.display());
+        println!("  tenant:           {} ({})", tenant.name, tenant.id);
+        println!("  sign-in:          {base}/{}/login", tenant.id);
+        print_first_admin(data, &idp, tenant.id, first_admin.as_ref());
+        println!("Start it with:      portcullis up --data {}", data.display());
+        tracing::info!(data = %data.display(), tenant = %tenant.id, "data directory initialised");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn create_data_dir(data: &Path) -> Result<()> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating the data directory {}", data.display()))
+}
+
+fn record_base_url(data: &Path, base: &str) -> Result<()> {
+    std::fs::write(data.join(BASE_URL_FILE), format!("{base}\n"))
+        .with_context(|| format!("writing {}", data.join(BASE_URL_FILE).display()))
+}
+
+/// What opening a data directory the first time (or any time) makes sure of.
+struct FirstRun {
+    idp: idp::service::Idp,
+    tenant: store::model::Tenant,
+    vault: vault::Vault,
+    /// The first administrator's generated password, when this run created them.
+    first_admin: Option<Zeroizing<String>>,
+}
+
+/// Opens the data directory's IdP and vault, creating the database, the master key, the
+/// default tenant and the first administrator where missing (`init` and every `up`).
+async fn first_run(data: &Path, database_url: Option<&str>, base: &str) -> Result<FirstRun> {
+    let idp = idp::service::Idp::open(data, database_url, base).await?;
+    let tenant = idp.ensure_default_tenant().await?;
+    let first_admin = create_first_admin(&idp, tenant.id).await?;
+    let master = store::seal::MasterKey::for_data_dir(data)?;
+    let vault =
+        vault::Vault::open(idp.store.clone(), &master, std::sync::Arc::new(vault::SystemClock)).await?;
+    Ok(FirstRun { idp, tenant, vault, first_admin })
+}
+
+/// The first administrator's sign-in (when just created) and how to get an API token.
+fn print_first_admin(
+    data: &Path,
+    idp: &idp::service::Idp,
+    tenant: uuid::Uuid,
+    password: Option<&Zeroizing<String>>,
+) {
+    if let Some(password) = password {
+        let account = idp.endpoints(tenant).account_url();
+        println!("First administrator, a Global Administrator (the password is shown once):");
+        println!("  user name:        {FIRST_ADMIN}");
+        println!("  password:         {}", password.as_str());
+        println!("  change it at:     {account} (after signing in)");
+    }
+    println!(
+        "Admin API token:    portcullis --data {} idp token create --user {FIRST_ADMIN}",
+        data.display()
+    );
 }
 
 /// Ctrl-C or SIGTERM (what service managers and container runtimes send to stop a process).
@@ -151,7 +214,7 @@ pub(crate) async fn shutdown_signal() {
 async fn create_first_admin(
     idp: &idp::service::Idp,
     tenant: uuid::Uuid,
-) -> Result<Option<zeroize::Zeroizing<String>>> {
+) -> Result<Option<Zeroizing<String>>> {
     let has_global = idp
         .role_assignments(tenant)
         .await?
@@ -166,7 +229,7 @@ async fn create_first_admin(
         idp.grant_role(tenant, FIRST_ADMIN, idp::roles::DirectoryRole::GlobalAdministrator).await?;
         return Ok(None);
     }
-    let password = zeroize::Zeroizing::new(generate_password());
+    let password = Zeroizing::new(generate_password());
     let new = idp::directory::NewUser {
         upn: FIRST_ADMIN.into(),
         given_name: Some("Portcullis".into()),
@@ -205,13 +268,17 @@ fn router() -> Router {
         .route("/api/saml/decode", post(decode))
 }
 
-async fn home() -> Html<&'static str> {
-    Html(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Portcullis</title></head>\
-<body><h1>Portcullis</h1><p>Self-hosted single sign-on and privileged access.</p>\
-<ul><li><code>GET /healthz</code> health check</li>\
-<li><code>POST /api/saml/decode</code> decode a SAML message (XML, base64, redirect URL)</li></ul></body></html>",
-    )
+/// The server's front page: where to go from here.
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: web::page::Layout,
+    my_apps: &'static str,
+}
+
+async fn home() -> Response {
+    let layout = web::page::Layout::new("Portcullis", "", "/");
+    web::page::render(StatusCode::OK, &HomePage { layout, my_apps: "/myapps" })
 }
 
 /// Decodes a pasted SAML message; answers the same summary as `saml decode --json`.
