@@ -192,17 +192,32 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
         AppCommand::Create { template, name, params } => {
             let app = idp.create_app(tenant, &template, name.as_deref(), &parse_params(&params)?).await?;
             println!("{}", app.id);
+            // The ID alone on standard output (scripts read it); the guidance for people on
+            // standard error.
+            let (app, config) = idp.app(tenant, &app.id.to_string()).await?;
+            let guide = idp::guide::for_app(&idp.endpoints(tenant), &app, &config);
+            eprintln!("Created app {:?} ({}) from template {}.", app.name, app.id, app.template);
+            eprint!("{}", crate::idp_text::guide(&app, &guide));
         }
-        AppCommand::Templates { json } => {
+        AppCommand::Templates { details: Some(name), json } => {
+            let t = idp::gallery::find(&name).map_err(idp::error::IdpError::from)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                print!("{}", crate::idp_text::template(&t));
+            }
+        }
+        AppCommand::Templates { details: None, json } => {
             let all = idp::gallery::all();
             if json {
-                let v: Vec<_> =
-                    all.iter().map(|t| json!({"name": t.name, "display_name": t.display_name})).collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!("{}", serde_json::to_string_pretty(&all)?);
             } else {
                 for t in all {
                     println!("{:<28} {}", t.name, t.display_name);
                 }
+                println!(
+                    "Details of one (parameters, values, notes): portcullis idp app templates --details NAME"
+                );
             }
         }
         AppCommand::List { json } => {
@@ -221,11 +236,12 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
         }
         AppCommand::Show { app } => {
             let (a, config) = idp.app(tenant, &app).await?;
+            let guide = idp::guide::for_app(&idp.endpoints(tenant), &a, &config);
             println!(
                 "{}",
-                serde_json::to_string_pretty(
-                    &json!({"id": a.id, "name": a.name, "template": a.template, "config": config})
-                )?
+                serde_json::to_string_pretty(&json!({"id": a.id, "name": a.name, "template": a.template,
+                    "config": config, "test_url": guide.test_url, "still_needed": guide.still_needed,
+                    "notes": guide.notes}))?
             );
         }
         AppCommand::Set {
@@ -284,7 +300,21 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
         AppCommand::ImportSpMetadata { app, file } => {
             let xml =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            idp.import_sp_metadata(tenant, &app, &xml).await?;
+            let (_, before) = idp.app(tenant, &app).await?;
+            let a = idp.import_sp_metadata(tenant, &app, &xml).await?;
+            let (a, after) = idp.app(tenant, &a.id.to_string()).await?;
+            if before.sign_on_url != after.sign_on_url {
+                eprintln!(
+                    "{}",
+                    crate::idp_text::sign_on_url_change(
+                        &a,
+                        before.sign_on_url.as_deref(),
+                        after.sign_on_url.as_deref()
+                    )
+                );
+            }
+            let guide = idp::guide::for_app(&idp.endpoints(tenant), &a, &after);
+            eprint!("{}", crate::idp_text::still_needed(&a, &guide));
         }
         AppCommand::Claim(ClaimCommand::Set {
             app,
@@ -325,11 +355,12 @@ async fn app(idp: &Idp, tenant: uuid::Uuid, c: AppCommand) -> Result<()> {
         AppCommand::GroupsClaim { app, setting } => {
             let s = match setting {
                 GroupsClaimArg::None => GroupsClaim::None,
-                GroupsClaimArg::Security => GroupsClaim::SecurityGroups,
-                GroupsClaimArg::All => GroupsClaim::AllGroups,
-                GroupsClaimArg::Assigned => GroupsClaim::AssignedGroups,
+                GroupsClaimArg::SecurityGroups => GroupsClaim::SecurityGroups,
+                GroupsClaimArg::AllGroups => GroupsClaim::AllGroups,
+                GroupsClaimArg::AssignedGroups => GroupsClaim::AssignedGroups,
             };
-            idp.set_groups_claim(tenant, &app, s).await?;
+            let a = idp.set_groups_claim(tenant, &app, s).await?;
+            println!("groups claim of {}: {s}", a.name);
         }
         AppCommand::Assign { app, user, group, role } => match (user, group) {
             (Some(u), _) => drop(idp.assign(tenant, &app, &u, PrincipalKind::User, role.as_deref()).await?),
@@ -463,6 +494,11 @@ async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
     filter.limit = Some(a.limit);
     idp.flush_sign_ins().await;
     let rows = idp.store.list_sign_ins(&filter).await?;
+    // Apps by name; a deleted app's sign-ins keep its ID.
+    let names: BTreeMap<uuid::Uuid, String> =
+        idp.store.list_apps(tenant).await?.into_iter().map(|a| (a.id, a.name)).collect();
+    let app_name =
+        |id: Option<uuid::Uuid>| id.map(|id| names.get(&id).cloned().unwrap_or_else(|| id.to_string()));
     let fmt = time::format_description::well_known::Rfc3339;
     let at = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
@@ -473,8 +509,11 @@ async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
     if a.json {
         let v: Vec<_> = rows
             .iter()
-            .map(|s| json!({"id": s.id, "at": at(s.at), "user_id": s.user_id, "upn": s.upn, "app_id": s.app_id, "ip": s.ip,
-                "result": s.result_code, "correlation_id": s.correlation_id, "detail": s.detail}))
+            .map(|s| {
+                json!({"id": s.id, "at": at(s.at), "user_id": s.user_id, "upn": s.upn, "app_id": s.app_id,
+                "app": app_name(s.app_id), "ip": s.ip,
+                "result": s.result_code, "correlation_id": s.correlation_id, "detail": s.detail})
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -484,7 +523,7 @@ async fn signins(idp: &Idp, tenant: uuid::Uuid, a: SigninsArgs) -> Result<()> {
                 at(s.at),
                 s.result_code,
                 s.upn.as_deref().unwrap_or("-"),
-                s.app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                app_name(s.app_id).map(|n| format!("{n:?}")).unwrap_or_else(|| "-".into()),
                 s.ip.as_deref().unwrap_or("-"),
                 s.correlation_id,
                 s.detail.map(|d| format!("  {d}")).unwrap_or_default()

@@ -85,3 +85,39 @@ pub enum Command {
     // Its help comes from `BrokerArgs` (a doc comment here would replace it).
     Broker(crate::broker_cmd::BrokerArgs),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument and every subcommand of the whole tree, with its path, that `--help`
+    /// shows without a description.
+    fn undescribed(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && !arg.is_hide_set() && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!(
+                    "{path} {}",
+                    arg.get_long().map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"))
+                ));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_name() != "help" && sub.get_about().is_none() && sub.get_long_about().is_none() {
+                out.push(format!("{sub_path} (the command itself)"));
+            }
+            undescribed(sub, &sub_path, out);
+        }
+    }
+
+    #[test]
+    fn every_argument_and_command_has_a_description() {
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        undescribed(&cmd, "portcullis", &mut missing);
+        assert!(missing.is_empty(), "without a description in --help:\n{}", missing.join("\n"));
+    }
+}

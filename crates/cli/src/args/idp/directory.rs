@@ -6,20 +6,28 @@ use clap::Subcommand;
 pub enum UserCommand {
     /// Create a user; prints the object ID.
     Create {
+        /// User principal name (sign-in name), e.g. alice@contoso.com.
         #[arg(long)]
         upn: String,
+        /// Given (first) name.
         #[arg(long)]
         given_name: String,
+        /// Surname (last name).
         #[arg(long)]
         surname: String,
+        /// E-mail address (user.mail).
         #[arg(long)]
         mail: Option<String>,
+        /// Display name (user.displayname; shown in My Apps).
         #[arg(long)]
         display_name: Option<String>,
+        /// Department (user.department).
         #[arg(long)]
         department: Option<String>,
+        /// Job title (user.jobtitle).
         #[arg(long)]
         job_title: Option<String>,
+        /// Employee ID (user.employeeid).
         #[arg(long)]
         employee_id: Option<String>,
         /// Read the password from standard input (one line).
@@ -31,22 +39,31 @@ pub enum UserCommand {
         /// UPN or object ID.
         #[arg(long)]
         user: String,
+        /// A new user principal name (sign-in name).
         #[arg(long)]
         upn: Option<String>,
+        /// E-mail address (user.mail).
         #[arg(long)]
         mail: Option<String>,
+        /// Given (first) name.
         #[arg(long)]
         given_name: Option<String>,
+        /// Surname (last name).
         #[arg(long)]
         surname: Option<String>,
+        /// Display name (user.displayname; shown in My Apps).
         #[arg(long)]
         display_name: Option<String>,
+        /// Department (user.department).
         #[arg(long)]
         department: Option<String>,
+        /// Job title (user.jobtitle).
         #[arg(long)]
         job_title: Option<String>,
+        /// Employee ID (user.employeeid).
         #[arg(long)]
         employee_id: Option<String>,
+        /// Allow (true) or block (false) sign-in; blocking also ends the user's sessions.
         #[arg(long)]
         enabled: Option<bool>,
         /// Read a new password from standard input (one line).
@@ -55,11 +72,13 @@ pub enum UserCommand {
     },
     /// Turn on the TOTP second factor; prints the otpauth:// URI for an authenticator app.
     TotpEnroll {
+        /// UPN or object ID.
         #[arg(long)]
         user: String,
     },
     /// Turn off the TOTP second factor.
     TotpRemove {
+        /// UPN or object ID.
         #[arg(long)]
         user: String,
     },
@@ -72,6 +91,7 @@ pub enum UserCommand {
     },
     /// List users.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -81,8 +101,10 @@ pub enum UserCommand {
 pub enum GroupCommand {
     /// Create a security group; prints the object ID.
     Create {
+        /// The group's name (unique).
         #[arg(long)]
         name: String,
+        /// What the group is for.
         #[arg(long)]
         description: Option<String>,
     },
@@ -119,6 +141,7 @@ pub enum GroupCommand {
     },
     /// List groups.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },

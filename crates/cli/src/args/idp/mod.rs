@@ -41,17 +41,20 @@ pub struct NotifyArgs {
     /// Check as of this instant (RFC 3339) instead of now: shows what would be due then.
     #[arg(long)]
     pub now: Option<String>,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args)]
 pub struct OutboxArgs {
+    /// How many of the newest messages.
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
     /// Print the message bodies too.
     #[arg(long)]
     pub full: bool,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -63,6 +66,7 @@ pub enum RoleCommand {
         /// UPN or object ID.
         #[arg(long)]
         user: String,
+        /// The directory role.
         #[arg(long, value_enum)]
         role: RoleArg,
     },
@@ -71,11 +75,13 @@ pub enum RoleCommand {
         /// UPN or object ID.
         #[arg(long)]
         user: String,
+        /// The directory role.
         #[arg(long, value_enum)]
         role: RoleArg,
     },
     /// List who holds which role.
     List {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -83,7 +89,9 @@ pub enum RoleCommand {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RoleArg {
+    /// Everything: the directory, every app, roles and tokens.
     GlobalAdministrator,
+    /// Enterprise apps (configuration, claims, certificates, assignments) and the sign-in logs.
     ApplicationAdministrator,
 }
 
@@ -104,6 +112,7 @@ pub enum TokenCommand {
         /// The owner: UPN or object ID.
         #[arg(long)]
         user: String,
+        /// A label to tell the token apart in `idp token list` (default: "API token").
         #[arg(long)]
         name: Option<String>,
         /// Validity in days (default 90, at most 3650).
@@ -112,6 +121,7 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -125,12 +135,16 @@ pub enum TokenCommand {
 
 #[derive(Args)]
 pub struct SigninsArgs {
+    /// Only sign-ins to this app (ID or name).
     #[arg(long)]
     pub app: Option<String>,
+    /// Only sign-ins of this user (UPN).
     #[arg(long)]
     pub user: Option<String>,
+    /// How many of the newest rows.
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }

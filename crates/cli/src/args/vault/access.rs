@@ -147,6 +147,7 @@ pub enum PolicyCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Changes an access policy's approvals or longest release.
     Set {
         /// Its name or ID.
         name: String,
@@ -252,7 +253,13 @@ pub enum RequestCmd {
         json: bool,
     },
     /// Approves a pending request outright (as the host's administrator).
-    Approve { id: i64 },
+    Approve {
+        /// The request's ID (see `vault request list`).
+        id: i64,
+    },
     /// Denies a pending request.
-    Deny { id: i64 },
+    Deny {
+        /// The request's ID (see `vault request list`).
+        id: i64,
+    },
 }

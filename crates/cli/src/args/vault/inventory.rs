@@ -67,7 +67,10 @@ pub enum SystemCmd {
         functional_password_stdin: bool,
     },
     /// Deletes a managed system and its accounts.
-    Delete { system: String },
+    Delete {
+        /// The system's name or ID.
+        system: String,
+    },
 }
 
 #[derive(Subcommand)]
