@@ -74,6 +74,42 @@ pub struct MyAppsPage {
     pub tiles: Vec<TileLink>,
 }
 
+/// The signed-in user's account page: password change and the TOTP authenticator.
+#[derive(Debug, Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub layout: Layout,
+    pub upn: &'a str,
+    /// The session's CSRF token ([`web::csrf::session_token`]).
+    pub csrf: &'a str,
+    pub password_action: &'a str,
+    pub remove_action: &'a str,
+    pub enrol_href: &'a str,
+    pub my_apps: &'a str,
+    pub has_totp: bool,
+    pub min_chars: usize,
+    pub max_chars: usize,
+    /// What the last form did.
+    pub done: Option<&'a str>,
+    pub password_error: Option<&'a str>,
+    pub totp_error: Option<&'a str>,
+}
+
+/// A pending TOTP enrolment: the secret as a URI and as text, and the confirmation form.
+#[derive(Debug, Template)]
+#[template(path = "totp_enrol.html")]
+pub struct TotpEnrolPage<'a> {
+    pub layout: Layout,
+    pub uri: &'a str,
+    pub secret: &'a str,
+    pub csrf: &'a str,
+    pub action: &'a str,
+    /// The sealed pending secret ([`crate::flow::account::TotpEnrolment::pending`]).
+    pub pending: &'a str,
+    pub back: &'a str,
+    pub error: Option<&'a str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
