@@ -48,10 +48,10 @@ async fn signed_in(
     }
 }
 
-/// The form's CSRF field is the session's token; a refusal is the error page.
-fn csrf_ok(tenant: Uuid, secret: &str, form: &HashMap<String, String>) -> Result<(), Response> {
+/// The error page when the form's CSRF field is not the session's token; `None` when it is.
+fn csrf_refusal(tenant: Uuid, secret: &str, form: &HashMap<String, String>) -> Option<Response> {
     if web::csrf::session_token_ok(secret, form.get(web::csrf::FIELD).map(String::as_str)) {
-        return Ok(());
+        return None;
     }
     tracing::warn!(%tenant, "account form without this session's CSRF token");
     let e = IdpError::Csrf;
@@ -59,7 +59,7 @@ fn csrf_ok(tenant: Uuid, secret: &str, form: &HashMap<String, String>) -> Result
         .paragraph(e.to_string())
         .code(e.code(), None)
         .link("Back to your account", format!("/{tenant}/account"));
-    Err(render(StatusCode::FORBIDDEN, &page))
+    Some(render(StatusCode::FORBIDDEN, &page))
 }
 
 fn layout(idp: &Idp, tenant: Uuid, title: &str, user: &User) -> web::page::Layout {
@@ -148,7 +148,7 @@ async fn change_password(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_ok(tenant, &secret, &form) {
+    if let Some(r) = csrf_refusal(tenant, &secret, &form) {
         return r;
     }
     let field = |name: &str| Zeroizing::new(form.get(name).cloned().unwrap_or_default());
@@ -231,7 +231,7 @@ async fn confirm_enrolment(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_ok(tenant, &secret, &form) {
+    if let Some(r) = csrf_refusal(tenant, &secret, &form) {
         return r;
     }
     if idp.has_totp(&user) {
@@ -273,7 +273,7 @@ async fn remove_totp(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = csrf_ok(tenant, &secret, &form) {
+    if let Some(r) = csrf_refusal(tenant, &secret, &form) {
         return r;
     }
     let code = form.get("otp").map(String::as_str).unwrap_or_default();

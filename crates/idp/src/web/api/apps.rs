@@ -82,7 +82,7 @@ pub(super) async fn get_app(
 /// The app as saved, re-read (the answer to every change).
 pub(super) async fn app_answer(idp: &Idp, tenant: Uuid, app: &App) -> ApiResult {
     let (app, config) = idp.app(tenant, &app.id.to_string()).await?;
-    ok(app_json(&idp, &app, &config))
+    ok(app_json(idp, &app, &config))
 }
 
 pub(super) async fn patch_app(
