@@ -7,7 +7,6 @@ mod broker_cmd;
 mod config;
 mod data_dir;
 mod idp_cmd;
-mod idp_text;
 mod input;
 mod mail;
 mod saml_cmd;

@@ -220,7 +220,7 @@ fn yes() -> bool {
 pub enum GalleryError {
     #[error("there is no gallery template named {name:?}; use one of {}", .known.join(", "))]
     UnknownTemplate { name: String, known: Vec<String> },
-    #[error("template {template:?} needs a value for {}; pass {}", describe_missing(.missing), describe_params(.missing))]
+    #[error("template {template:?} needs a value for {}; pass {}{}", describe_missing(.missing), describe_params(.missing), describe_sources(.missing))]
     UnfilledPlaceholders { template: String, missing: Vec<MissingPlaceholder> },
     #[error("template {template:?} has no placeholder {name:?}; its placeholders are {}", describe_known(.known))]
     UnknownParameter { template: String, name: String, known: Vec<String> },
@@ -253,6 +253,8 @@ pub struct MissingPlaceholder {
     pub placeholder: String,
     /// `Identifier`, `Reply URL`, `Sign-on URL`, `Relay State`, `Logout URL`.
     pub fields: Vec<String>,
+    /// What the value is and where it comes from (the template's parameter description).
+    pub description: Option<String>,
 }
 
 fn describe_missing(missing: &[MissingPlaceholder]) -> String {
@@ -265,6 +267,14 @@ fn describe_missing(missing: &[MissingPlaceholder]) -> String {
 
 fn describe_params(missing: &[MissingPlaceholder]) -> String {
     missing.iter().map(|m| format!("--param {}=VALUE", m.placeholder)).collect::<Vec<_>>().join(" ")
+}
+
+/// Where each missing value comes from, as the template describes its parameters.
+fn describe_sources(missing: &[MissingPlaceholder]) -> String {
+    missing
+        .iter()
+        .filter_map(|m| m.description.as_ref().map(|d| format!(". {}: {d}", m.placeholder)))
+        .collect()
 }
 
 fn describe_known(known: &[String]) -> String {
@@ -526,7 +536,12 @@ impl Template {
                         Some(m) if !m.fields.iter().any(|l| l == f.label) => m.fields.push(f.label.into()),
                         Some(_) => {}
                         None => {
-                            missing.push(MissingPlaceholder { placeholder: p, fields: vec![f.label.into()] })
+                            let description = self.parameter(&p).map(|d| d.description.clone());
+                            missing.push(MissingPlaceholder {
+                                placeholder: p,
+                                fields: vec![f.label.into()],
+                                description,
+                            })
                         }
                     }
                 }

@@ -267,10 +267,15 @@ fn an_unfilled_placeholder_is_named_with_every_field_it_appears_in() {
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].placeholder, "HOSTNAME");
         assert_eq!(missing[0].fields, ["Identifier", "Reply URL", "Sign-on URL"]);
+        // Issue 14, item 4: and where the value comes from.
+        let description = &t.parameters[0].description;
+        assert_eq!(missing[0].description.as_ref(), Some(description));
         assert_eq!(
             e.to_string(),
-            "template \"beyondtrust-remote-support\" needs a value for <HOSTNAME> (in the Identifier, \
-             Reply URL, Sign-on URL); pass --param HOSTNAME=VALUE"
+            format!(
+                "template \"beyondtrust-remote-support\" needs a value for <HOSTNAME> (in the Identifier, \
+                 Reply URL, Sign-on URL); pass --param HOSTNAME=VALUE. HOSTNAME: {description}"
+            )
         );
     }
 }
