@@ -7,6 +7,7 @@ mod broker_cmd;
 mod config;
 mod data_dir;
 mod idp_cmd;
+mod init;
 mod input;
 mod mail;
 mod saml_cmd;
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
     let db = database_url.as_deref();
     let existing = || data_dir::require_existing(&data, db);
     let result = match cli.command {
-        Command::Init(args) => up::init(&data, db, args, &file),
+        Command::Init(args) => init::run(&data, db, args, &file),
         Command::Up(args) => up::run(&data, db, args, &file),
         Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Idp(cmd) => existing().and_then(|()| idp_cmd::run(&data, db, cmd)),

@@ -27,7 +27,7 @@ fn read_password() -> Result<Zeroizing<String>> {
 
 /// The base URL `up` recorded (so entity IDs match the running server).
 pub async fn open(data: &Path, database_url: Option<&str>) -> Result<Idp> {
-    let base = crate::up::recorded_base_url(data);
+    let base = crate::init::recorded_base_url(data);
     Ok(Idp::open(data, database_url, &base).await?)
 }
 
