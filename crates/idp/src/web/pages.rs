@@ -149,6 +149,47 @@ mod tests {
     }
 
     #[test]
+    fn the_account_pages_escape_and_put_the_csrf_token_in_every_form() {
+        let p = AccountPage {
+            layout: layout(),
+            upn: "a\"<b>@contoso.test",
+            csrf: "tok\"en",
+            password_action: "/t/account/password",
+            remove_action: "/t/account/totp/remove",
+            enrol_href: "/t/account/totp",
+            my_apps: "/t/myapps",
+            has_totp: true,
+            min_chars: 12,
+            max_chars: 256,
+            done: Some("<done>"),
+            password_error: None,
+            totp_error: Some("<bad>"),
+        };
+        let p = web::page::html(&p).unwrap();
+        assert!(!p.contains("<b>") && !p.contains("<done>") && !p.contains("<bad>"), "{p}");
+        assert_eq!(p.matches("<form method=\"post\"").count(), 2, "{p}");
+        assert_eq!(p.matches(r#"name="csrf" value="tok&#34;en""#).count(), 2, "{p}");
+        assert!(p.contains(r#"minlength="12""#) && p.contains("Turn off"), "{p}");
+        let e = TotpEnrolPage {
+            layout: layout(),
+            uri: "otpauth://totp/Portcullis:a?secret=ABC&issuer=Portcullis",
+            secret: "ABC",
+            csrf: "tok",
+            action: "/t/account/totp",
+            pending: "sealed<x>",
+            back: "/t/account",
+            error: None,
+        };
+        let e = web::page::html(&e).unwrap();
+        assert!(e.contains("secret=ABC&#38;issuer") && e.contains(">ABC</code>"), "{e}");
+        assert!(
+            e.contains(r#"name="pending" value="sealed&#60;x&#62;""#)
+                && e.contains(r#"name="csrf" value="tok""#),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn the_error_page_shows_code_message_and_correlation_id() {
         let p = ErrorPage {
             layout: layout(),
