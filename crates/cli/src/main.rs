@@ -1,10 +1,14 @@
-//! `portcullis`: the one binary. Subcommands start the services (`up`) and offer
-//! the tools people use to debug SSO (`saml decode|verify|keygen`).
+//! `portcullis`: the one binary. Subcommands create a data directory (`init`), start the
+//! services (`up`), administer them (`idp`, `vault`) and offer the tools people use to debug SSO
+//! (`saml decode|verify|keygen`). The command line's definitions are in [`args`].
 
+mod args;
 mod broker_cmd;
 mod config;
 mod console_cmd;
+mod data_dir;
 mod idp_cmd;
+mod init;
 mod input;
 mod mail;
 mod saml_cmd;
@@ -14,75 +18,10 @@ mod summary;
 mod up;
 mod vault_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use args::{Cli, Command, LogFormat};
+use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(
-    name = "portcullis",
-    version,
-    about = "Self-hosted single sign-on (SAML 2.0 identity provider and service-provider toolkit) and privileged access",
-    long_about = "Self-hosted single sign-on (SAML 2.0 identity provider and service-provider toolkit) and \
-privileged access.\n\nStart everything with `portcullis up`; debug an SSO message with \
-`portcullis saml decode` and `portcullis saml verify`.",
-    after_help = "Environment: PORTCULLIS_CONFIG (configuration file), PORTCULLIS_DATA (data directory), \
-PORTCULLIS_DATABASE_URL, PORTCULLIS_LISTEN, PORTCULLIS_BASE_URL, PORTCULLIS_MASTER_KEY, PORTCULLIS_LOG (log filter, \
-e.g. `info` or `portcullis=debug`), PORTCULLIS_LOG_FORMAT (text|json). Precedence: flag, environment, \
-configuration file, default."
-)]
-struct Cli {
-    /// Configuration file (TOML); flags and environment variables override it.
-    #[arg(long, global = true, env = "PORTCULLIS_CONFIG")]
-    config: Option<PathBuf>,
-
-    /// Data directory (database, keys). Created when missing. [default: portcullis-data]
-    #[arg(long, global = true, env = "PORTCULLIS_DATA")]
-    data: Option<PathBuf>,
-
-    /// Database URL for scale-out (`postgres://USER@HOST/DB`); SQLite in the data
-    /// directory when not given. Keys stay in the data directory.
-    #[arg(long, global = true, env = "PORTCULLIS_DATABASE_URL")]
-    database_url: Option<String>,
-
-    /// Log line format on standard error. [default: text]
-    #[arg(long, global = true, value_enum, env = "PORTCULLIS_LOG_FORMAT")]
-    log_format: Option<LogFormat>,
-
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Start Portcullis on its embedded defaults (data in --data, HTTP on --listen).
-    Up(up::UpArgs),
-    /// SAML tools: decode, verify and key generation.
-    #[command(subcommand)]
-    Saml(saml_cmd::SamlCommand),
-    /// The identity provider's directory and enterprise apps (works with or without the server running).
-    #[command(subcommand)]
-    Idp(idp_cmd::IdpCommand),
-    /// The privileged credential vault and its Password Safe v3 compatible API.
-    #[command(subcommand)]
-    Vault(vault_cmd::VaultCommand),
-    /// Service-provider tools: check a SAMLResponse exactly as the ACS would.
-    #[command(subcommand)]
-    Sp(sp_cmd::SpCommand),
-    /// The SP toolkit's reference application: SP-initiated login, ACS,
-    /// JIT users, group policies, waiting room, discovery. `portcullis sp-demo --data DIR
-    /// --listen ADDR --base-url URL [--idp-metadata FILE_OR_URL]…`
-    SpDemo(sp_demo::DemoArgs),
-    // Its help comes from `BrokerArgs` (a doc comment here would replace it).
-    Broker(broker_cmd::BrokerArgs),
-    Console(console_cmd::ConsoleArgs),
-}
 
 fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
     use tracing_subscriber::EnvFilter;
@@ -93,9 +32,14 @@ fn init_logging(format: LogFormat, configured_filter: Option<&str>) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
+    // The WebSocket libraries log every frame at TRACE, and a broker's `retrieved` frame holds a
+    // password: whatever the operator's filter says, they log at DEBUG at most.
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.finish().with(filter_fn(console::ecm::loggable)).init(),
+        LogFormat::Json => builder.json().finish().with(filter_fn(console::ecm::loggable)).init(),
     }
 }
 
@@ -119,15 +63,18 @@ fn main() -> ExitCode {
     init_logging(log_format, broker_log.as_deref().or(file.log.as_deref()));
     let data = cli.data.clone().or(file.data.clone()).unwrap_or_else(|| PathBuf::from("portcullis-data"));
     let database_url = cli.database_url.clone().or(file.database_url.clone());
+    let db = database_url.as_deref();
+    let existing = || data_dir::require_existing(&data, db);
     let result = match cli.command {
-        Command::Up(args) => up::run(&data, database_url.as_deref(), args, &file),
+        Command::Init(args) => init::run(&data, db, args, &file),
+        Command::Up(args) => up::run(&data, db, args, &file),
         Command::Saml(cmd) => saml_cmd::run(cmd),
-        Command::Idp(cmd) => idp_cmd::run(&data, database_url.as_deref(), cmd),
-        Command::Vault(cmd) => vault_cmd::run(&data, database_url.as_deref(), cmd),
+        Command::Idp(cmd) => existing().and_then(|()| idp_cmd::run(&data, db, cmd)),
+        Command::Vault(cmd) => existing().and_then(|()| vault_cmd::run(&data, db, cmd)),
         Command::Sp(cmd) => sp_cmd::run(cmd),
         Command::SpDemo(args) => sp_demo::run(&data, args),
         Command::Broker(args) => broker_cmd::run(cli.config.as_deref(), args),
-        Command::Console(args) => console_cmd::run(&data, database_url.as_deref(), args),
+        Command::Console(args) => existing().and_then(|()| console_cmd::run(&data, db, args)),
     };
     match result {
         Ok(code) => code,

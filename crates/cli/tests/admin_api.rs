@@ -180,6 +180,21 @@ fn admin_api_over_http() {
     // ---- apps.
     let templates = c.ok("GET", "/api/v1/apps/templates", &ga, None, 200);
     assert!(templates.as_array().unwrap().iter().any(|t| t["name"] == "generic-saml"));
+    // Issue 14, item 4: the administrator notes (where the values come from, whom to contact).
+    let conductor = templates.as_array().unwrap().iter().find(|t| t["name"] == "it-conductor").unwrap();
+    assert!(conductor["notes"].to_string().contains("support@itconductor.com"), "{conductor}");
+    assert!(
+        conductor["parameters"].as_array().unwrap().iter().all(|p| p["required"] == false),
+        "{conductor}"
+    );
+    let created = c.ok("POST", "/api/v1/apps", &ga, Some(json!({"template": "it-conductor"})), 201);
+    let needed: Vec<&str> =
+        created["still_needed"].as_array().unwrap().iter().map(|n| n["field"].as_str().unwrap()).collect();
+    assert_eq!(needed, ["Identifier", "Reply URL"], "{created}");
+    assert!(created["still_needed"][0]["source"].as_str().unwrap().contains("support@itconductor.com"));
+    assert_eq!(created["still_needed"][0]["api_key"], "identifier");
+    assert!(created["notes"].to_string().contains("support@itconductor.com"), "{created}");
+    c.ok("DELETE", &format!("/api/v1/apps/{}", created["id"].as_str().unwrap()), &ga, None, 204);
     let app = c.ok(
         "POST",
         "/api/v1/apps",
@@ -195,6 +210,9 @@ fn admin_api_over_http() {
     assert_eq!(c.ok("GET", "/api/v1/apps", &ga, None, 200)[0]["id"], app_id.as_str());
     let got = c.ok("GET", &a(""), &ga, None, 200);
     assert_eq!(got["config"]["reply_urls"][0]["url"], "https://sp.test/acs");
+    // Issue 14, item 5: "Test this application" is part of the app resource.
+    assert_eq!(got["test_url"], format!("{}/{}/myapps/test/{app_id}", server.base, server.tenant));
+    assert_eq!(got["still_needed"], json!([]));
     let got =
         c.ok("PATCH", &a(""), &ga, Some(json!({"name": "Test SP 2", "assignment_required": true})), 200);
     assert_eq!(
@@ -230,6 +248,12 @@ fn admin_api_over_http() {
     c.err("DELETE", &a("/claims/department"), &ga, None, 404, "PCS90002");
     let got = c.ok("PUT", &a("/groups-claim"), &ga, Some(json!({"setting": "security"})), 200);
     assert_eq!(got["config"]["groups_claim"], "security_groups");
+    // Issue 14, item 10: the spelling it is read back with is accepted too.
+    let got = c.ok("PUT", &a("/groups-claim"), &ga, Some(json!({"setting": "all_groups"})), 200);
+    assert_eq!(got["config"]["groups_claim"], "all_groups");
+    let got = c.ok("PUT", &a("/groups-claim"), &ga, Some(json!({"setting": "security_groups"})), 200);
+    assert_eq!(got["config"]["groups_claim"], "security_groups");
+    c.err("PUT", &a("/groups-claim"), &ga, Some(json!({"setting": "securitygroups"})), 400, "PCS90001");
     assert_eq!(c.ok("GET", &a("/assignments"), &ga, None, 200), json!([]));
     let asg = c.ok("POST", &a("/assignments"), &ga, Some(json!({"group": sales_id})), 201);
     assert_eq!(

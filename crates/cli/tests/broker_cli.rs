@@ -51,7 +51,7 @@ fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn broker_test_lists_retrieves_and_classifies_failures_as_the_contract_says() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    ok(&data, &["init"], None);
     let pki = pki::make_pki(tmp.path());
 
     ok(&data, &["vault", "system", "create", "--name", "App01", "--host", "10.0.0.5"], None);

@@ -166,3 +166,86 @@ fn up_serves_health_and_the_decoder_over_http() {
     assert!(decoded.body.contains("\"name_id\":\"alice-1\""), "{decoded:?}");
     assert!(server.data().is_dir());
 }
+
+#[test]
+fn up_serves_its_front_page_on_the_shared_layout() {
+    let server = Server::start(PORTCULLIS);
+    let home = Http::new().get(&format!("{}/", server.base));
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(home.body.contains("/assets/portcullis.css") && home.body.contains("skip-link"), "{home:?}");
+    assert!(home.body.contains("href=\"/myapps\"") && home.body.contains("/api/saml/decode"), "{home:?}");
+    assert_eq!(home.header("cache-control"), Some("no-store"), "{home:?}");
+}
+
+/// `portcullis --data DATA ARGS…` with no PORTCULLIS_* variable from the test's environment.
+fn with_data(data: &Path, args: &[&str]) -> Output {
+    support::run_cli(PORTCULLIS, data, args, None)
+}
+
+/// Issue 14, item 3: a mistyped `--data` used to create a new, empty database and master key,
+/// and `idp user list` then printed nothing with exit 0.
+#[test]
+fn commands_other_than_init_and_up_refuse_a_missing_or_empty_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("portcullis-dta");
+    for args in [
+        &["idp", "user", "list"][..],
+        &["idp", "app", "templates"],
+        &["vault", "system", "list"],
+        &["vault", "rekey"],
+    ] {
+        let out = with_data(&typo, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&typo.display().to_string()), "names the path: {err}");
+        assert!(err.contains("does not exist") && err.contains("portcullis init --data"), "{err}");
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+    // An existing directory without a database (the wrong folder) is refused too, and left empty.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for args in [&["idp", "user", "list"][..], &["vault", "account", "list"]] {
+        let out = with_data(&empty, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("holds no portcullis.db") && err.contains("portcullis init"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "nothing was written into {}", empty.display());
+}
+
+#[test]
+fn init_creates_the_data_directory_and_the_first_administrator_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("new").join("data");
+    let out = with_data(&data, &["init", "--base-url", "https://login.example.com/"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("admin@portcullis.local"), "{stdout}");
+    let password = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|| panic!("no password line:\n{stdout}"));
+    assert_eq!(password.len(), 20, "{stdout}");
+    assert!(stdout.contains("https://login.example.com/"), "the recorded base URL: {stdout}");
+    assert!(stdout.contains("/account") && stdout.contains("change it"), "where to change it: {stdout}");
+    assert!(data.join("portcullis.db").is_file() && data.join("master.key").is_file());
+    assert_eq!(std::fs::read_to_string(data.join("base-url")).unwrap().trim(), "https://login.example.com");
+
+    // The other commands now work on it, and find the administrator init made.
+    let users = with_data(&data, &["idp", "user", "list"]);
+    assert!(users.status.success(), "{}", text(&users));
+    assert!(String::from_utf8_lossy(&users.stdout).contains("admin@portcullis.local"), "{}", text(&users));
+    assert!(with_data(&data, &["vault", "system", "list"]).status.success());
+
+    // A second init changes nothing.
+    let key = std::fs::read(data.join("master.key")).unwrap();
+    let again = with_data(&data, &["init"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(
+        text(&again).contains("already holds") && text(&again).contains("portcullis up"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(std::fs::read(data.join("master.key")).unwrap(), key);
+}

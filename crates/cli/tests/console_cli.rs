@@ -45,7 +45,8 @@ fn now() -> i64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn api_accounts_print_credentials_that_work_until_disabled_or_rotated() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data"); // created by the command
+    let data = dir.path().join("data");
+    ok(&data, &["init"]);
     let out = ok(
         &data,
         &["console", "api-account", "create", "--name", "Broker East", "--ecm-api", "--ecm-group", "East"],
@@ -143,6 +144,7 @@ async fn api_accounts_print_credentials_that_work_until_disabled_or_rotated() {
 async fn jump_items_groups_and_policies() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
+    ok(data, &["init"]);
     let out = ok(
         data,
         &[
@@ -263,6 +265,7 @@ async fn jump_items_groups_and_policies() {
 async fn brokers_lists_the_connected_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
+    ok(data, &["init"]);
     assert_eq!(ok(data, &["console", "brokers"]).trim(), "no broker is connected");
     assert_eq!(ok(data, &["console", "brokers", "--json"]).trim(), "[]");
 

@@ -340,8 +340,25 @@ fn beyondtrust_remote_support_template_works_end_to_end() {
         describe(&unfilled)
     );
 
+    // Issue 14, item 4: the template's notes for the administrator are shown in full.
+    let details = server.cli(&["idp", "app", "templates", "--details", "beyondtrust-remote-support"]);
+    assert!(details.contains("Notes for the administrator:"), "{details}");
+    assert!(details.contains("Service Provider Settings"), "where the real values are: {details}");
+    assert!(
+        details.contains("HOSTNAME (required)") && details.contains("https://<HOSTNAME>.bomgar.com"),
+        "{details}"
+    );
+
     let app = server.create_app("beyondtrust-remote-support", "BeyondTrust", &["HOSTNAME=acme"]);
+    // Issue 14, item 10: the groups claim is read back with the spelling it accepts.
     server.cli(&["idp", "app", "groups-claim", "--app", &app, "security"]);
+    let show: serde_json::Value =
+        serde_json::from_str(&server.cli(&["idp", "app", "show", "--app", &app])).unwrap();
+    assert_eq!(show["config"]["groups_claim"], "security_groups");
+    let said = server.cli(&["idp", "app", "groups-claim", "--app", &app, "security_groups"]);
+    assert!(said.ends_with(": security_groups"), "{said}");
+    let help = server.cli(&["idp", "app", "groups-claim", "--help"]);
+    assert!(help.contains("security_groups") && help.contains("all_groups"), "{help}");
     let reps = server.cli(&["idp", "group", "create", "--name", "Support Representatives"]);
     let admins = server.cli(&["idp", "group", "create", "--name", "Support Admins"]);
     server.cli(&["idp", "group", "add-member", "--group", &reps, "--user", ALICE]);
@@ -380,20 +397,96 @@ fn beyondtrust_remote_support_template_works_end_to_end() {
     assert_eq!(tile.header("location"), Some("https://acme.bomgar.com/saml"));
 }
 
-/// Proves the IT-Conductor template end to end: it is IdP-initiated only, so the
-/// user starts from My Apps and the SP (the IDENTIFIER and REPLY_URL its support
-/// gives) accepts an unsolicited Response with PERSON_Email, OBJECT_Name,
+/// Minimal SP metadata: one entity with one HTTP-POST ACS.
+fn sp_metadata(entity: &str, acs: &str) -> String {
+    format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity}"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+    )
+}
+
+/// Issue 14, item 5: "Test this application" is listed by `idp app show`; after an SP metadata
+/// import the Sign-on URL the template made from a placeholder follows the imported values, and
+/// when they do not give it, it is cleared and the test says the Sign-on URL is unset — the
+/// browser is never sent to the placeholder's guess.
+#[test]
+fn test_this_application_follows_imported_metadata_and_never_uses_a_placeholder() {
+    let server = Server::start(PORTCULLIS);
+    // The administrator filled HOSTNAME with a guess, as the template's note says the values
+    // shown are not real until BeyondTrust's own settings are read.
+    let app = server.create_app("beyondtrust-remote-support", "Support", &["HOSTNAME=example"]);
+    let show = |server: &Server| -> serde_json::Value {
+        serde_json::from_str(&server.cli(&["idp", "app", "show", "--app", &app])).unwrap()
+    };
+    let test_url = format!("{}/{}/myapps/test/{app}", server.base, server.tenant);
+    assert_eq!(show(&server)["test_url"], test_url.as_str());
+    assert_eq!(show(&server)["config"]["sign_on_url"], "https://example.bomgar.com/saml");
+
+    let real =
+        server.write("real.xml", &sp_metadata("https://real.bomgar.com", "https://real.bomgar.com/saml/sso"));
+    let out = server
+        .cli_output(&["idp", "app", "import-sp-metadata", "--app", &app, &real.to_string_lossy()], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("https://real.bomgar.com/saml"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(show(&server)["config"]["sign_on_url"], "https://real.bomgar.com/saml");
+
+    let mut admin = Browser::new();
+    let page = admin.get(&test_url);
+    let page = admin.sign_in(&page, "admin@portcullis.local", &server.admin_password, &server.base);
+    assert_eq!(page.status, 302, "{}", page.body);
+    assert_eq!(page.header("location"), Some("https://real.bomgar.com/saml"));
+
+    // Metadata of a custom domain does not give HOSTNAME: the guess is dropped, not kept.
+    let custom = server
+        .write("custom.xml", &sp_metadata("https://support.acme.test", "https://support.acme.test/saml/sso"));
+    let out = server
+        .cli_output(&["idp", "app", "import-sp-metadata", "--app", &app, &custom.to_string_lossy()], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("now unset") && said.contains("--sign-on-url"), "{said}");
+    let shown = show(&server);
+    assert_eq!(shown["config"]["sign_on_url"], serde_json::Value::Null);
+    assert_eq!(shown["still_needed"][0]["field"], "Sign-on URL", "{shown}");
+    let page = admin.get(&test_url);
+    assert_error_page(&page, "PCS750054");
+    assert!(page.body.contains("Sign-on URL is unset"), "{}", page.body);
+    assert!(!page.body.contains("bomgar.com"), "{}", page.body);
+}
+
+/// Proves the IT-Conductor template end to end: it is created without parameters (its
+/// tutorial has no Basic SAML step) and says where the Identifier and Reply URL come from; it
+/// is IdP-initiated only, so the user starts from My Apps and the SP (the values its support
+/// gives, set afterwards) accepts an unsolicited Response with PERSON_Email, OBJECT_Name,
 /// PERSON_FirstName and PERSON_LastName.
 #[test]
 fn it_conductor_template_works_end_to_end() {
     let server = Server::start(PORTCULLIS);
     alice(&server);
     let (entity, acs) = ("https://acme.itconductor.com/sso", "https://acme.itconductor.com/sso/acs");
-    let app = server.create_app(
-        "it-conductor",
-        "IT-Conductor",
-        &[&format!("IDENTIFIER={entity}"), &format!("REPLY_URL={acs}")],
-    );
+    // Issue 14, item 4: the tutorial says no Basic SAML step is needed, so the app is created
+    // without parameters, and the command says which value comes from whom.
+    let out = server.cli_output(&["idp", "app", "create", "--template", "it-conductor"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let app = String::from_utf8(out.stdout.clone()).unwrap().trim().to_string();
+    assert!(uuid::Uuid::parse_str(&app).is_ok(), "standard output is the app ID alone: {app}");
+    let guide = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "Identifier: from",
+        "Reply URL: from",
+        "support@itconductor.com",
+        "--identifier VALUE",
+        "Notes for the administrator",
+    ] {
+        assert!(guide.contains(want), "{want:?} in:\n{guide}");
+    }
+    assert!(guide.contains(&format!("/{}/myapps/test/{app}", server.tenant)), "{guide}");
+    server.cli(&["idp", "app", "set-saml", "--app", &app, "--identifier", entity, "--reply-url", acs]);
+    let show: serde_json::Value =
+        serde_json::from_str(&server.cli(&["idp", "app", "show", "--app", &app])).unwrap();
+    assert_eq!(show["still_needed"], serde_json::json!([]), "{show}");
     server.cli(&["idp", "app", "assign", "--app", &app, "--user", ALICE]);
     let sp = Sp::new(Peer::Python3Saml, entity, acs, &server.metadata(&app));
 
@@ -434,7 +527,17 @@ fn ipass_smartconnect_template_works_end_to_end() {
     assert_eq!(a.attr("email"), [ALICE]);
     assert_eq!(a.attr("username"), [ALICE]);
 
-    let page = browser.get(&format!("{}/{}/myapps/launch/{app}", server.base, server.tenant));
+    // Issue 14, item 6: the app supports SP-initiated sign-on and has a Sign-on URL, so its tile
+    // sends the browser there; without one, the tile signs in IdP-initiated.
+    let tile = format!("{}/{}/myapps/launch/{app}", server.base, server.tenant);
+    let page = browser.get(&tile);
+    assert_eq!(page.status, 302, "{}", page.body);
+    assert_eq!(
+        page.header("location"),
+        Some("https://om-activation.ipass.com/ClientActivation/ssolanding.go")
+    );
+    server.cli(&["idp", "app", "set-saml", "--app", &app, "--sign-on-url", ""]);
+    let page = browser.get(&tile);
     let b = accept(&server, &sp, None, &PostForm::from_page(&page));
     assert_eq!(b.name_id, a.name_id);
     assert_eq!(b.attr("username"), [ALICE]);
@@ -635,6 +738,13 @@ fn unassigned_user_gets_pcs50105_and_no_response() {
     let page = browser.sign_in(&page, "bob@contoso.test", PASSWORD, &server.base);
     assert_error_page(&page, "PCS50105");
     assert_eq!(page.status, 403);
+    // Issue 14, item 10: it names what exists, not a "Users and groups" page.
+    assert!(!page.body.contains("Users and groups"), "{}", page.body);
+    assert!(
+        page.body.contains("portcullis idp app assign") && page.body.contains("/assignments"),
+        "{}",
+        page.body
+    );
 
     let launch = format!("/{}/myapps/launch/{app}", server.tenant);
     let my_apps = browser.get(&server.my_apps_url());
@@ -906,6 +1016,11 @@ fn sign_in_logs_list_successes_and_failures_with_codes() {
         assert!(r["at"].as_str().is_some_and(|s| !s.is_empty()), "every entry has a time: {r}");
         assert!(r["correlation_id"].as_str().is_some_and(|s| !s.is_empty()), "and a correlation ID: {r}");
     }
+
+    // Issue 14, item 10: the text lists name the app, not its ID.
+    let text = server.cli(&["idp", "signins"]);
+    assert!(text.contains("app=\"CRM\"") && !text.contains(&app), "{text}");
+    assert!(rows.iter().any(|r| r["app"] == "CRM"), "{rows:#?}");
 
     let for_app = server.signins(&["--app", &app]);
     assert!(for_app.iter().all(|r| r["app_id"] == app.as_str()), "{for_app:#?}");

@@ -59,7 +59,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    cli_ok(&data, &["init"], None);
     let support::pki::Pki { ca, cert, key, .. } = support::pki::make_pki(tmp.path());
 
     // The vault as the reference document sets it up.
@@ -347,7 +347,7 @@ fn password_safe_clients_work_against_the_vault_and_its_refusals_hold() {
 fn rekey_and_functional_account_through_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    cli_ok(&data, &["init"], None);
     cli_ok(
         &data,
         &[

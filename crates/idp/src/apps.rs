@@ -264,7 +264,9 @@ impl Idp {
 
     /// Fills the Basic SAML Configuration from the SP's metadata: entity ID,
     /// assertion consumer services (index and default kept), single logout
-    /// service and request-signing certificates.
+    /// service and request-signing certificates. A Sign-on URL the template derived from a
+    /// placeholder is refilled from the imported values, or cleared when they do not give it
+    /// (see [`gallery::Template::sign_on_url_after_import`]).
     pub async fn import_sp_metadata(&self, tenant: Uuid, app_ref: &str, xml: &str) -> Result<App> {
         let (app, mut config) = self.app(tenant, app_ref).await?;
         let entities = saml::model::parse_metadata(xml)
@@ -316,6 +318,17 @@ impl Idp {
             }
         }
         config.reply_urls = reply_urls;
+        // A Sign-on URL the template made from a placeholder follows the imported values (or is
+        // cleared): My Apps never sends the browser to the placeholder's guess.
+        if let (Some(t), Some(current)) = (gallery::get(&app.template), config.sign_on_url.clone()) {
+            let acs: Vec<&str> = config.reply_urls.iter().map(|r| r.url.as_str()).collect();
+            if let Some(next) = t.sign_on_url_after_import(&current, &[entity.entity_id.as_str()], &acs) {
+                if next.as_deref() != Some(current.as_str()) {
+                    tracing::info!(app = %app.id, from = %current, to = ?next, "the template's Sign-on URL follows the imported SP metadata");
+                }
+                config.sign_on_url = next;
+            }
+        }
         if let Some(slo) = sp
             .slo_service(saml::xml::BINDING_HTTP_REDIRECT)
             .or_else(|| sp.slo_service(saml::xml::BINDING_HTTP_POST))

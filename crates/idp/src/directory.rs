@@ -35,8 +35,19 @@ pub struct UserChanges {
 }
 
 /// The associated data a user's TOTP secret is sealed with.
-fn totp_aad(user: Uuid) -> String {
+pub(crate) fn totp_aad(user: Uuid) -> String {
     format!("user/{user}/totp")
+}
+
+/// The `otpauth://` URI of a TOTP secret for an authenticator app (its QR code or link).
+pub(crate) fn otpauth_uri(upn: &str, secret: &[u8]) -> Zeroizing<String> {
+    let b32 = Zeroizing::new(data_encoding::BASE32_NOPAD.encode(secret));
+    let issuer = "Portcullis";
+    Zeroizing::new(format!(
+        "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+        upn.replace(':', "%3A"),
+        b32.as_str()
+    ))
 }
 
 /// A UPN is `name@domain`, without spaces or control characters.
@@ -190,12 +201,7 @@ impl Idp {
         u.totp_secret_sealed = Some(self.sealer.seal(totp_aad(u.id).as_bytes(), &secret[..])?);
         u.updated_at = self.unix_now();
         self.store.update_user(&u).await?;
-        let b32 = data_encoding::BASE32_NOPAD.encode(&secret[..]);
-        let issuer = "Portcullis";
-        Ok(Zeroizing::new(format!(
-            "otpauth://totp/{issuer}:{}?secret={b32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
-            u.upn.replace(':', "%3A")
-        )))
+        Ok(otpauth_uri(&u.upn, &secret[..]))
     }
 
     /// Turns TOTP off for a user.

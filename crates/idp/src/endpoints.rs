@@ -55,6 +55,21 @@ impl TenantEndpoints {
         format!("/{}/myapps/test/{app}", self.tenant)
     }
 
+    /// "Test this application" for `app`, as a full URL (what `idp app show` and the API list).
+    pub fn test_url(&self, app: Uuid) -> String {
+        format!("{}{}", self.base, self.test_path(app))
+    }
+
+    /// The signed-in user's account page: password change and TOTP enrolment.
+    pub fn account_path(&self) -> String {
+        format!("/{}/account", self.tenant)
+    }
+
+    /// [`Self::account_path`] as a full URL (what the first administrator is told).
+    pub fn account_url(&self) -> String {
+        format!("{}{}", self.base, self.account_path())
+    }
+
     /// Signing out of the IdP.
     pub fn logout_path(&self) -> String {
         format!("/{}/logout", self.tenant)

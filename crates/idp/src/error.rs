@@ -28,7 +28,7 @@ pub enum IdpError {
     NoReplyUrl(String),
     #[error("app {0:?} is disabled for sign-in; enable it in the app's Properties")]
     AppDisabled(String),
-    #[error("user {user:?} is not assigned to app {app:?}; assign the user (or one of their groups) in Users and groups")]
+    #[error("user {user:?} is not assigned to app {app:?}; assign the user or one of their groups to the app (`portcullis idp app assign --app APP --user UPN`, or POST /api/v1/apps/{{id}}/assignments)")]
     NotAssigned { user: String, app: String },
     #[error("user {0:?} is disabled; enable the account in the directory")]
     UserDisabled(String),
@@ -46,7 +46,7 @@ pub enum IdpError {
     UnsupportedNameIdFormat(String),
     #[error("passive sign-in was requested but the user has no session")]
     InteractionRequired,
-    #[error("app {0:?} does not support IdP-initiated sign-on; start from the app's sign-on URL")]
+    #[error("app {0:?} supports only SP-initiated sign-on and its Sign-on URL is unset, so there is nowhere to send the browser; set the Sign-on URL (`portcullis idp app set-saml --app APP --sign-on-url URL`, or sign_on_url in PUT /api/v1/apps/{{id}}/saml), or start from the app itself")]
     IdpInitiatedNotSupported(String),
     #[error(
         "app {0:?} has no Logout URL to answer a logout request at; add it to the Basic SAML Configuration"

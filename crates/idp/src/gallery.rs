@@ -220,7 +220,7 @@ fn yes() -> bool {
 pub enum GalleryError {
     #[error("there is no gallery template named {name:?}; use one of {}", .known.join(", "))]
     UnknownTemplate { name: String, known: Vec<String> },
-    #[error("template {template:?} needs a value for {}; pass {}", describe_missing(.missing), describe_params(.missing))]
+    #[error("template {template:?} needs a value for {}; pass {}{}", describe_missing(.missing), describe_params(.missing), describe_sources(.missing))]
     UnfilledPlaceholders { template: String, missing: Vec<MissingPlaceholder> },
     #[error("template {template:?} has no placeholder {name:?}; its placeholders are {}", describe_known(.known))]
     UnknownParameter { template: String, name: String, known: Vec<String> },
@@ -253,6 +253,8 @@ pub struct MissingPlaceholder {
     pub placeholder: String,
     /// `Identifier`, `Reply URL`, `Sign-on URL`, `Relay State`, `Logout URL`.
     pub fields: Vec<String>,
+    /// What the value is and where it comes from (the template's parameter description).
+    pub description: Option<String>,
 }
 
 fn describe_missing(missing: &[MissingPlaceholder]) -> String {
@@ -265,6 +267,14 @@ fn describe_missing(missing: &[MissingPlaceholder]) -> String {
 
 fn describe_params(missing: &[MissingPlaceholder]) -> String {
     missing.iter().map(|m| format!("--param {}=VALUE", m.placeholder)).collect::<Vec<_>>().join(" ")
+}
+
+/// Where each missing value comes from, as the template describes its parameters.
+fn describe_sources(missing: &[MissingPlaceholder]) -> String {
+    missing
+        .iter()
+        .filter_map(|m| m.description.as_ref().map(|d| format!(". {}: {d}", m.placeholder)))
+        .collect()
 }
 
 fn describe_known(known: &[String]) -> String {
@@ -372,6 +382,46 @@ fn check_value(position: Position, placeholder: &str, value: &str) -> Result<(),
     }
 }
 
+/// The placeholder values that make `pattern` read `value` (`None` when it does not fit): the
+/// inverse of filling, e.g. `https://<HOSTNAME>.bomgar.com/saml` and
+/// `https://acme.bomgar.com/saml` give `HOSTNAME=acme`. A placeholder takes at least one
+/// character, up to the first occurrence of the text that follows it in the pattern.
+pub fn match_pattern(pattern: &str, value: &str) -> Option<BTreeMap<String, String>> {
+    let spans = placeholder_spans(pattern);
+    let mut literals = Vec::with_capacity(spans.len() + 1);
+    let mut last = 0;
+    for (offset, name) in &spans {
+        literals.push(&pattern[last..*offset]);
+        last = offset + name.len() + 2;
+    }
+    literals.push(&pattern[last..]);
+    let mut rest = value.strip_prefix(literals[0])?;
+    let mut out = BTreeMap::new();
+    for (i, (_, name)) in spans.iter().enumerate() {
+        let next = literals[i + 1];
+        let captured = if next.is_empty() {
+            // Two placeholders side by side cannot be told apart.
+            if i + 1 < spans.len() {
+                return None;
+            }
+            std::mem::take(&mut rest)
+        } else {
+            let at = rest.find(next)?;
+            let c = &rest[..at];
+            rest = &rest[at + next.len()..];
+            c
+        };
+        if captured.is_empty() {
+            return None;
+        }
+        match out.get(*name) {
+            Some(previous) if previous != captured => return None,
+            _ => drop(out.insert(name.to_string(), captured.to_string())),
+        }
+    }
+    rest.is_empty().then_some(out)
+}
+
 /// One pattern field of the Basic SAML Configuration.
 struct Field<'a> {
     label: &'static str,
@@ -401,6 +451,46 @@ impl Template {
             }
         }
         out
+    }
+
+    /// After the Identifier and Reply URLs changed (an SP metadata import), the Sign-on URL
+    /// `current` if the template made it from placeholders: refilled from the values the new
+    /// Identifier and Reply URLs give those placeholders (`Some(Some(url))`), or cleared
+    /// (`Some(None)`) when they do not give them — the browser is never sent to a guess. `None`
+    /// when `current` is not the template's pattern (the administrator typed it): keep it.
+    pub fn sign_on_url_after_import(
+        &self,
+        current: &str,
+        identifiers: &[&str],
+        reply_urls: &[&str],
+    ) -> Option<Option<String>> {
+        let pattern = self.saml.sign_on_url.as_deref()?;
+        let spans = placeholder_spans(pattern);
+        let whole = spans.iter().any(|(o, n)| position(pattern, *o, n) == Position::Whole);
+        if spans.is_empty() || whole {
+            return None;
+        }
+        match_pattern(pattern, current)?;
+        let mut values = BTreeMap::new();
+        let pairs = self
+            .saml
+            .identifiers
+            .iter()
+            .flat_map(|p| identifiers.iter().map(move |v| (p, *v)))
+            .chain(self.saml.reply_urls.iter().flat_map(|p| reply_urls.iter().map(move |v| (p, *v))));
+        for (p, v) in pairs {
+            if let Some(found) = match_pattern(p, v) {
+                for (k, val) in found {
+                    values.entry(k).or_insert(val);
+                }
+            }
+        }
+        let field = Field { label: "Sign-on URL", pattern };
+        let filled = match fill(&field, &values) {
+            Ok(Some(url)) if validate_url(&url).is_ok() => Some(url),
+            _ => None,
+        };
+        Some(filled)
     }
 
     /// The placeholders an administrator must fill.
@@ -446,7 +536,12 @@ impl Template {
                         Some(m) if !m.fields.iter().any(|l| l == f.label) => m.fields.push(f.label.into()),
                         Some(_) => {}
                         None => {
-                            missing.push(MissingPlaceholder { placeholder: p, fields: vec![f.label.into()] })
+                            let description = self.parameter(&p).map(|d| d.description.clone());
+                            missing.push(MissingPlaceholder {
+                                placeholder: p,
+                                fields: vec![f.label.into()],
+                                description,
+                            })
                         }
                     }
                 }

@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod error;
 pub mod flow;
 pub mod gallery;
+pub mod guide;
 pub mod issue;
 pub mod metadata;
 pub mod model;

@@ -137,6 +137,42 @@ pub enum GroupsClaim {
     AssignedGroups,
 }
 
+impl GroupsClaim {
+    pub const ALL: [GroupsClaim; 4] =
+        [Self::None, Self::SecurityGroups, Self::AllGroups, Self::AssignedGroups];
+
+    /// The one spelling shown everywhere (the app's configuration, `idp app show`, the API,
+    /// gallery files): `none`, `security_groups`, `all_groups`, `assigned_groups`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::SecurityGroups => "security_groups",
+            Self::AllGroups => "all_groups",
+            Self::AssignedGroups => "assigned_groups",
+        }
+    }
+}
+
+impl fmt::Display for GroupsClaim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for GroupsClaim {
+    type Err = String;
+    /// The shown spelling, or its short form (`security`, `all`, `assigned`), in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let key = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == key || g.as_str().strip_suffix("_groups") == Some(key.as_str()))
+            .ok_or_else(|| {
+                format!("unknown groups claim setting {s:?}; use none, security_groups, all_groups or assigned_groups")
+            })
+    }
+}
+
 /// NameID format of the unique user identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -270,6 +270,15 @@ async fn idp_initiated_from_a_tile_and_the_sign_on_url_of_sp_initiated_apps() {
     assert_eq!(r.response.in_response_to, None, "an unsolicited Response answers no request");
     assert_eq!(relay.as_deref(), Some("/dashboard"));
 
+    // Issue 14, item 6: an app that supports SP-initiated sign-on and has a Sign-on URL is
+    // started there from its tile, as the large directories do, even when it supports both.
+    let sign_on = SamlChanges { sign_on_url: Some("https://sp.test/login".into()), ..SamlChanges::default() };
+    kit.idp.set_saml(kit.tenant, &kit.app.to_string(), sign_on).await.unwrap();
+    let step = kit.idp.launch(kit.tenant, kit.app, Some(session.secret()), &kit.client).await;
+    assert!(matches!(&step, SsoStep::Redirect(url) if url == "https://sp.test/login"), "{step:?}");
+    let clear = SamlChanges { sign_on_url: Some(String::new()), ..SamlChanges::default() };
+    kit.idp.set_saml(kit.tenant, &kit.app.to_string(), clear).await.unwrap();
+
     let bomgar = kit.app("Support", "beyondtrust-remote-support", &[("HOSTNAME", "acme")]).await;
     kit.idp.assign(kit.tenant, &bomgar.to_string(), ALICE, PrincipalKind::User, None).await.unwrap();
     let step = kit.idp.launch(kit.tenant, bomgar, Some(session.secret()), &kit.client).await;

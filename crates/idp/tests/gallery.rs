@@ -154,12 +154,11 @@ fn it_conductor_is_idp_initiated_and_pre_integrated() {
     assert_eq!(t.claims.groups_claim, GroupsClaim::None);
     assert_eq!(t.name_id, None, "default emailAddress NameID");
 
-    let e = t.instantiate(&BTreeMap::new()).unwrap_err();
-    assert_eq!(e.code(), "PCS91002");
-    let msg = e.to_string();
-    assert!(msg.contains("<IDENTIFIER> (in the Identifier)"), "{msg}");
-    assert!(msg.contains("<REPLY_URL> (in the Reply URL)"), "{msg}");
-    assert!(msg.contains("--param IDENTIFIER=VALUE"), "{msg}");
+    // Issue 14, item 4: the tutorial says no Basic SAML step is needed, so the app is created
+    // without parameters and without the values nobody published; each parameter says who has it.
+    let bare = t.instantiate(&BTreeMap::new()).unwrap();
+    assert!(bare.identifiers.is_empty() && bare.reply_urls.is_empty() && bare.sign_on_url.is_none());
+    assert!(t.parameters.iter().all(|p| !p.required && p.description.contains("support@itconductor.com")));
 
     let config = t
         .instantiate(&params(&[
@@ -268,10 +267,15 @@ fn an_unfilled_placeholder_is_named_with_every_field_it_appears_in() {
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].placeholder, "HOSTNAME");
         assert_eq!(missing[0].fields, ["Identifier", "Reply URL", "Sign-on URL"]);
+        // Issue 14, item 4: and where the value comes from.
+        let description = &t.parameters[0].description;
+        assert_eq!(missing[0].description.as_ref(), Some(description));
         assert_eq!(
             e.to_string(),
-            "template \"beyondtrust-remote-support\" needs a value for <HOSTNAME> (in the Identifier, \
-             Reply URL, Sign-on URL); pass --param HOSTNAME=VALUE"
+            format!(
+                "template \"beyondtrust-remote-support\" needs a value for <HOSTNAME> (in the Identifier, \
+                 Reply URL, Sign-on URL); pass --param HOSTNAME=VALUE. HOSTNAME: {description}"
+            )
         );
     }
 }
@@ -428,4 +432,42 @@ fn template_files_are_checked_when_loaded() {
         assert_eq!(e.code(), "PCS91006");
         assert!(e.to_string().contains(want), "case {i}: {e}");
     }
+}
+
+#[test]
+fn a_pattern_is_matched_back_to_its_placeholder_values() {
+    let p = "https://<HOSTNAME>.bomgar.com/saml/sso";
+    assert_eq!(
+        gallery::match_pattern(p, "https://acme.bomgar.com/saml/sso"),
+        Some(params(&[("HOSTNAME", "acme")]))
+    );
+    assert_eq!(gallery::match_pattern(p, "https://acme.bomgar.com/saml/sso/x"), None, "trailing text");
+    assert_eq!(gallery::match_pattern(p, "https://.bomgar.com/saml/sso"), None, "empty value");
+    assert_eq!(gallery::match_pattern(p, "https://acme.example.com/saml/sso"), None);
+    assert_eq!(gallery::match_pattern("<IDENTIFIER>", "urn:x"), Some(params(&[("IDENTIFIER", "urn:x")])));
+    assert_eq!(gallery::match_pattern("https://a/<A><B>", "https://a/xy"), None, "adjacent placeholders");
+    assert_eq!(gallery::match_pattern("https://x.test", "https://x.test"), Some(BTreeMap::new()));
+}
+
+/// Issue 14, item 5: after an SP metadata import, the Sign-on URL the template derived from a
+/// placeholder follows the imported values, or is cleared; a typed one stays.
+#[test]
+fn the_templates_sign_on_url_follows_imported_metadata_or_is_cleared() {
+    let t = template("beyondtrust-remote-support");
+    let guess = "https://example.bomgar.com/saml";
+    let real = (&["https://real.bomgar.com"][..], &["https://real.bomgar.com/saml/sso"][..]);
+    assert_eq!(
+        t.sign_on_url_after_import(guess, real.0, real.1),
+        Some(Some("https://real.bomgar.com/saml".into()))
+    );
+    // Metadata of another shape gives no HOSTNAME: the guess is cleared, never kept.
+    let other = (&["https://support.acme.test"][..], &["https://support.acme.test/saml/sso"][..]);
+    assert_eq!(t.sign_on_url_after_import(guess, other.0, other.1), Some(None));
+    // A Sign-on URL the administrator typed (not the template's pattern) stays.
+    assert_eq!(t.sign_on_url_after_import("https://support.acme.test/login", other.0, other.1), None);
+    // A whole-field placeholder is the administrator's value; a fixed Sign-on URL is the vendor's.
+    let generic = template("generic-saml");
+    assert_eq!(generic.sign_on_url_after_import("https://sp.test/login", other.0, other.1), None);
+    let fixed = template("servusconnect");
+    assert_eq!(fixed.sign_on_url_after_import("https://app.servusconnect.com", other.0, other.1), None);
 }

@@ -1,7 +1,10 @@
-//! IdP-initiated SSO: a My Apps tile, and an administrator's "Test this application".
+//! A My Apps tile, and an administrator's "Test this application".
 //!
-//! An app that supports IdP-initiated sign-on gets an unsolicited Response with its Relay State
-//! at its default reply URL; any other app's tile leads to its Sign-on URL.
+//! A tile of an app that supports SP-initiated sign-on and has a Sign-on URL sends the browser
+//! there, so that the app starts the sign-in it expects (as the large directories do); an app
+//! without one gets IdP-initiated sign-on: an unsolicited Response with its Relay State at its
+//! default reply URL. "Test this application" runs IdP-initiated sign-on whenever the app
+//! supports it (it tests this IdP's side), and the Sign-on URL otherwise.
 
 use super::assertion::Answer;
 use super::{Client, Pending, SsoStep};
@@ -13,7 +16,9 @@ use store::model::App;
 use uuid::Uuid;
 
 impl Idp {
-    /// A My Apps tile of app `app_id`, for the browser whose session cookie is `session_cookie`.
+    /// A My Apps tile of app `app_id`, for the browser whose session cookie is `session_cookie`:
+    /// the app's Sign-on URL when it supports SP-initiated sign-on and has one, IdP-initiated
+    /// sign-on otherwise.
     pub async fn launch(
         &self,
         tenant: Uuid,
@@ -28,6 +33,9 @@ impl Idp {
         let Ok(Some((session, user))) = self.signed_in_user(tenant, session_cookie).await else {
             return SsoStep::NeedSignIn { pending: Pending::Launch { app: app_id }, app: Some(app.name) };
         };
+        if let (true, Some(url)) = (config.sso_modes.sp_initiated, &config.sign_on_url) {
+            return SsoStep::Redirect(url.clone());
+        }
         if let Some(step) = self.sp_initiated_only(&app, &config, &user, client).await {
             return step;
         }

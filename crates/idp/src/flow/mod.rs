@@ -21,6 +21,7 @@
 //! Every refusal is written to the sign-in log with a correlation ID before it is returned
 //! ([`Failure`]), so the page that shows it and the log agree.
 
+pub mod account;
 pub mod assertion;
 pub mod launch;
 pub mod lockout;

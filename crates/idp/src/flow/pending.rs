@@ -22,6 +22,8 @@ pub enum Pending {
     Launch { app: Uuid },
     /// An administrator's "Test this application".
     Test { app: Uuid },
+    /// The user's account page (password change, TOTP enrolment).
+    Account,
 }
 
 impl Pending {
@@ -48,6 +50,7 @@ mod tests {
             Pending::MyApps,
             Pending::Launch { app: Uuid::from_u128(7) },
             Pending::Test { app: Uuid::from_u128(8) },
+            Pending::Account,
         ] {
             assert_eq!(Pending::decode(&p.encode()), Some(p));
         }

@@ -162,7 +162,7 @@ impl Idp {
 
     /// Checks a TOTP code; each time step signs in at most once per user, on any node (the
     /// step is claimed in the store).
-    async fn check_otp(&self, user: &User, code: &str) -> bool {
+    pub(super) async fn check_otp(&self, user: &User, code: &str) -> bool {
         let Ok(Some(secret)) = self.totp_secret(user) else { return false };
         let Some(step) = crate::totp::verify(&secret, self.unix_now(), code) else { return false };
         match self.store.claim_totp_step(user.id, step).await {

@@ -88,13 +88,16 @@ impl Idp {
             Pending::Redirect { .. } | Pending::Post { .. } => {
                 self.serve_pending(tenant, pending, SessionRef::New(session), client).await
             }
-            Pending::MyApps => {
+            Pending::MyApps | Pending::Account => {
                 // One sign-in, one log line: when the browser goes on to an app, that step records
                 // the outcome with the app (OK, or why the app refused the user); only a sign-in to
-                // My Apps itself is recorded here.
+                // My Apps (or the account page) itself is recorded here.
                 let user = Some(&session.user);
                 self.log_sign_in(tenant, user, None, None, client, Ok(()), Uuid::new_v4()).await;
-                SsoStep::Redirect(endpoints.my_apps_path())
+                SsoStep::Redirect(match pending {
+                    Pending::Account => endpoints.account_path(),
+                    _ => endpoints.my_apps_path(),
+                })
             }
             Pending::Launch { app } => SsoStep::Redirect(endpoints.launch_path(app)),
             Pending::Test { app } => SsoStep::Redirect(endpoints.test_path(app)),
@@ -114,7 +117,7 @@ impl Idp {
             Pending::Post { saml_request, relay_state } => {
                 IncomingRequest::from_post(saml_request, relay_state.clone())
             }
-            Pending::MyApps | Pending::Launch { .. } | Pending::Test { .. } => {
+            Pending::MyApps | Pending::Account | Pending::Launch { .. } | Pending::Test { .. } => {
                 Err(IdpError::Internal("not an AuthnRequest".into()))
             }
         };

@@ -2,6 +2,7 @@
 //! and its steps to pages, redirects and cookies; the admin API; the security headers, cookies,
 //! CSRF tokens and page layout all come from the shared `web` crate.
 
+pub mod account;
 pub mod admin_pages;
 mod answer;
 pub mod api;

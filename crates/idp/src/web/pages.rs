@@ -74,6 +74,42 @@ pub struct MyAppsPage {
     pub tiles: Vec<TileLink>,
 }
 
+/// The signed-in user's account page: password change and the TOTP authenticator.
+#[derive(Debug, Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub layout: Layout,
+    pub upn: &'a str,
+    /// The session's CSRF token ([`web::csrf::session_token`]).
+    pub csrf: &'a str,
+    pub password_action: &'a str,
+    pub remove_action: &'a str,
+    pub enrol_href: &'a str,
+    pub my_apps: &'a str,
+    pub has_totp: bool,
+    pub min_chars: usize,
+    pub max_chars: usize,
+    /// What the last form did.
+    pub done: Option<&'a str>,
+    pub password_error: Option<&'a str>,
+    pub totp_error: Option<&'a str>,
+}
+
+/// A pending TOTP enrolment: the secret as a URI and as text, and the confirmation form.
+#[derive(Debug, Template)]
+#[template(path = "totp_enrol.html")]
+pub struct TotpEnrolPage<'a> {
+    pub layout: Layout,
+    pub uri: &'a str,
+    pub secret: &'a str,
+    pub csrf: &'a str,
+    pub action: &'a str,
+    /// The sealed pending secret ([`crate::flow::account::TotpEnrolment::pending`]).
+    pub pending: &'a str,
+    pub back: &'a str,
+    pub error: Option<&'a str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +145,47 @@ mod tests {
         assert!(
             m.contains(r#"data-initial="X">&#60;x&#62;</a>"#) && m.contains(r#"data-initial="É">élan</a>"#),
             "{m}"
+        );
+    }
+
+    #[test]
+    fn the_account_pages_escape_and_put_the_csrf_token_in_every_form() {
+        let p = AccountPage {
+            layout: layout(),
+            upn: "a\"<b>@contoso.test",
+            csrf: "tok\"en",
+            password_action: "/t/account/password",
+            remove_action: "/t/account/totp/remove",
+            enrol_href: "/t/account/totp",
+            my_apps: "/t/myapps",
+            has_totp: true,
+            min_chars: 12,
+            max_chars: 256,
+            done: Some("<done>"),
+            password_error: None,
+            totp_error: Some("<bad>"),
+        };
+        let p = web::page::html(&p).unwrap();
+        assert!(!p.contains("<b>") && !p.contains("<done>") && !p.contains("<bad>"), "{p}");
+        assert_eq!(p.matches("<form method=\"post\"").count(), 2, "{p}");
+        assert_eq!(p.matches(r#"name="csrf" value="tok&#34;en""#).count(), 2, "{p}");
+        assert!(p.contains(r#"minlength="12""#) && p.contains("Turn off"), "{p}");
+        let e = TotpEnrolPage {
+            layout: layout(),
+            uri: "otpauth://totp/Portcullis:a?secret=ABC&issuer=Portcullis",
+            secret: "ABC",
+            csrf: "tok",
+            action: "/t/account/totp",
+            pending: "sealed<x>",
+            back: "/t/account",
+            error: None,
+        };
+        let e = web::page::html(&e).unwrap();
+        assert!(e.contains("secret=ABC&#38;issuer") && e.contains(">ABC</code>"), "{e}");
+        assert!(
+            e.contains(r#"name="pending" value="sealed&#60;x&#62;""#)
+                && e.contains(r#"name="csrf" value="tok""#),
+            "{e}"
         );
     }
 

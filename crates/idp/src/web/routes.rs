@@ -35,6 +35,7 @@ pub fn router(idp: Idp) -> Router {
         .route("/{tenant}/myapps/launch/{app}", get(launch))
         .route("/{tenant}/federationmetadata/2007-06/federationmetadata.xml", get(metadata))
         .merge(super::admin_pages::router())
+        .merge(super::account::router())
         .merge(super::api::router())
         .merge(web::page::assets())
         .with_state(idp)
@@ -220,6 +221,8 @@ async fn my_apps(State(idp): State<Idp>, Tenant(tenant): Tenant, headers: Header
                 .collect();
             let layout = answer::layout(tenant, "My Apps")
                 .wide()
+                .link("My Apps", endpoints.my_apps_path(), true)
+                .link("Account", endpoints.account_path(), false)
                 .signed_in(user.display_name, Some(endpoints.logout_path()));
             render(StatusCode::OK, &super::pages::MyAppsPage { layout, tiles })
         }

@@ -18,9 +18,13 @@ use std::collections::BTreeMap;
 use store::model::{App, Assignment};
 use uuid::Uuid;
 
-pub(super) fn app_json(a: &App, config: &AppConfig) -> Value {
+/// The app resource: its configuration, its "Test this application" URL, the Basic SAML values
+/// it still needs (and where they come from) and its template's notes ([`crate::guide`]).
+pub(super) fn app_json(idp: &Idp, a: &App, config: &AppConfig) -> Value {
+    let guide = crate::guide::for_app(&idp.endpoints(a.tenant_id), a, config);
     json!({"id": a.id, "name": a.name, "template": a.template, "created_at": a.created_at,
-        "updated_at": a.updated_at, "config": config})
+        "updated_at": a.updated_at, "config": config, "test_url": guide.test_url,
+        "still_needed": guide.still_needed, "notes": guide.notes})
 }
 
 pub(super) fn assignment_json(a: &Assignment) -> Value {
@@ -42,20 +46,12 @@ pub(super) async fn list_apps(State(idp): State<Idp>, who: Admin<ManageApps>) ->
     ok(Value::Array(v))
 }
 
+/// Every gallery template as its file describes it: parameters (what each is and who has it),
+/// the Basic SAML patterns, claims, roles and the notes for the administrator.
 pub(super) async fn templates(_who: Admin<ManageApps>) -> ApiResult {
-    let v: Vec<Value> = crate::gallery::all()
-        .iter()
-        .map(|t| {
-            let params: Vec<Value> = t
-                .parameters
-                .iter()
-                .map(|p| json!({"name": p.name, "description": p.description, "required": p.required}))
-                .collect();
-            json!({"name": t.name, "display_name": t.display_name, "description": t.description,
-                "parameters": params})
-        })
-        .collect();
-    ok(Value::Array(v))
+    let v = serde_json::to_value(crate::gallery::all())
+        .map_err(|e| ApiError(IdpError::Internal(e.to_string())))?;
+    ok(v)
 }
 
 #[derive(Deserialize)]
@@ -71,7 +67,7 @@ pub(super) async fn create_app(State(idp): State<Idp>, who: Admin<ManageApps>, r
     let b: CreateApp = body(&raw)?;
     let app = idp.create_app(who.tenant, &b.template, b.name.as_deref(), &b.params).await?;
     let (app, config) = idp.app(who.tenant, &app.id.to_string()).await?;
-    created(format!("/api/v1/apps/{}", app.id), app_json(&app, &config))
+    created(format!("/api/v1/apps/{}", app.id), app_json(&idp, &app, &config))
 }
 
 pub(super) async fn get_app(
@@ -80,13 +76,13 @@ pub(super) async fn get_app(
     Path(id): Path<String>,
 ) -> ApiResult {
     let (app, config) = idp.app(who.tenant, &id).await?;
-    ok(app_json(&app, &config))
+    ok(app_json(&idp, &app, &config))
 }
 
 /// The app as saved, re-read (the answer to every change).
 pub(super) async fn app_answer(idp: &Idp, tenant: Uuid, app: &App) -> ApiResult {
     let (app, config) = idp.app(tenant, &app.id.to_string()).await?;
-    ok(app_json(&app, &config))
+    ok(app_json(idp, &app, &config))
 }
 
 pub(super) async fn patch_app(
@@ -205,17 +201,7 @@ pub(super) async fn groups_claim(
     raw: Bytes,
 ) -> ApiResult {
     let b: SetGroupsClaim = body(&raw)?;
-    let setting = match b.setting.trim().to_ascii_lowercase().as_str() {
-        "none" => GroupsClaim::None,
-        "security" | "security_groups" => GroupsClaim::SecurityGroups,
-        "all" | "all_groups" => GroupsClaim::AllGroups,
-        "assigned" | "assigned_groups" => GroupsClaim::AssignedGroups,
-        other => {
-            return Err(ApiError(IdpError::Invalid(format!(
-                "unknown groups claim setting {other:?}; use none, security, all or assigned"
-            ))))
-        }
-    };
+    let setting = b.setting.parse::<GroupsClaim>().map_err(|e| ApiError(IdpError::Invalid(e)))?;
     let app = idp.set_groups_claim(who.tenant, &id, setting).await?;
     app_answer(&idp, who.tenant, &app).await
 }
