@@ -73,7 +73,12 @@ async function main() {
     }
     const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("no POST reached the app within 15 s")), 15000));
     const post = await Promise.race([captured, timeout]);
-    if (values.screenshot) await page.screenshot({ path: values.screenshot });
+    if (values.screenshot) {
+      // The captured POST is a navigation: chromium cannot capture a page that is still being
+      // replaced ("Unable to capture screenshot"), so wait for the new page and retry a few times.
+      await page.waitForLoadState("load").catch(() => {});
+      await screenshotWithRetry(page, values.screenshot);
+    }
     if (problems.length) throw new Error(problems.join("; "));
     const form = new URLSearchParams(post.body);
     process.stdout.write(
@@ -81,6 +86,18 @@ async function main() {
     );
   } finally {
     await browser.close();
+  }
+}
+
+async function screenshotWithRetry(page, path) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 
