@@ -330,7 +330,7 @@ pub(crate) async fn start(
         inner.db.start_session(&NewSession { representative: rep.username.clone(), jump_item: item.id.clone() }).await?;
     inner
         .db
-        .session_event(&session.id, EventKind::CredentialSelected, &format!("credential {:?}", offer.display_name))
+        .session_event(&session.id, EventKind::CredentialSelected, &format!("picked {}", offer.display_name))
         .await?;
     tracing::info!(session = %session.id, representative = %rep.username, jump_item = %item.name, credential = %offer.display_name, "console session started");
     inner.live.add(
