@@ -18,6 +18,8 @@ use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use zeroize::Zeroizing;
 
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// The console on 127.0.0.1, stopped when dropped.
 pub struct Served {
     pub db: ConsoleStore,
@@ -40,6 +42,7 @@ impl Served {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
+        std::fs::create_dir_all(dir).unwrap();
         let store = store::Store::open_data_dir(dir).await.unwrap();
         let master = store::seal::MasterKey::for_data_dir(dir).unwrap();
         let sealer = store::seal::Sealer::for_store(&store, &master).await.unwrap();
@@ -116,16 +119,35 @@ impl Served {
 /// A browser: a cookie jar, redirects not followed (the tests look at each).
 pub struct Browser {
     pub http: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
     pub fn new() -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Browser { http }
+        Browser { http, jar }
+    }
+
+    /// The `Cookie` header this browser sends to `url` (for its WebSocket handshakes).
+    pub fn cookies(&self, url: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore as _;
+        self.jar.cookies(&url.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Opens the terminal WebSocket at `path` as the page does: same Origin, the cookies.
+    pub async fn terminal(&self, served: &Served, path: &str) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}{path}", served.addr).into_client_request().unwrap();
+        request.headers_mut().insert("origin", served.base.parse().unwrap());
+        if let Some(c) = self.cookies(&served.base) {
+            request.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request).await.expect("the terminal's WebSocket opens").0
     }
 
     pub async fn get(&self, url: &str) -> (StatusCode, Option<String>, String) {
