@@ -30,6 +30,18 @@ pub struct Representative {
 }
 
 impl Representative {
+    /// A local representative, whose forms carry `csrf`.
+    pub(crate) fn local(rep: &super::representatives::LocalRepresentative, csrf: String) -> Representative {
+        Representative {
+            owner: format!("local:{}", rep.id),
+            username: rep.username.clone(),
+            display_name: rep.display_name.clone(),
+            policies: rep.policies.clone(),
+            csrf,
+            saml: false,
+        }
+    }
+
     pub fn console_user(&self) -> ConsoleUser {
         ConsoleUser { username: self.username.clone(), dn: None }
     }
@@ -40,14 +52,7 @@ impl Inner {
     pub(crate) async fn representative(&self, headers: &HeaderMap) -> Result<Option<Representative>, ConsoleError> {
         if let Some(token) = web::cookies::read(headers, SESSION_COOKIE) {
             if let Some(rep) = self.db.representative_session(token).await? {
-                return Ok(Some(Representative {
-                    owner: format!("local:{}", rep.id),
-                    username: rep.username,
-                    display_name: rep.display_name,
-                    policies: rep.policies,
-                    csrf: web::csrf::session_token(token),
-                    saml: false,
-                }));
+                return Ok(Some(Representative::local(&rep, web::csrf::session_token(token))));
             }
         }
         let Some(site) = &self.site else { return Ok(None) };

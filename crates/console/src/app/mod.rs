@@ -9,11 +9,13 @@
 //!   it ends the broker checks the credential in;
 //! - the pages (`pages`): items, an item's offers, sessions and their reports with the
 //!   recording player, the connected brokers;
-//! - `portcullis console connect` (`connect`): the same path over a WebSocket authenticated by
+//! - `portcullis console connect` ([`ConnectMessage`]): the same path over a WebSocket authenticated by
 //!   a one-time ticket the CLI writes into the console's tables;
 //! - the broker channel's glue ([`glue`]): tokens checked against the API accounts, the broker
 //!   list kept in `console_brokers`.
 
+pub mod client;
+mod connect;
 pub mod glue;
 pub mod identity;
 mod live;
@@ -26,6 +28,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use store::seal::Sealer;
+
+pub use connect::ConnectMessage;
 
 use crate::api::ApiSettings;
 use crate::ecm::{Brokers, EcmSettings, Registry, DEFAULT_GROUP};
@@ -147,7 +151,8 @@ impl App {
             .merge(crate::ecm::router(self.inner.registry.clone(), self.auth.clone()))
             .merge(crate::api::router(self.inner.db.clone(), self.api)?)
             .merge(crate::web::router(sessions, &console_url)?)
-            .merge(pages::router(self.inner.clone()));
+            .merge(pages::router(self.inner.clone()))
+            .merge(connect::router(self.inner.clone()));
         if let Some(site) = &self.inner.site {
             // The SP's routes are `/saml/…`: under `/console` they do not meet the console's own.
             router = router.nest("/console", ::sp::web::saml_router(site.clone()));

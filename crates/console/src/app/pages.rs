@@ -100,7 +100,7 @@ async fn allowed_items(inner: &Inner, rep: &Representative) -> Result<Vec<JumpIt
     inner.db.jump_items_for_policies(&rep.policies).await
 }
 
-async fn allowed_item(inner: &Inner, rep: &Representative, id: &str) -> Result<JumpItem, ConsoleError> {
+pub(super) async fn allowed_item(inner: &Inner, rep: &Representative, id: &str) -> Result<JumpItem, ConsoleError> {
     allowed_items(inner, rep)
         .await?
         .into_iter()
@@ -109,7 +109,7 @@ async fn allowed_item(inner: &Inner, rep: &Representative, id: &str) -> Result<J
 }
 
 /// What the brokers are told about a jump item.
-fn ecm_item(item: &JumpItem) -> ecm::JumpItem {
+pub(super) fn ecm_item(item: &JumpItem) -> ecm::JumpItem {
     ecm::JumpItem {
         item_type: match item.item_type {
             ItemType::Ssh => ecm::ItemType::Ssh,
