@@ -213,6 +213,17 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
     let (_, _, cast_body) = joe.get(&served.url(&format!("/console/reports/{first}/recording"))).await;
     seen.extend([report, cast_body]);
 
+    // The same path as `portcullis console connect` takes: a ticket, the offers, the pick.
+    let third = connect_session(&served, &item.name, &user.name, &mut seen).await;
+    assert!(served.db.session(&third).await.unwrap().ended_at.is_some());
+    // A ticket works once.
+    let ticket = served.db.issue_connect_ticket("joe.user").await.unwrap();
+    assert!(connect_socket(&served, &item.name, &ticket).await.is_ok());
+    match connect_socket(&served, &item.name, &ticket).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+        other => panic!("a used ticket opened a session: {:?}", other.map(|_| ())),
+    }
+
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), running).await.unwrap().unwrap();
 
@@ -233,4 +244,51 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
             }
         }
     }
+}
+
+async fn connect_socket(
+    served: &Served,
+    item: &str,
+    ticket: &str,
+) -> Result<app_support::Socket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("ws://{}/console/api/connect?item={item}&cols=80&rows=24", served.addr);
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {ticket}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.map(|(s, _)| s)
+}
+
+/// A session as `console connect` runs it: the offers, the pick, `whoami`, `exit`.
+async fn connect_session(served: &Served, item: &str, account: &str, seen: &mut Vec<String>) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let before: Vec<String> =
+        served.db.sessions(0, i64::MAX, 100).await.unwrap().into_iter().map(|s| s.id).collect();
+    let ticket = served.db.issue_connect_ticket("joe.user").await.unwrap();
+    let mut socket = connect_socket(served, item, &ticket).await.expect("the connect socket opens");
+    let Some(Ok(Message::Text(offers))) = socket.next().await else { panic!("no offers") };
+    seen.push(offers.to_string());
+    let offers: console::app::ConnectMessage = serde_json::from_str(offers.as_str()).unwrap();
+    let console::app::ConnectMessage::Offers { credentials, .. } = offers else { panic!("not offers") };
+    assert_eq!(credentials.len(), 1, "{credentials:?}");
+    let pick = console::app::ConnectMessage::Pick { credential: credentials[0].id.clone() };
+    socket.send(Message::Text(serde_json::to_string(&pick).unwrap().into())).await.unwrap();
+    let mut screen = common::Seen::default();
+    common::read_until(&mut socket, &mut screen, |s| s.text().contains("$ ")).await;
+    common::type_in(&mut socket, "whoami\n").await;
+    let line = format!("\n{account}\r\n");
+    common::read_until(&mut socket, &mut screen, |s| s.text().contains(&line)).await;
+    common::type_in(&mut socket, "exit 3\n").await;
+    common::read_until(&mut socket, &mut screen, |s| s.closed).await;
+    assert_eq!(screen.messages, [serde_json::json!({"type": "exit", "status": 3})]);
+    seen.push(screen.text());
+    let new = served.db.sessions(0, i64::MAX, 100).await.unwrap().into_iter().find(|s| !before.contains(&s.id));
+    let id = new.expect("the connect session has its row").id;
+    let ended = async {
+        while served.db.session(&id).await.unwrap().ended_at.is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), ended).await.expect("the session ends");
+    id
 }
