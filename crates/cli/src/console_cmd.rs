@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use console::accounts::{ApiAccount, CommandAccess, IssuedSecret, Permissions};
+use console::app::representatives::NewRepresentative;
 use console::db::{rfc3339, BROKER_KEEPALIVE};
 use console::items::{ItemType, JumpItem, NewJumpItem};
-use console::app::representatives::NewRepresentative;
 use console::ConsoleStore;
 use serde_json::{json, Value};
 
@@ -727,8 +727,13 @@ async fn sp_command(data: &Path, db: &ConsoleStore, c: SpCommand) -> Result<()> 
                 console::app::sp::map_group(&spdb, app.id, object_id.trim(), policy.trim()).await?;
             }
             use console::app::sp::Imported;
-            match console::app::sp::import_idp_metadata(&spdb, &app, &xml, &name, default_policy.as_deref()).await? {
-                Imported::Created(p) => println!("identity provider {:?} ({}) trusted for the console's sign-in", p.name, p.idp_entity_id),
+            match console::app::sp::import_idp_metadata(&spdb, &app, &xml, &name, default_policy.as_deref())
+                .await?
+            {
+                Imported::Created(p) => println!(
+                    "identity provider {:?} ({}) trusted for the console's sign-in",
+                    p.name, p.idp_entity_id
+                ),
                 Imported::Refreshed { provider, certificates_changed } => println!(
                     "identity provider {:?} ({}) refreshed{}",
                     provider.name,
@@ -741,9 +746,15 @@ async fn sp_command(data: &Path, db: &ConsoleStore, c: SpCommand) -> Result<()> 
         }
         SpCommand::Metadata { base_url } => {
             let (spdb, app, sealer) = console_sp(data, db, base_url.as_deref()).await?;
-            let site = sp::web::Site::load(spdb, app.id, Some(&sealer), std::sync::Arc::new(saml::SystemClock), Vec::new())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+            let site = sp::web::Site::load(
+                spdb,
+                app.id,
+                Some(&sealer),
+                std::sync::Arc::new(saml::SystemClock),
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
             println!("{}", site.metadata_xml().await);
         }
     }

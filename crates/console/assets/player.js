@@ -4,5 +4,5 @@
 document.addEventListener("DOMContentLoaded", function () {
   var el = document.getElementById("player");
   if (!el || !window.AsciinemaPlayer) return;
-  window.AsciinemaPlayer.create(el.dataset.src, el, { fit: "width", idleTimeLimit: 2 });
+  window.AsciinemaPlayer.create(el.dataset.src, el, { fit: "width", idleTimeLimit: 2, preload: true, poster: "npt:0:2" });
 });

@@ -22,8 +22,8 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-pub mod app;
 pub mod api;
+pub mod app;
 pub mod clock;
 pub mod credential;
 pub mod db;

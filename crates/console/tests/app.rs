@@ -21,7 +21,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const OFFER_ID: &str = r"joe.user\3124\App01\helpdesk-01";
 const OFFER_NAME: &str = r"App01\helpdesk-01";
 
-async fn connect_broker(served: &Served, token: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+async fn connect_broker(
+    served: &Served,
+    token: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = format!("ws://{}/console/api/ecm", served.addr).into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     tokio_tungstenite::connect_async(request).await.map(|(s, _)| s)

@@ -74,7 +74,8 @@ async fn vault(
     let SraKey::Created(key) = key else { panic!("a first connect-sra creates the key") };
     v.add_member(vault::admin::SRA_GROUP, "joe.user").await.unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let api = format!("https://127.0.0.1:{}/BeyondTrust/api/public/v3", listener.local_addr().unwrap().port());
+    let api =
+        format!("https://127.0.0.1:{}/BeyondTrust/api/public/v3", listener.local_addr().unwrap().port());
     let tls = vault::serve::tls_config(&pki.cert, &pki.key).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = vault::web::router(v.clone());
@@ -89,16 +90,28 @@ async fn vault(
 
 /// One session in the browser: the item's page, the pick, the terminal, `whoami`, `exit`.
 /// Returns the session ID, with every body and terminal byte the browser received.
-async fn session(served: &Served, joe: &Browser, item: &str, account: &str, seen: &mut Vec<String>) -> String {
+async fn session(
+    served: &Served,
+    joe: &Browser,
+    item: &str,
+    account: &str,
+    seen: &mut Vec<String>,
+) -> String {
     let (status, _, page) = joe.get(&served.url(&format!("/console/items/{item}"))).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{page}");
     let offers = hidden_all(&page, "credential");
     assert_eq!(offers.len(), 1, "exactly the credential the vault allows: {page}");
-    assert!(offers[0].starts_with(r"joe.user\") && offers[0].ends_with(&format!(r"\target\{account}")), "{offers:?}");
+    assert!(
+        offers[0].starts_with(r"joe.user\") && offers[0].ends_with(&format!(r"\target\{account}")),
+        "{offers:?}"
+    );
     assert!(page.contains(&format!(r"Log in as target\{account}")), "{page}");
     let csrf = hidden(&page, "csrf").unwrap();
     let (status, location, body) = joe
-        .post(&served.url(&format!("/console/items/{item}/sessions")), &[("csrf", &csrf), ("credential", &offers[0])])
+        .post(
+            &served.url(&format!("/console/items/{item}/sessions")),
+            &[("csrf", &csrf), ("credential", &offers[0])],
+        )
         .await;
     assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "{body}");
     let location = location.unwrap();
@@ -140,7 +153,10 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
     let mut functional = LinuxUser::create("pcaf", FUNCTIONAL);
     functional.allow_sudo(false);
     let user = LinuxUser::create("pcaa", PLANTED);
-    assert!(ssh_login_works(sshd.port, &user.name, PLANTED).await, "the account starts with the planted password");
+    assert!(
+        ssh_login_works(sshd.port, &user.name, PLANTED).await,
+        "the account starts with the planted password"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let (vault, api, key, ca, _stop_vault) = vault(tmp.path(), sshd.port, &functional.name, &user.name).await;
 
@@ -191,14 +207,23 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
     let record = served.db.session(&first).await.unwrap();
     assert_eq!(record.credential_display_name.as_deref(), Some(format!(r"target\{}", user.name).as_str()));
     let request = record.vault_request_id.expect("the vault request ID is recorded");
-    let events: Vec<String> = served.db.session_events(&first).await.unwrap().into_iter().map(|e| e.code).collect();
-    for code in ["session.started", "credential.selected", "credential.released", "credential.injected", "credential.checked_in", "session.ended"] {
+    let events: Vec<String> =
+        served.db.session_events(&first).await.unwrap().into_iter().map(|e| e.code).collect();
+    for code in [
+        "session.started",
+        "credential.selected",
+        "credential.released",
+        "credential.injected",
+        "credential.checked_in",
+        "session.ended",
+    ] {
         assert!(events.iter().any(|e| e == code), "{code} in {events:?}");
     }
     assert_eq!(vault.request(request).await.unwrap().status, vault::model::RequestStatus::CheckedIn);
     // Checked in, the vault rotated the password on the endpoint.
     assert!(!ssh_login_works(sshd.port, &user.name, PLANTED).await, "the old password no longer logs in");
-    let cast = Asciicast::parse(&std::fs::read_to_string(record.recording_path.as_deref().unwrap()).unwrap()).unwrap();
+    let cast = Asciicast::parse(&std::fs::read_to_string(record.recording_path.as_deref().unwrap()).unwrap())
+        .unwrap();
     assert!(cast.output().contains(&format!("\n{}\r\n", user.name)), "the recording replays whoami");
 
     // A second injected session works with the rotated password, the representative never
@@ -282,7 +307,8 @@ async fn connect_session(served: &Served, item: &str, account: &str, seen: &mut 
     common::read_until(&mut socket, &mut screen, |s| s.closed).await;
     assert_eq!(screen.messages, [serde_json::json!({"type": "exit", "status": 3})]);
     seen.push(screen.text());
-    let new = served.db.sessions(0, i64::MAX, 100).await.unwrap().into_iter().find(|s| !before.contains(&s.id));
+    let new =
+        served.db.sessions(0, i64::MAX, 100).await.unwrap().into_iter().find(|s| !before.contains(&s.id));
     let id = new.expect("the connect session has its row").id;
     let ended = async {
         while served.db.session(&id).await.unwrap().ended_at.is_none() {

@@ -28,7 +28,12 @@ impl Sessions for NoEndpoint {
         })
     }
 
-    fn open<'a>(&'a self, id: &'a str, _size: TermSize, _caller: &'a HeaderMap) -> SessionsFuture<'a, Session> {
+    fn open<'a>(
+        &'a self,
+        id: &'a str,
+        _size: TermSize,
+        _caller: &'a HeaderMap,
+    ) -> SessionsFuture<'a, Session> {
         Box::pin(async move { Err(ConsoleError::UnknownSession { id: id.into() }) })
     }
 }

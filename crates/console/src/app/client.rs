@@ -64,7 +64,8 @@ impl RawMode {
 impl Drop for RawMode {
     fn drop(&mut self) {
         if let Some(saved) = &self.0 {
-            let _ = rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, saved);
+            let _ =
+                rustix::termios::tcsetattr(std::io::stdin(), rustix::termios::OptionalActions::Now, saved);
         }
     }
 }
@@ -93,7 +94,9 @@ pub async fn connect(
                 .into(),
         });
     } else {
-        return Err(ConsoleError::InvalidInput { reason: format!("--server {server:?} is not an http:// URL") });
+        return Err(ConsoleError::InvalidInput {
+            reason: format!("--server {server:?} is not an http:// URL"),
+        });
     };
     let size = local_size();
     let item = percent_encoding::utf8_percent_encode(&request.item, percent_encoding::NON_ALPHANUMERIC);
@@ -102,7 +105,9 @@ pub async fn connect(
     let bearer = Zeroizing::new(format!("Bearer {}", request.ticket.as_str()));
     handshake.headers_mut().insert(
         "authorization",
-        bearer.parse().map_err(|_| ConsoleError::InvalidInput { reason: "the ticket is not a token".into() })?,
+        bearer
+            .parse()
+            .map_err(|_| ConsoleError::InvalidInput { reason: "the ticket is not a token".into() })?,
     );
     let (mut socket, _) = match tokio_tungstenite::connect_async(handshake).await {
         Ok(s) => s,
@@ -114,7 +119,9 @@ pub async fn connect(
                 .unwrap_or_else(|| format!("answered HTTP {}", r.status()));
             return Err(failed(&server, format!("refused the session: {message}")));
         }
-        Err(e) => return Err(failed(&server, format!("cannot be reached: {e}; is `portcullis up` running?"))),
+        Err(e) => {
+            return Err(failed(&server, format!("cannot be reached: {e}; is `portcullis up` running?")))
+        }
     };
     let offers = loop {
         match socket.next().await {

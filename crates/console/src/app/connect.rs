@@ -106,8 +106,17 @@ async fn upgrade(
         .on_upgrade(move |socket| run(socket, inner, rep, allowed, size))
 }
 
-async fn run(mut socket: WebSocket, inner: Arc<Inner>, rep: Representative, item: crate::items::JumpItem, size: TermSize) {
-    let offered = inner.brokers.search(&inner.settings.ecm_group, &rep.console_user(), &super::pages::ecm_item(&item)).await;
+async fn run(
+    mut socket: WebSocket,
+    inner: Arc<Inner>,
+    rep: Representative,
+    item: crate::items::JumpItem,
+    size: TermSize,
+) {
+    let offered = inner
+        .brokers
+        .search(&inner.settings.ecm_group, &rep.console_user(), &super::pages::ecm_item(&item))
+        .await;
     let sessions = AppSessions(inner.clone());
     let credentials = match offered {
         Ok(c) => c,
@@ -123,7 +132,9 @@ async fn run(mut socket: WebSocket, inner: Arc<Inner>, rep: Representative, item
             Some(Ok(Message::Text(t))) => match serde_json::from_str::<ConnectMessage>(t.as_str()) {
                 Ok(ConnectMessage::Pick { credential }) => break credential,
                 _ => {
-                    let e = ConsoleError::BadMessage { reason: "expected {\"type\":\"pick\",\"credential\":ID}".into() };
+                    let e = ConsoleError::BadMessage {
+                        reason: "expected {\"type\":\"pick\",\"credential\":ID}".into(),
+                    };
                     return crate::web::bridge(socket, &sessions, "-", Err(e)).await;
                 }
             },

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use store::row::int;
 
-use crate::ecm::{AuthFuture, BrokerAuth, BrokerInfo, EcmError, EcmPrincipal, Presence, PresenceFuture};
 use crate::db::NewBroker;
+use crate::ecm::{AuthFuture, BrokerAuth, BrokerInfo, EcmError, EcmPrincipal, Presence, PresenceFuture};
 use crate::{ConsoleError, ConsoleStore};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -74,11 +74,7 @@ impl BrokerAuth for StoreAuth {
         })
     }
 
-    fn recheck<'a>(
-        &'a self,
-        was: &'a EcmPrincipal,
-        bearer: &'a str,
-    ) -> AuthFuture<'a, Option<EcmPrincipal>> {
+    fn recheck<'a>(&'a self, was: &'a EcmPrincipal, bearer: &'a str) -> AuthFuture<'a, Option<EcmPrincipal>> {
         Box::pin(async move {
             let account = match self.db.api_account(&was.account_id).await {
                 Ok(a) => a,

@@ -49,7 +49,10 @@ impl Representative {
 
 impl Inner {
     /// The representative of this request, if one is signed in.
-    pub(crate) async fn representative(&self, headers: &HeaderMap) -> Result<Option<Representative>, ConsoleError> {
+    pub(crate) async fn representative(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Representative>, ConsoleError> {
         if let Some(token) = web::cookies::read(headers, SESSION_COOKIE) {
             if let Some(rep) = self.db.representative_session(token).await? {
                 return Ok(Some(Representative::local(&rep, web::csrf::session_token(token))));
@@ -65,7 +68,8 @@ impl Inner {
                     s.local_user.username.clone()
                 };
                 let full = format!("{} {}", s.local_user.first_name, s.local_user.last_name);
-                let display_name = if full.trim().is_empty() { username.clone() } else { full.trim().to_owned() };
+                let display_name =
+                    if full.trim().is_empty() { username.clone() } else { full.trim().to_owned() };
                 Ok(Some(Representative {
                     owner: format!("saml:{}", s.saml_user.id),
                     username,

@@ -59,8 +59,11 @@ impl Live {
     /// Removes the sessions picked too long ago; their IDs.
     pub(crate) fn expired(&self) -> Vec<String> {
         let mut pending = lock(&self.pending);
-        let old: Vec<String> =
-            pending.iter().filter(|(_, p)| p.since.elapsed() > PENDING_FOR).map(|(id, _)| id.clone()).collect();
+        let old: Vec<String> = pending
+            .iter()
+            .filter(|(_, p)| p.since.elapsed() > PENDING_FOR)
+            .map(|(id, _)| id.clone())
+            .collect();
         for id in &old {
             pending.remove(id);
         }
@@ -88,19 +91,25 @@ impl Inner {
     /// Opens picked session `id` for `owner`: the broker releases the credential, SSH logs in
     /// with it, the recording starts. Any failure is recorded, the credential checked in and the
     /// session closed.
-    pub(crate) async fn open_session(&self, id: &str, size: TermSize, owner: &str) -> Result<Session, ConsoleError> {
+    pub(crate) async fn open_session(
+        &self,
+        id: &str,
+        size: TermSize,
+        owner: &str,
+    ) -> Result<Session, ConsoleError> {
         let Some(p) = self.live.take(id, owner) else {
             return Err(ConsoleError::UnknownSession { id: id.to_owned() });
         };
         let session = SessionRef { id: id.to_owned(), jump_item: Some(p.item.name.clone()) };
-        let (credential, release) = match self.brokers.retrieve(&p.group, &p.user, &p.credential_id, &session).await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = ConsoleError::from(e);
-                self.failed(id, &e).await;
-                return Err(e);
-            }
-        };
+        let (credential, release) =
+            match self.brokers.retrieve(&p.group, &p.user, &p.credential_id, &session).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = ConsoleError::from(e);
+                    self.failed(id, &e).await;
+                    return Err(e);
+                }
+            };
         let request_id = release.request_id;
         lock(&self.live.active)
             .insert(id.to_owned(), Active { group: p.group.clone(), release, session: session.clone() });
@@ -110,7 +119,11 @@ impl Inner {
             let endpoint = p.item.endpoint()?;
             let shell = self.connector.open(&endpoint, credential, &PtyRequest::xterm(size)).await?;
             self.db
-                .session_event(id, EventKind::CredentialInjected, &format!("logged in as {login:?} ({method})"))
+                .session_event(
+                    id,
+                    EventKind::CredentialInjected,
+                    &format!("logged in as {login:?} ({method})"),
+                )
                 .await?;
             let path = self.recordings.join(format!("{id}.cast"));
             let recording = Recording::create_file(&path)?
@@ -153,7 +166,9 @@ impl Inner {
         }
         if let Some(a) = active {
             let checked = match self.brokers.session_ended(&a.group, &a.release, &a.session).await {
-                Ok(()) => (EventKind::CheckedIn, format!("vault request {} checked in", a.release.request_id)),
+                Ok(()) => {
+                    (EventKind::CheckedIn, format!("vault request {} checked in", a.release.request_id))
+                }
                 Err(e) => {
                     tracing::warn!(session = %id, code = e.code(), error = %e, "the credential was not checked in");
                     (EventKind::Failed, format!("check-in of vault request {}: {e}", a.release.request_id))
@@ -178,7 +193,9 @@ impl Sessions for AppSessions {
         Box::pin(async move {
             let rep = self.0.representative(caller).await?;
             let title = rep.and_then(|r| self.0.live.title(id, &r.owner));
-            title.map(|title| SessionInfo { title }).ok_or_else(|| ConsoleError::UnknownSession { id: id.to_owned() })
+            title
+                .map(|title| SessionInfo { title })
+                .ok_or_else(|| ConsoleError::UnknownSession { id: id.to_owned() })
         })
     }
 

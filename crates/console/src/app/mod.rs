@@ -105,10 +105,15 @@ impl App {
             Some(sealer) => {
                 let spdb = ::sp::db::SpDb::open(db.store().clone()).await?;
                 let app = sp::console_sp_app(&spdb, sealer, &base_url).await?;
-                let site =
-                    ::sp::web::Site::load(spdb.clone(), app.id, Some(sealer), Arc::new(saml::SystemClock), Vec::new())
-                        .await
-                        .map_err(sp::sp_failed)?;
+                let site = ::sp::web::Site::load(
+                    spdb.clone(),
+                    app.id,
+                    Some(sealer),
+                    Arc::new(saml::SystemClock),
+                    Vec::new(),
+                )
+                .await
+                .map_err(sp::sp_failed)?;
                 (Some(Arc::new(site)), Some(spdb))
             }
             None => (None, None),

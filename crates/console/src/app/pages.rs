@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -51,15 +51,15 @@ fn see_other(to: &str) -> Response {
 }
 
 fn layout(title: &str, current: &str, rep: Option<&Representative>) -> Layout {
-    let mut l = Layout::new(title, "Console", "/console/")
-        .wide()
-        .link("Jump items", "/console/", current == "items")
-        .link("Sessions", "/console/reports", current == "reports")
-        .link("Status", "/console/status", current == "status");
-    if let Some(r) = rep {
-        l = l.signed_in(r.display_name.clone(), Some("/console/sign-out".into()));
+    let l = Layout::new(title, "Console", "/console/").wide();
+    match rep {
+        Some(r) => l
+            .link("Jump items", "/console/", current == "items")
+            .link("Sessions", "/console/reports", current == "reports")
+            .link("Status", "/console/status", current == "status")
+            .signed_in(r.display_name.clone(), Some("/console/sign-out".into())),
+        None => l,
     }
-    l
 }
 
 fn status_of(e: &ConsoleError) -> StatusCode {
@@ -100,7 +100,11 @@ async fn allowed_items(inner: &Inner, rep: &Representative) -> Result<Vec<JumpIt
     inner.db.jump_items_for_policies(&rep.policies).await
 }
 
-pub(super) async fn allowed_item(inner: &Inner, rep: &Representative, id: &str) -> Result<JumpItem, ConsoleError> {
+pub(super) async fn allowed_item(
+    inner: &Inner,
+    rep: &Representative,
+    id: &str,
+) -> Result<JumpItem, ConsoleError> {
     allowed_items(inner, rep)
         .await?
         .into_iter()
@@ -140,7 +144,12 @@ async fn sign_in_page(State(inner): State_) -> Response {
     sign_in_form(&inner, String::new(), None, StatusCode::OK).await
 }
 
-async fn sign_in_form(inner: &Inner, username: String, error: Option<&'static str>, status: StatusCode) -> Response {
+async fn sign_in_form(
+    inner: &Inner,
+    username: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
     let csrf = match web::token::random_token() {
         Ok(t) => t,
         Err(e) => return error_page(&ConsoleError::Storage { detail: e.to_string() }, None),
@@ -160,7 +169,8 @@ async fn sign_in_form(inner: &Inner, username: String, error: Option<&'static st
             Err(e) => tracing::warn!(error = %e, "the console's identity providers cannot be listed"),
         }
     }
-    let page = SignInPage { layout: layout("Sign in", "", None), csrf: csrf.clone(), username, error, providers };
+    let page =
+        SignInPage { layout: layout("Sign in", "", None), csrf: csrf.clone(), username, error, providers };
     let mut r = render(status, &page);
     web::cookies::append(r.headers_mut(), &inner.cookies.strict(CSRF_COOKIE, &csrf, Some(3600)));
     r
@@ -242,7 +252,11 @@ async fn items(State(inner): State_, headers: HeaderMap) -> Response {
     match allowed_items(&inner, &rep).await {
         Ok(items) => render(
             StatusCode::OK,
-            &ItemsPage { layout: layout("Jump items", "items", Some(&rep)), items, policies: rep.policies.clone() },
+            &ItemsPage {
+                layout: layout("Jump items", "items", Some(&rep)),
+                items,
+                policies: rep.policies.clone(),
+            },
         ),
         Err(e) => error_page(&e, Some(&rep)),
     }
@@ -292,7 +306,12 @@ struct PickForm {
     credential: String,
 }
 
-async fn pick(State(inner): State_, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<PickForm>) -> Response {
+async fn pick(
+    State(inner): State_,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<PickForm>,
+) -> Response {
     let rep = match signed_in(&inner, &headers).await {
         Ok(rep) => rep,
         Err(r) => return r,
@@ -326,8 +345,10 @@ pub(crate) async fn start(
     let offer = offers.into_iter().find(|o| o.id == credential).ok_or_else(|| ConsoleError::NotFound {
         what: "that credential among those offered for this jump item".into(),
     })?;
-    let session =
-        inner.db.start_session(&NewSession { representative: rep.username.clone(), jump_item: item.id.clone() }).await?;
+    let session = inner
+        .db
+        .start_session(&NewSession { representative: rep.username.clone(), jump_item: item.id.clone() })
+        .await?;
     inner
         .db
         .session_event(&session.id, EventKind::CredentialSelected, &format!("picked {}", offer.display_name))
@@ -401,7 +422,10 @@ async fn reports(State(inner): State_, headers: HeaderMap) -> Response {
     match inner.db.sessions(0, i64::MAX, 1000).await {
         Ok(list) => {
             let sessions = list.iter().filter(|s| s.representative == rep.username).map(row).collect();
-            render(StatusCode::OK, &ReportsPage { layout: layout("Sessions", "reports", Some(&rep)), sessions })
+            render(
+                StatusCode::OK,
+                &ReportsPage { layout: layout("Sessions", "reports", Some(&rep)), sessions },
+            )
         }
         Err(e) => error_page(&e, Some(&rep)),
     }
@@ -427,19 +451,30 @@ async fn report(State(inner): State_, headers: HeaderMap, Path(id): Path<String>
     };
     match found.await {
         Ok((s, events)) => {
-            let events = events
-                .into_iter()
-                .map(|e: SessionEvent| (rfc3339(e.at), e.code, e.detail))
-                .collect();
+            let events =
+                events.into_iter().map(|e: SessionEvent| (rfc3339(e.at), e.code, e.detail)).collect();
             let page = ReportPage {
                 layout: layout(&format!("Session on {}", s.jump_item_name), "reports", Some(&rep)),
                 session: row(&s),
                 events,
             };
-            render(StatusCode::OK, &page)
+            let mut r = render(StatusCode::OK, &page);
+            if let Ok(csp) = HeaderValue::from_str(&player_policy()) {
+                r.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+            }
+            r
         }
         Err(e) => error_page(&e, Some(&rep)),
     }
+}
+
+/// The report page's Content-Security-Policy: the shared one, except that asciinema-player may
+/// compile its WebAssembly terminal (`'wasm-unsafe-eval'`: WebAssembly only, not JavaScript
+/// `eval`) and set `style` attributes (its cell colours and sizes). Scripts stay `'self'`.
+fn player_policy() -> String {
+    web::headers::DEFAULT_CSP
+        .replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+        .replace("style-src 'self'", "style-src 'self'; style-src-attr 'unsafe-inline'")
 }
 
 async fn recording(State(inner): State_, headers: HeaderMap, Path(id): Path<String>) -> Response {

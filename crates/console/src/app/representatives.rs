@@ -38,9 +38,8 @@ pub struct NewRepresentative {
 
 fn check_username(username: &str) -> Result<&str, ConsoleError> {
     let u = username.trim();
-    let ok = !u.is_empty()
-        && u.chars().count() <= 128
-        && u.chars().all(|c| !c.is_control() && !c.is_whitespace());
+    let ok =
+        !u.is_empty() && u.chars().count() <= 128 && u.chars().all(|c| !c.is_control() && !c.is_whitespace());
     if !ok {
         return Err(ConsoleError::InvalidInput {
             reason: "a representative's user name must be 1 to 128 characters without spaces or control \
@@ -98,7 +97,11 @@ impl ConsoleStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| {
-            crate::db::classify(e, || format!("a representative named {username:?} exists already"), String::new)
+            crate::db::classify(
+                e,
+                || format!("a representative named {username:?} exists already"),
+                String::new,
+            )
         })?;
         for p in &policies {
             sqlx::query(
@@ -211,7 +214,10 @@ impl ConsoleStore {
     }
 
     /// The representative of the browser session `token`, while it lasts.
-    pub async fn representative_session(&self, token: &str) -> Result<Option<LocalRepresentative>, ConsoleError> {
+    pub async fn representative_session(
+        &self,
+        token: &str,
+    ) -> Result<Option<LocalRepresentative>, ConsoleError> {
         let row = sqlx::query(
             "SELECT r.id, r.username, r.display_name, r.created_at FROM console_representative_sessions s \
              JOIN console_representatives r ON r.id = s.representative_id WHERE s.token_hash = $1 AND s.expires_at > $2",
@@ -238,7 +244,10 @@ impl ConsoleStore {
     /// Writes a one-time ticket for representative `id_or_username`, valid for
     /// [`TICKET_SECONDS`]: what `portcullis console connect` (which has the data directory)
     /// hands the server to open a session as that representative.
-    pub async fn issue_connect_ticket(&self, id_or_username: &str) -> Result<Zeroizing<String>, ConsoleError> {
+    pub async fn issue_connect_ticket(
+        &self,
+        id_or_username: &str,
+    ) -> Result<Zeroizing<String>, ConsoleError> {
         let rep = self.representative(id_or_username).await?;
         let ticket = token()?;
         let now = self.now();
@@ -262,7 +271,10 @@ impl ConsoleStore {
 
     /// Takes ticket `ticket` (it works once) and returns its representative; `None` when it is
     /// unknown, used or expired.
-    pub async fn take_connect_ticket(&self, ticket: &str) -> Result<Option<LocalRepresentative>, ConsoleError> {
+    pub async fn take_connect_ticket(
+        &self,
+        ticket: &str,
+    ) -> Result<Option<LocalRepresentative>, ConsoleError> {
         let hash = web::token::sha256_hex(ticket.as_bytes());
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(

@@ -69,7 +69,10 @@ pub async fn console_sp_app(db: &SpDb, sealer: &Sealer, base_url: &str) -> Resul
 pub enum Imported {
     Created(Provider),
     /// The IdP was known (same entity ID): its URLs and certificates were refreshed.
-    Refreshed { provider: Provider, certificates_changed: bool },
+    Refreshed {
+        provider: Provider,
+        certificates_changed: bool,
+    },
 }
 
 /// Trusts the IdP described by `xml` for the console's sign-in: a new provider named `name`
@@ -115,7 +118,8 @@ pub async fn ensure_policy(db: &SpDb, app: Uuid, name: &str) -> Result<Uuid, Con
     if let Some(p) = db.policy_by_name(app, name).await? {
         return Ok(p.id);
     }
-    let policy = sp::db::Policy { id: Uuid::new_v4(), app_id: app, name: name.into(), permissions: Vec::new() };
+    let policy =
+        sp::db::Policy { id: Uuid::new_v4(), app_id: app, name: name.into(), permissions: Vec::new() };
     db.create_policy(&policy).await?;
     Ok(policy.id)
 }

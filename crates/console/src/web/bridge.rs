@@ -98,12 +98,12 @@ pub(super) async fn upgrade(
         Ok(size) => size,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| async move {
+    ws.max_message_size(MAX_MESSAGE_BYTES).max_frame_size(MAX_MESSAGE_BYTES).on_upgrade(
+        move |socket| async move {
             let opened = console.sessions.open(&id, size, &headers).await;
             bridge(socket, &*console.sessions, &id, opened).await
-        })
+        },
+    )
 }
 
 /// Runs one terminal over `socket` (the browser's, or `portcullis console connect`'s): the

@@ -18,7 +18,8 @@ use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use zeroize::Zeroizing;
 
-pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The console on 127.0.0.1, stopped when dropped.
 pub struct Served {
@@ -171,12 +172,20 @@ impl Browser {
     }
 
     /// Signs in on the local form; the status and where it sends the browser.
-    pub async fn sign_in(&self, served: &Served, username: &str, password: &str) -> (StatusCode, Option<String>) {
+    pub async fn sign_in(
+        &self,
+        served: &Served,
+        username: &str,
+        password: &str,
+    ) -> (StatusCode, Option<String>) {
         let (status, _, page) = self.get(&served.url("/console/sign-in")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let csrf = hidden(&page, "csrf").expect("the sign-in form's CSRF field");
         let (status, location, _) = self
-            .post(&served.url("/console/sign-in"), &[("csrf", &csrf), ("username", username), ("password", password)])
+            .post(
+                &served.url("/console/sign-in"),
+                &[("csrf", &csrf), ("username", username), ("password", password)],
+            )
             .await;
         (status, location)
     }
