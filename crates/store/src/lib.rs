@@ -226,6 +226,7 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+
 /// `sqlite://` URL of a file, every byte but unreserved ones and `/` percent-encoded (sqlx
 /// decodes the path; its own `to_url_lossy` leaves `%` as is, so `a%20b` would open `a b`).
 fn sqlite_url(path: &Path) -> String {
