@@ -213,6 +213,7 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
         "session.started",
         "credential.selected",
         "credential.released",
+        "host_key.pinned",
         "credential.injected",
         "credential.checked_in",
         "session.ended",
@@ -230,6 +231,9 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
     // seeing either.
     let second = session(&served, &joe, &item.id, &user.name, &mut seen).await;
     assert_ne!(first, second);
+    let events: Vec<String> =
+        served.db.session_events(&second).await.unwrap().into_iter().map(|e| e.code).collect();
+    assert!(!events.iter().any(|e| e == "host_key.pinned"), "pinned once, then compared: {events:?}");
     let (_, _, report) = joe.get(&served.url(&format!("/console/reports/{second}"))).await;
     let second_request = served.db.session(&second).await.unwrap().vault_request_id.unwrap();
     assert_ne!(second_request, request, "one release request per session");

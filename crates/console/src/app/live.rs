@@ -117,7 +117,19 @@ impl Inner {
             self.db.session_credential(id, &p.display_name, Some(request_id), None).await?;
             let (login, method) = (credential.username().to_owned(), credential.method());
             let endpoint = p.item.endpoint()?;
+            let pinned_before = self.db.pinned(&p.item.id).await?.is_some();
             let shell = self.connector.open(&endpoint, credential, &PtyRequest::xterm(size)).await?;
+            if !pinned_before {
+                if let Some(key) = self.db.pinned(&p.item.id).await? {
+                    self.db
+                        .session_event(
+                            id,
+                            EventKind::HostKeyPinned,
+                            &format!("host key {key} pinned on first use"),
+                        )
+                        .await?;
+                }
+            }
             self.db
                 .session_event(
                     id,
@@ -160,7 +172,11 @@ impl Inner {
     pub(crate) async fn closed_session(&self, id: &str, outcome: Result<(), &ConsoleError>) {
         let active = lock(&self.live.active).remove(id);
         if let Err(e) = outcome {
-            if let Err(err) = self.db.session_event(id, EventKind::Failed, &e.to_string()).await {
+            let kind = match e {
+                ConsoleError::HostKeyChanged { .. } => EventKind::HostKeyRefused,
+                _ => EventKind::Failed,
+            };
+            if let Err(err) = self.db.session_event(id, kind, &e.to_string()).await {
                 tracing::warn!(session = %id, code = err.code(), error = %err, "session event not recorded");
             }
         }
