@@ -245,6 +245,31 @@ async fn a_picked_credential_logs_in_unseen_is_checked_in_rotated_and_a_second_s
     // The same path as `portcullis console connect` takes: a ticket, the offers, the pick.
     let third = connect_session(&served, &item.name, &user.name, &mut seen).await;
     assert!(served.db.session(&third).await.unwrap().ended_at.is_some());
+    // The CLI's client on streams (the terminal's raw mode aside): it picks the only offer and
+    // carries the keystrokes and the output until the remote shell exits.
+    let ticket = served.db.issue_connect_ticket("joe.user").await.unwrap();
+    let request = console::app::client::ConnectRequest {
+        server: served.base.clone(),
+        ticket,
+        item: item.name.clone(),
+        credential: None,
+    };
+    let mut output = Vec::new();
+    let offered = std::sync::Mutex::new(Vec::new());
+    let choose = |_: &str, offers: &[console::ecm::Offer]| {
+        offered.lock().unwrap().extend(offers.iter().map(|o| o.display_name.clone()));
+        Ok(offers[0].id.clone())
+    };
+    let keys = std::io::Cursor::new(b"whoami\nexit 4\n".to_vec());
+    let size = console::TermSize::new(100, 30).unwrap();
+    let ended = console::app::client::connect_with(request, choose, size, keys, &mut output).await.unwrap();
+    assert_eq!(ended, console::app::client::Ended::Exited(Some(4)));
+    assert_eq!(*offered.lock().unwrap(), [format!(r"target\{}", user.name)]);
+    let shown = String::from_utf8_lossy(&output).into_owned();
+    // Typed ahead, the keys echo before the prompt; whoami's answer is the account's name.
+    assert!(shown.contains(&format!("{}\r\n", user.name)), "{shown}");
+    seen.push(shown);
+
     // A ticket works once.
     let ticket = served.db.issue_connect_ticket("joe.user").await.unwrap();
     assert!(connect_socket(&served, &item.name, &ticket).await.is_ok());

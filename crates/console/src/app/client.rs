@@ -3,7 +3,6 @@
 //! credentials (display names only), then carries the local terminal (raw mode, resizes) to the
 //! session until the remote shell exits or the operator types Ctrl-].
 
-use std::io::Write as _;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::AsyncReadExt as _;
@@ -78,12 +77,44 @@ pub fn local_size() -> TermSize {
         .unwrap_or_default()
 }
 
-/// Opens the session and runs it on this terminal. `choose` picks among the offers when no
-/// credential was given (it runs before raw mode, so it may prompt).
+/// Opens the session and runs it on this terminal (raw mode while it runs, resizes sent).
+/// `choose` picks among the offers when no credential was given (it runs before raw mode, so
+/// it may prompt).
 pub async fn connect(
     request: ConnectRequest,
     choose: impl FnOnce(&str, &[Offer]) -> Result<String, ConsoleError>,
 ) -> Result<Ended, ConsoleError> {
+    let server = request.server.clone();
+    let socket = open(request, choose, local_size()).await?;
+    let raw = RawMode::enter();
+    let winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok();
+    let ended = run(socket, &server, tokio::io::stdin(), &mut std::io::stdout(), winch).await;
+    drop(raw);
+    ended
+}
+
+/// [`connect`] on other streams than the terminal's (no raw mode, no resizes): what a test or
+/// a non-interactive caller uses.
+pub async fn connect_with(
+    request: ConnectRequest,
+    choose: impl FnOnce(&str, &[Offer]) -> Result<String, ConsoleError>,
+    size: TermSize,
+    input: impl tokio::io::AsyncRead + Unpin,
+    output: &mut (dyn std::io::Write + Send),
+) -> Result<Ended, ConsoleError> {
+    let server = request.server.clone();
+    let socket = open(request, choose, size).await?;
+    run(socket, &server, input, output, None).await
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the connect socket, takes the offers and sends the pick.
+async fn open(
+    request: ConnectRequest,
+    choose: impl FnOnce(&str, &[Offer]) -> Result<String, ConsoleError>,
+    size: TermSize,
+) -> Result<Socket, ConsoleError> {
     let server = request.server.trim_end_matches('/').to_owned();
     let ws_base = if let Some(rest) = server.strip_prefix("http://") {
         format!("ws://{rest}")
@@ -98,7 +129,6 @@ pub async fn connect(
             reason: format!("--server {server:?} is not an http:// URL"),
         });
     };
-    let size = local_size();
     let item = percent_encoding::utf8_percent_encode(&request.item, percent_encoding::NON_ALPHANUMERIC);
     let url = format!("{ws_base}/console/api/connect?item={item}&cols={}&rows={}", size.cols(), size.rows());
     let mut handshake = url.into_client_request().map_err(|e| failed(&server, e))?;
@@ -145,7 +175,7 @@ pub async fn connect(
     };
     let pick = serde_json::to_string(&ConnectMessage::Pick { credential }).unwrap_or_default();
     socket.send(Message::Text(pick.into())).await.map_err(|e| failed(&server, e))?;
-    run(socket, &server).await
+    Ok(socket)
 }
 
 /// A coded error message of the console as an error.
@@ -154,17 +184,19 @@ fn server_error(server: &str, text: &str) -> ConsoleError {
     failed(server, format!("ended the session: {}", v["message"].as_str().unwrap_or(text)))
 }
 
+/// Carries `input` to the session and its output to `output` until either ends.
 async fn run(
-    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    socket: Socket,
     server: &str,
+    mut stdin: impl tokio::io::AsyncRead + Unpin,
+    out: &mut (dyn std::io::Write + Send),
+    mut winch: Option<tokio::signal::unix::Signal>,
 ) -> Result<Ended, ConsoleError> {
     let (mut to_console, mut from_console) = socket.split();
-    let raw = RawMode::enter();
-    let mut stdin = tokio::io::stdin();
-    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok();
     let mut buf = [0u8; 4096];
     let mut ended = Ended::Closed;
     let mut failure = None;
+    let mut input_open = true;
     loop {
         let resized = async {
             match winch.as_mut() {
@@ -173,8 +205,9 @@ async fn run(
             }
         };
         tokio::select! {
-            read = stdin.read(&mut buf) => {
-                let n = match read { Ok(0) | Err(_) => break, Ok(n) => n };
+            read = stdin.read(&mut buf), if input_open => {
+                // The end of the input is not the end of the session: the remote may still answer.
+                let n = match read { Ok(0) | Err(_) => { input_open = false; continue } Ok(n) => n };
                 let keys = &buf[..n];
                 let (keys, escaped) = match keys.iter().position(|&b| b == ESCAPE) {
                     Some(at) => (&keys[..at], true),
@@ -196,7 +229,6 @@ async fn run(
             }
             frame = from_console.next() => match frame {
                 Some(Ok(Message::Binary(bytes))) => {
-                    let mut out = std::io::stdout();
                     let _ = out.write_all(&bytes).and_then(|()| out.flush());
                 }
                 Some(Ok(Message::Text(t))) => {
@@ -212,7 +244,6 @@ async fn run(
             },
         }
     }
-    drop(raw);
     match failure {
         Some(e) => Err(e),
         None => Ok(ended),
