@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use console::accounts::{ApiAccount, CommandAccess, IssuedSecret, Permissions};
+use console::app::representatives::NewRepresentative;
 use console::db::{rfc3339, BROKER_KEEPALIVE};
 use console::items::{ItemType, JumpItem, NewJumpItem};
 use console::ConsoleStore;
@@ -41,6 +42,87 @@ enum ConsoleCommand {
         /// Print JSON (an array of objects) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Local representatives: console users who sign in with a password instead of SAML.
+    #[command(subcommand)]
+    Representative(RepresentativeCommand),
+    /// The console's SAML service provider: representatives sign in through the IdP.
+    #[command(subcommand)]
+    Sp(SpCommand),
+    /// An interactive session into a jump item from this terminal, through the running server
+    /// (its brokers release the credential; you never see it). Ctrl-] or the remote shell's
+    /// exit ends it. Without --credential the offered credentials are listed to pick from.
+    Connect {
+        /// The jump item's name or ID.
+        item: String,
+        /// The ID of the credential to log in with (as the offers list shows it).
+        #[arg(long, value_name = "ID")]
+        credential: Option<String>,
+        /// The local representative the session runs as (their policies decide the jump items
+        /// and the brokers' offers). [default: the only local representative]
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: Option<String>,
+        /// The server's plain-HTTP base URL. [default: what `portcullis up` wrote to
+        /// DATA/console.url]
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RepresentativeCommand {
+    /// Create a local representative; the password is read from stdin (12 to 1024 characters).
+    Create {
+        /// The user name they sign in with, and the console user the brokers map to a vault user.
+        #[arg(long, value_name = "U")]
+        username: String,
+        /// The name the console shows. [default: the user name]
+        #[arg(long, value_name = "N")]
+        display_name: Option<String>,
+        /// A group policy (`console policy set` says which jump groups it grants); repeatable.
+        #[arg(long = "policy", value_name = "P", num_args = 1..)]
+        policies: Vec<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List the local representatives.
+    List {
+        /// Print JSON (an array of objects) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpCommand {
+    /// Trust an identity provider for the console's sign-in, from its SAML metadata (a new
+    /// provider, or the known one refreshed). Import the console's own metadata (`console sp
+    /// metadata`) into the IdP's application in turn.
+    ImportIdpMetadata {
+        /// The IdP's metadata XML file.
+        file: std::path::PathBuf,
+        /// The provider's name on the sign-in page.
+        #[arg(long, value_name = "NAME", default_value = "Portcullis")]
+        name: String,
+        /// A group policy every representative of this IdP gets.
+        #[arg(long, value_name = "POLICY")]
+        default_policy: Option<String>,
+        /// Map an IdP group (its object ID, as the Groups attribute sends it) to a group policy;
+        /// repeatable.
+        #[arg(long = "map-group", value_name = "OBJECT_ID=POLICY")]
+        map_groups: Vec<String>,
+        /// The service's public base URL (the console is BASE/console). [default: the one stored
+        /// by an earlier run or by `portcullis up`]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
+    /// Print the console's SP metadata XML (entity ID BASE/console/saml/metadata, ACS
+    /// BASE/console/saml/acs), to import with `portcullis idp app import-sp-metadata`.
+    Metadata {
+        /// The service's public base URL. [default: the one stored]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
     },
 }
 
@@ -264,6 +346,11 @@ pub fn run(data: &Path, database_url: Option<&str>, args: ConsoleArgs) -> Result
             ConsoleCommand::JumpGroup(c) => group(&db, c).await,
             ConsoleCommand::Policy(c) => policy(&db, c).await,
             ConsoleCommand::Brokers { json } => brokers(&db, json).await,
+            ConsoleCommand::Representative(c) => representative(&db, c).await,
+            ConsoleCommand::Sp(c) => sp_command(data, &db, c).await,
+            ConsoleCommand::Connect { item, credential, as_user, server } => {
+                return connect(data, &db, item, credential, as_user, server).await;
+            }
         }?;
         Ok(ExitCode::SUCCESS)
     })
@@ -562,4 +649,193 @@ async fn brokers(db: &ConsoleStore, json: bool) -> Result<()> {
         .collect();
     table(&["NAME", "VERSION", "ECM GROUP", "API ACCOUNT", "CONNECTED", "LAST SEEN", "NODE"], rows);
     Ok(())
+}
+
+async fn representative(db: &ConsoleStore, c: RepresentativeCommand) -> Result<()> {
+    match c {
+        RepresentativeCommand::Create { username, display_name, policies, password_stdin: _ } => {
+            let mut text = zeroize::Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("reading the password from standard input")?;
+            let password = zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned());
+            let rep = db
+                .create_representative(&NewRepresentative { username, display_name, policies, password })
+                .await?;
+            println!(
+                "representative {:?} created (ID {}), policies: {}",
+                rep.username,
+                rep.id,
+                if rep.policies.is_empty() { "none".to_owned() } else { rep.policies.join(", ") }
+            );
+        }
+        RepresentativeCommand::List { json } => {
+            let reps = db.representatives().await?;
+            if json {
+                let v: Vec<Value> = reps
+                    .iter()
+                    .map(|r| {
+                        json!({"id": r.id, "username": r.username, "display_name": r.display_name,
+                               "policies": r.policies, "created": rfc3339(r.created_at)})
+                    })
+                    .collect();
+                return print_json(&Value::Array(v));
+            }
+            let rows = reps
+                .iter()
+                .map(|r| vec![r.username.clone(), r.display_name.clone(), r.policies.join(","), r.id.clone()])
+                .collect();
+            table(&["USERNAME", "DISPLAY NAME", "POLICIES", "ID"], rows);
+        }
+    }
+    Ok(())
+}
+
+/// The console's SP application, its base URL from `base_url` or the stored one.
+async fn console_sp(
+    data: &Path,
+    db: &ConsoleStore,
+    base_url: Option<&str>,
+) -> Result<(sp::db::SpDb, sp::db::SpApp, store::seal::Sealer)> {
+    let store = db.store().clone();
+    let master = store::seal::MasterKey::for_data_dir(data)?;
+    let sealer = store::seal::Sealer::for_store(&store, &master).await?;
+    let spdb = sp::db::SpDb::open(store).await?;
+    let base = match base_url {
+        Some(b) => b.trim_end_matches('/').to_owned(),
+        None => match spdb.app_by_name(console::app::sp::SP_APP_NAME).await? {
+            Some(app) => app.base_url.trim_end_matches("/console").to_owned(),
+            None => anyhow::bail!(
+                "the console's SAML service provider does not exist yet: pass --base-url URL (the service's \
+                 public base URL, as `portcullis up --base-url` has it)"
+            ),
+        },
+    };
+    let app = console::app::sp::console_sp_app(&spdb, &sealer, &base).await?;
+    Ok((spdb, app, sealer))
+}
+
+async fn sp_command(data: &Path, db: &ConsoleStore, c: SpCommand) -> Result<()> {
+    match c {
+        SpCommand::ImportIdpMetadata { file, name, default_policy, map_groups, base_url } => {
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read the IdP metadata {}", file.display()))?;
+            let (spdb, app, _) = console_sp(data, db, base_url.as_deref()).await?;
+            for m in &map_groups {
+                let Some((object_id, policy)) = m.split_once('=') else {
+                    anyhow::bail!("--map-group {m:?}: write OBJECT_ID=POLICY");
+                };
+                console::app::sp::map_group(&spdb, app.id, object_id.trim(), policy.trim()).await?;
+            }
+            use console::app::sp::Imported;
+            match console::app::sp::import_idp_metadata(&spdb, &app, &xml, &name, default_policy.as_deref())
+                .await?
+            {
+                Imported::Created(p) => println!(
+                    "identity provider {:?} ({}) trusted for the console's sign-in",
+                    p.name, p.idp_entity_id
+                ),
+                Imported::Refreshed { provider, certificates_changed } => println!(
+                    "identity provider {:?} ({}) refreshed{}",
+                    provider.name,
+                    provider.idp_entity_id,
+                    if certificates_changed { "; its signing certificates changed" } else { "" }
+                ),
+            }
+            println!("SP entity ID: {}/saml/metadata", app.base_url);
+            println!("ACS URL:      {}/saml/acs", app.base_url);
+        }
+        SpCommand::Metadata { base_url } => {
+            let (spdb, app, sealer) = console_sp(data, db, base_url.as_deref()).await?;
+            let site = sp::web::Site::load(
+                spdb,
+                app.id,
+                Some(&sealer),
+                std::sync::Arc::new(saml::SystemClock),
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+            println!("{}", site.metadata_xml().await);
+        }
+    }
+    Ok(())
+}
+
+/// The file `portcullis up` writes the server's plain-HTTP base URL to, for `console connect`.
+pub const SERVER_URL_FILE: &str = "console.url";
+
+async fn connect(
+    data: &Path,
+    db: &ConsoleStore,
+    item: String,
+    credential: Option<String>,
+    as_user: Option<String>,
+    server: Option<String>,
+) -> Result<ExitCode> {
+    let server = match server {
+        Some(s) => s,
+        None => {
+            let path = data.join(SERVER_URL_FILE);
+            std::fs::read_to_string(&path)
+                .map(|s| s.trim().to_owned())
+                .with_context(|| format!("no --server given and {} cannot be read: is `portcullis up` running on this data directory?", path.display()))?
+        }
+    };
+    let as_user = match as_user {
+        Some(u) => u,
+        None => {
+            let reps = db.representatives().await?;
+            match reps.as_slice() {
+                [only] => only.username.clone(),
+                [] => anyhow::bail!("there is no local representative: create one with `portcullis console representative create`"),
+                _ => anyhow::bail!("there are several local representatives: say which with --as USERNAME"),
+            }
+        }
+    };
+    let ticket = db.issue_connect_ticket(&as_user).await?;
+    let request = console::app::client::ConnectRequest { server, ticket, item, credential };
+    let ended = console::app::client::connect(request, choose).await?;
+    eprintln!();
+    Ok(match ended {
+        console::app::client::Ended::Exited(Some(status)) => {
+            eprintln!("[the remote shell exited with status {status}]");
+            ExitCode::from(u8::try_from(status).unwrap_or(1))
+        }
+        console::app::client::Ended::Exited(None) => {
+            eprintln!("[the remote shell was killed]");
+            ExitCode::FAILURE
+        }
+        console::app::client::Ended::Escaped => {
+            eprintln!("[session ended with Ctrl-]]");
+            ExitCode::SUCCESS
+        }
+        console::app::client::Ended::Closed => {
+            eprintln!("[the console closed the session]");
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// Lists the offers on stderr and reads the operator's choice (a number) from stdin.
+fn choose(item: &str, offers: &[console::ecm::Offer]) -> std::result::Result<String, console::ConsoleError> {
+    if offers.is_empty() {
+        return Err(console::ConsoleError::NotFound {
+            what: format!("a credential offered to you for {item:?} (the vault allows you none)"),
+        });
+    }
+    eprintln!("Credentials offered for {item}:");
+    for (i, o) in offers.iter().enumerate() {
+        eprintln!("  {}) {}   [--credential {}]", i + 1, o.display_name, o.id);
+    }
+    eprint!("Pick one (1-{}): ", offers.len());
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| console::ConsoleError::InvalidInput { reason: format!("no choice read: {e}") })?;
+    match line.trim().parse::<usize>() {
+        Ok(n) if (1..=offers.len()).contains(&n) => Ok(offers[n - 1].id.clone()),
+        _ => Err(console::ConsoleError::InvalidInput {
+            reason: format!("{:?} is not a number from 1 to {}", line.trim(), offers.len()),
+        }),
+    }
 }

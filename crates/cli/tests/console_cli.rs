@@ -1,7 +1,8 @@
 //! `portcullis console …` as issue 9's contract writes it: API accounts (the last line is
 //! "CLIENT_ID CLIENT_SECRET", the secret works and is refused after disable and rotation), jump
 //! items (the ID is printed), jump groups, policies, and `console brokers` (oldest first, stale
-//! ones left out, --json).
+//! ones left out, --json), local representatives (password from stdin), the console's SP
+//! (trusting an IdP, its metadata) and `console connect`'s refusals.
 
 mod support;
 
@@ -306,6 +307,10 @@ fn every_console_command_has_help() {
         vec!["console", "jump-item", "create", "--help"],
         vec!["console", "brokers", "--help"],
         vec!["console", "policy", "set", "--help"],
+        vec!["console", "representative", "create", "--help"],
+        vec!["console", "sp", "import-idp-metadata", "--help"],
+        vec!["console", "sp", "metadata", "--help"],
+        vec!["console", "connect", "--help"],
     ] {
         let out = ok(dir.path(), &args);
         assert!(out.contains("Usage: portcullis console"), "{out}");
@@ -314,4 +319,112 @@ fn every_console_command_has_help() {
     for flag in ["--name", "--command-api", "--reporting-api", "--ecm-api", "--ecm-group"] {
         assert!(create.contains(flag), "{flag}");
     }
+}
+
+/// `portcullis … ARGS` with `input` on stdin.
+fn with_stdin(data: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = support::portcullis(PORTCULLIS)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn representatives_are_created_with_a_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let create =
+        ["console", "representative", "create", "--username", "joe.user", "--display-name", "Joe User"];
+    let with_policies: Vec<&str> =
+        create.iter().copied().chain(["--policy", "Helpdesk", "Linux", "--password-stdin"]).collect();
+    let o = with_stdin(dir.path(), &with_policies, "Joe-local-pw-2026\n");
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("policies: Helpdesk, Linux"), "{}", describe(&o));
+    // The password never goes on the command line; a short one and a taken name are refused.
+    let o = portcullis(dir.path(), &create);
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--password-stdin"),
+        "{}",
+        describe(&o)
+    );
+    let o = with_stdin(
+        dir.path(),
+        &["console", "representative", "create", "--username", "ann", "--password-stdin"],
+        "short\n",
+    );
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("PCC043"), "{}", describe(&o));
+    let o = with_stdin(dir.path(), &with_policies, "Joe-local-pw-2026\n");
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("PCC042"), "{}", describe(&o));
+    let list = ok(dir.path(), &["console", "representative", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(v[0]["username"], "joe.user");
+    assert_eq!(v[0]["display_name"], "Joe User");
+    assert_eq!(v[0]["policies"], serde_json::json!(["Helpdesk", "Linux"]));
+    assert!(!list.contains("Joe-local-pw-2026") && !list.contains("argon2"), "{list}");
+    // The password (without its newline) is the one that signs in.
+    let db = console_db(dir.path()).await;
+    assert!(db.check_representative("joe.user", "Joe-local-pw-2026").await.unwrap().is_some());
+    assert!(db.check_representative("joe.user", "Joe-local-pw-2026\n").await.unwrap().is_none());
+}
+
+#[test]
+fn the_console_sp_trusts_an_idp_and_prints_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = fails(dir.path(), &["console", "sp", "metadata"]);
+    assert!(e.contains("--base-url"), "{e}");
+    let idp = concat!(env!("CARGO_MANIFEST_DIR"), "/../sp/tests/corpus/keys/idp-metadata.xml");
+    let out = ok(
+        dir.path(),
+        &[
+            "console",
+            "sp",
+            "import-idp-metadata",
+            idp,
+            "--base-url",
+            "https://portcullis.test/",
+            "--default-policy",
+            "Helpdesk",
+            "--map-group",
+            "g-admins=Admins",
+        ],
+    );
+    assert!(out.contains("https://idp.example.com/") && out.contains("trusted"), "{out}");
+    assert!(out.contains("https://portcullis.test/console/saml/acs"), "{out}");
+    // Again: the known IdP is refreshed, not duplicated.
+    let again = ok(dir.path(), &["console", "sp", "import-idp-metadata", idp]);
+    assert!(again.contains("refreshed"), "{again}");
+    let xml = ok(dir.path(), &["console", "sp", "metadata"]);
+    assert!(xml.contains(r#"entityID="https://portcullis.test/console/saml/metadata""#), "{xml}");
+    assert!(xml.contains(r#"Location="https://portcullis.test/console/saml/acs""#), "{xml}");
+    let e = fails(dir.path(), &["console", "sp", "import-idp-metadata", "/nonexistent.xml"]);
+    assert!(e.contains("cannot read the IdP metadata"), "{e}");
+}
+
+#[test]
+fn connect_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = fails(dir.path(), &["console", "connect", "web-01"]);
+    assert!(e.contains("console.url") && e.contains("portcullis up"), "{e}");
+    let e = fails(dir.path(), &["console", "connect", "web-01", "--server", "http://127.0.0.1:9"]);
+    assert!(e.contains("no local representative"), "{e}");
+    let o = with_stdin(
+        dir.path(),
+        &["console", "representative", "create", "--username", "op", "--password-stdin"],
+        "Operator-pw-2026\n",
+    );
+    assert!(o.status.success(), "{}", describe(&o));
+    let e = fails(dir.path(), &["console", "connect", "web-01", "--server", "http://127.0.0.1:9"]);
+    assert!(e.contains("cannot be reached"), "{e}");
+    let e = fails(
+        dir.path(),
+        &["console", "connect", "web-01", "--as", "nobody", "--server", "http://127.0.0.1:9"],
+    );
+    assert!(e.contains("PCC041"), "{e}");
 }

@@ -119,6 +119,10 @@ pub enum ConsoleError {
          `portcullis console api-account` (or uses an account that has it)"
     )]
     Forbidden { account: String, needed: &'static str },
+    /// The credential brokers could not serve a session (no broker, a broker's failure, …):
+    /// the broker channel's own `PCE…` error.
+    #[error(transparent)]
+    Broker(#[from] crate::ecm::EcmError),
 }
 
 impl ConsoleError {
@@ -149,6 +153,7 @@ impl ConsoleError {
             ConsoleError::InvalidScope => "PCC053",
             ConsoleError::Unauthenticated { .. } => "PCC054",
             ConsoleError::Forbidden { .. } => "PCC055",
+            ConsoleError::Broker(e) => e.code(),
         }
     }
 }

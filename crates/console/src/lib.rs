@@ -15,11 +15,15 @@
 //!   items and groups).
 //! - [`api`]: `POST /oauth2/token` and the Command and Reporting APIs.
 //!
+//! - [`app`]: the application that ties these together ([`app::App`]): sign-in, the credential
+//!   path, the pages, `console connect`, and the broker channel over the console's tables.
+//!
 //! Errors are [`ConsoleError`]s with stable `PCC…` codes (ERRORS.md).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod api;
+pub mod app;
 pub mod clock;
 pub mod credential;
 pub mod db;

@@ -378,7 +378,11 @@ struct OneSession {
 }
 
 impl Sessions for OneSession {
-    fn describe<'a>(&'a self, id: &'a str) -> SessionsFuture<'a, SessionInfo> {
+    fn describe<'a>(
+        &'a self,
+        id: &'a str,
+        _caller: &'a axum::http::HeaderMap,
+    ) -> SessionsFuture<'a, SessionInfo> {
         Box::pin(async move {
             match id {
                 "s1" => Ok(SessionInfo { title: "web-01".into() }),
@@ -387,7 +391,12 @@ impl Sessions for OneSession {
         })
     }
 
-    fn open<'a>(&'a self, id: &'a str, size: TermSize) -> SessionsFuture<'a, Session> {
+    fn open<'a>(
+        &'a self,
+        id: &'a str,
+        size: TermSize,
+        _caller: &'a axum::http::HeaderMap,
+    ) -> SessionsFuture<'a, Session> {
         Box::pin(async move {
             if id != "s1" {
                 return Err(ConsoleError::UnknownSession { id: id.into() });

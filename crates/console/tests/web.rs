@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use common::{read_until, Seen, Server};
 use console::ssh::Session;
 use console::web::{SessionInfo, Sessions, SessionsFuture};
@@ -18,7 +18,7 @@ use tower::ServiceExt as _;
 struct NoEndpoint;
 
 impl Sessions for NoEndpoint {
-    fn describe<'a>(&'a self, id: &'a str) -> SessionsFuture<'a, SessionInfo> {
+    fn describe<'a>(&'a self, id: &'a str, _caller: &'a HeaderMap) -> SessionsFuture<'a, SessionInfo> {
         let known = id == "s1";
         Box::pin(async move {
             match known {
@@ -28,7 +28,12 @@ impl Sessions for NoEndpoint {
         })
     }
 
-    fn open<'a>(&'a self, id: &'a str, _size: TermSize) -> SessionsFuture<'a, Session> {
+    fn open<'a>(
+        &'a self,
+        id: &'a str,
+        _size: TermSize,
+        _caller: &'a HeaderMap,
+    ) -> SessionsFuture<'a, Session> {
         Box::pin(async move { Err(ConsoleError::UnknownSession { id: id.into() }) })
     }
 }

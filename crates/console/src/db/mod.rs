@@ -29,8 +29,14 @@ pub static MIGRATIONS: MigrationSet = MigrationSet {
     name: "console",
     versions: 20_000..=29_999,
     retired: &[],
-    sqlite: store::embed_migrations!("sqlite": (20_001, "console", "20001_console.sql")),
-    postgres: store::embed_migrations!("postgres": (20_001, "console", "20001_console.sql")),
+    sqlite: store::embed_migrations!(
+        "sqlite": (20_001, "console", "20001_console.sql"),
+        (20_002, "representatives", "20002_representatives.sql"),
+    ),
+    postgres: store::embed_migrations!(
+        "postgres": (20_001, "console", "20001_console.sql"),
+        (20_002, "representatives", "20002_representatives.sql"),
+    ),
 };
 
 /// The console's tables. Cheap to clone (the store's pool inside).

@@ -98,14 +98,25 @@ pub(super) async fn upgrade(
         Ok(size) => size,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| bridge(socket, console, id, size))
+    ws.max_message_size(MAX_MESSAGE_BYTES).max_frame_size(MAX_MESSAGE_BYTES).on_upgrade(
+        move |socket| async move {
+            let opened = console.sessions.open(&id, size, &headers).await;
+            bridge(socket, &*console.sessions, &id, opened).await
+        },
+    )
 }
 
-/// Runs one browser terminal: opens the session, carries bytes both ways, then closes both ends.
-async fn bridge(mut socket: WebSocket, console: Console, id: String, size: TermSize) {
-    let session = match console.sessions.open(&id, size).await {
+/// Runs one terminal over `socket` (the browser's, or `portcullis console connect`'s): the
+/// session `opened` gave, bytes carried both ways until either side ends, then both ends closed
+/// and `sessions` told ([`super::Sessions::closed`]). A session that could not be opened is
+/// told to the client and the socket closed.
+pub async fn bridge(
+    mut socket: WebSocket,
+    sessions: &dyn super::Sessions,
+    id: &str,
+    opened: Result<crate::ssh::Session, ConsoleError>,
+) {
+    let session = match opened {
         Ok(session) => session,
         Err(e) => {
             tracing::warn!(session = %id, code = e.code(), error = %e, "terminal session could not be opened");
@@ -113,14 +124,15 @@ async fn bridge(mut socket: WebSocket, console: Console, id: String, size: TermS
             return;
         }
     };
-    tracing::info!(session = %id, %size, "terminal connected");
+    tracing::info!(session = %id, "terminal connected");
     let (mut output, input) = session.split();
     let ended = carry(&mut socket, &mut output, &input).await;
     let closed = input.close().await;
     // Drain what the endpoint still sent (and record it) until the channel ends.
     let drained = async { while let Ok(Some(_)) = output.recv().await {} };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drained).await;
-    match ended.and(closed) {
+    let outcome = ended.and(closed);
+    match &outcome {
         Ok(()) => {
             tracing::info!(session = %id, "terminal session ended");
             let _ = socket
@@ -129,8 +141,11 @@ async fn bridge(mut socket: WebSocket, console: Console, id: String, size: TermS
         }
         Err(e) => {
             tracing::warn!(session = %id, code = e.code(), error = %e, "terminal session failed");
-            fail(&mut socket, &e).await;
+            fail(&mut socket, e).await;
         }
+    }
+    if let Err(e) = sessions.closed(id, outcome.as_ref().map(|_| ())).await {
+        tracing::warn!(session = %id, code = e.code(), error = %e, "the end of the session was not recorded");
     }
 }
 

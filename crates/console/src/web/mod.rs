@@ -14,6 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
 
@@ -21,7 +22,7 @@ use crate::ssh::Session;
 use crate::terminal::TermSize;
 use crate::ConsoleError;
 
-pub use bridge::{ClientMessage, MAX_MESSAGE_BYTES};
+pub use bridge::{bridge, ClientMessage, MAX_MESSAGE_BYTES};
 
 /// The future a [`Sessions`] method returns.
 pub type SessionsFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ConsoleError>> + Send + 'a>>;
@@ -33,14 +34,25 @@ pub struct SessionInfo {
     pub title: String,
 }
 
-/// The sessions the terminal routes serve, by ID.
+/// The sessions the terminal routes serve, by ID. `caller` is the request's headers (the
+/// representative's session cookie): a session is only described to and opened for its owner.
 pub trait Sessions: Send + Sync + 'static {
-    /// What the page shows for session `id`; `ConsoleError::UnknownSession` when there is none.
-    fn describe<'a>(&'a self, id: &'a str) -> SessionsFuture<'a, SessionInfo>;
+    /// What the page shows for session `id`; `ConsoleError::UnknownSession` when there is none
+    /// (or it is not the caller's).
+    fn describe<'a>(&'a self, id: &'a str, caller: &'a HeaderMap) -> SessionsFuture<'a, SessionInfo>;
 
     /// Opens session `id` on a terminal of `size`: connect, inject the credential, start the
     /// recording. Called once per WebSocket.
-    fn open<'a>(&'a self, id: &'a str, size: TermSize) -> SessionsFuture<'a, Session>;
+    fn open<'a>(&'a self, id: &'a str, size: TermSize, caller: &'a HeaderMap) -> SessionsFuture<'a, Session>;
+
+    /// Session `id`, opened by [`Sessions::open`], is over: the shell or the browser ended it
+    /// (`Ok`), or it failed (`Err`, already told to the browser). Called once, after the SSH
+    /// side is closed and the recording finished, so that the owner can check the credential in
+    /// and close the session's record. Nothing to do by default.
+    fn closed<'a>(&'a self, id: &'a str, outcome: Result<(), &'a ConsoleError>) -> SessionsFuture<'a, ()> {
+        let _ = (id, outcome);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The state of the console's routes.

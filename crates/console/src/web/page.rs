@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_SECURITY_POLICY;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use web::page::{render, Layout, Message};
 
@@ -48,11 +48,15 @@ fn error_page(e: &ConsoleError) -> Response {
 }
 
 /// `GET /console/sessions/{id}`.
-pub(super) async fn terminal(State(console): State<Console>, Path(id): Path<String>) -> Response {
+pub(super) async fn terminal(
+    State(console): State<Console>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !valid_id(&id) {
         return error_page(&ConsoleError::UnknownSession { id });
     }
-    let info = match console.sessions.describe(&id).await {
+    let info = match console.sessions.describe(&id, &headers).await {
         Ok(info) => info,
         Err(e) => {
             tracing::info!(session = %id, code = e.code(), error = %e, "terminal page refused");

@@ -390,6 +390,35 @@ impl Site {
         Ok((token, saml_user, local))
     }
 
+    /// Who is signed in on this request, for an application that embeds the site (the console):
+    /// the local and SAML user, the IdP group object IDs of their last login, and the names of
+    /// their effective group policies — the provider's default policy, the policies mapped to
+    /// those groups, and the one an approved access request granted. A user still in the
+    /// waiting room is not signed in (`NotSignedIn`).
+    pub async fn signed_in(&self, headers: &HeaderMap) -> SiteResult<SignedIn> {
+        let (_, saml_user, local_user) = self.current(headers).await?;
+        if saml_user.waiting {
+            return Err(SiteError::NotSignedIn);
+        }
+        let provider = self.db.provider(saml_user.provider_id).await?;
+        let all = self.db.policies(self.app.id).await?;
+        let mappings = self.db.group_policies(self.app.id).await?;
+        let mut policies: Vec<String> = all
+            .iter()
+            .filter(|p| Some(p.id) == provider.default_policy_id || Some(p.id) == saml_user.granted_policy_id)
+            .map(|p| p.name.clone())
+            .collect();
+        for (object_id, policy) in &mappings {
+            if saml_user.groups.iter().any(|g| g == object_id) {
+                policies.push(policy.name.clone());
+            }
+        }
+        policies.sort();
+        policies.dedup();
+        let groups = saml_user.groups.clone();
+        Ok(SignedIn { local_user, saml_user, policies, groups })
+    }
+
     /// The signed-in user, who must hold `permission`, and the CSRF token of their forms.
     async fn authorized(
         &self,
@@ -424,6 +453,17 @@ impl Site {
         };
         Ok(render(StatusCode::OK, &page))
     }
+}
+
+/// A signed-in user as [`Site::signed_in`] finds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub local_user: LocalUser,
+    pub saml_user: SamlUser,
+    /// The names of the user's effective group policies, sorted.
+    pub policies: Vec<String>,
+    /// The IdP group object IDs of the last login.
+    pub groups: Vec<String>,
 }
 
 /// Whether the user's effective permissions include `permission`.
@@ -478,6 +518,20 @@ fn routes(site: Arc<Site>) -> Router {
         .route("/saml/slo", get(slo))
         .merge(waiting::routes())
         .merge(admin::routes())
+        .with_state(site)
+}
+
+/// The SAML endpoints alone — `/saml/login`, `/saml/acs`, `/saml/metadata`, `/saml/logout`,
+/// `/saml/slo` — without the site's own pages (landing, discovery, waiting room, admin), for an
+/// application that has its own pages and nests these under its base URL's path (the console
+/// nests them under `/console`). No security headers: the host application adds its own.
+pub fn saml_router(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/saml/login", get(login))
+        .route("/saml/acs", post(acs))
+        .route("/saml/metadata", get(metadata))
+        .route("/saml/logout", get(logout))
+        .route("/saml/slo", get(slo))
         .with_state(site)
 }
 
