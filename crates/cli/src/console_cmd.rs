@@ -356,15 +356,12 @@ pub fn run(data: &Path, database_url: Option<&str>, args: ConsoleArgs) -> Result
     })
 }
 
-/// The console's tables in the data directory's database (or --database-url), migrated.
+/// The console's tables in the data directory's database (or --database-url), migrated. The
+/// data directory exists: `main` refused a missing one.
 async fn open(data: &Path, database_url: Option<&str>) -> Result<ConsoleStore> {
     let store = match database_url {
         Some(url) => store::Store::open(url).await?,
-        None => {
-            std::fs::create_dir_all(data)
-                .with_context(|| format!("cannot create the data directory {}", data.display()))?;
-            store::Store::open_data_dir(data).await?
-        }
+        None => store::Store::open_data_dir(data).await?,
     };
     Ok(ConsoleStore::open(store).await?)
 }

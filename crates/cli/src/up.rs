@@ -61,7 +61,12 @@ pub fn run(
         if let Some(sender) = sender {
             tokio::spawn(crate::mail::run_delivery(idp.store.clone(), sender));
         }
-        let app = router().merge(idp::web::router(idp.clone())).merge(vault::web::router(vault));
+        let console = open_console(data, &idp, &base, bound).await?;
+        let console_router = console.router().context("building the console's routes")?;
+        let app = router()
+            .merge(idp::web::router(idp.clone()))
+            .merge(vault::web::router(vault))
+            .merge(console_router.layer(web::headers::SecurityHeadersLayer::for_base_url(&base)));
 
         println!("Portcullis is running at {base}/");
         println!("  data directory:   {}", data.display());
@@ -72,6 +77,7 @@ pub fn run(
         println!("  health check:     {base}/healthz");
         println!("  admin API:        {base}/api/v1/ (OpenAPI: {base}/api/v1/openapi.json)");
         println!("  vault API:        {base}{}/", vault::web::BASE);
+        println!("  console:          {base}/console/ (brokers connect to {base}/console/api/ecm)");
         print_first_admin(data, &idp, tenant.id, first_admin.as_ref());
         println!("Press Ctrl-C to stop.");
         tracing::info!(listen = %bound, base_url = %base, tenant = %tenant.id, "server started");
@@ -84,6 +90,40 @@ pub fn run(
         tracing::info!("server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The remote-access console on the same database: its tables, its SAML service provider (keys
+/// sealed like every other secret), recordings in `DATA/recordings`. It writes the plain-HTTP
+/// address it listens on to `DATA/console.url` for `portcullis console connect`.
+async fn open_console(
+    data: &Path,
+    idp: &idp::service::Idp,
+    base: &str,
+    bound: SocketAddr,
+) -> Result<console::app::App> {
+    let db = console::ConsoleStore::open(idp.store.clone()).await?;
+    let master = store::seal::MasterKey::for_data_dir(data)?;
+    let sealer = store::seal::Sealer::for_store(&idp.store, &master).await?;
+    let app = console::app::App::new(console::app::AppConfig {
+        db,
+        sealer: Some(sealer),
+        base_url: base.to_owned(),
+        recordings_dir: data.join("recordings"),
+        clock: std::sync::Arc::new(console::SystemClock),
+        ecm: console::ecm::EcmSettings::default(),
+        api: console::api::ApiSettings::default(),
+        settings: console::app::AppSettings::default(),
+    })
+    .await
+    .context("starting the console")?;
+    let local = match bound.ip() {
+        ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port()),
+        _ => bound,
+    };
+    let url_file = data.join(crate::console_cmd::SERVER_URL_FILE);
+    std::fs::write(&url_file, format!("http://{local}\n"))
+        .with_context(|| format!("writing {}", url_file.display()))?;
+    Ok(app)
 }
 
 /// Ctrl-C or SIGTERM (what service managers and container runtimes send to stop a process).
