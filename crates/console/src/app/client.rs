@@ -3,7 +3,6 @@
 //! credentials (display names only), then carries the local terminal (raw mode, resizes) to the
 //! session until the remote shell exits or the operator types Ctrl-].
 
-
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::AsyncReadExt as _;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
