@@ -428,7 +428,7 @@ fn connect_says_what_it_needs() {
 
 /// Drives `portcullis … console connect` in a pseudo-terminal (python3's pty): picks the first
 /// offer when asked, runs `whoami` (the output must show EXPECT_USER), then sends `SEND_LAST`
-/// (here `exit 6`); prints what the terminal showed and exits with the command's status.
+/// (`exit 6`, or Ctrl-] as `\x1d`); prints what the terminal showed and exits with the command's status.
 const PTY_DRIVER: &str = r#"
 import os, pty, select, sys, time
 user = os.environ["EXPECT_USER"].encode()
@@ -471,7 +471,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
 /// `console connect` in a real terminal against the console application served in process on
 /// the same data directory (as `portcullis up` will serve it, its URL in DATA/console.url), with
 /// the real broker, the real vault and a real sshd behind it: the offers are listed and one is
-/// picked, `whoami` shows the vault account, the remote's exit status is the command's.
+/// picked, `whoami` shows the vault account, the remote's exit status is the command's; with
+/// --credential nothing is asked, and Ctrl-] ends the session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root"]
 async fn console_connect_runs_a_session_in_a_terminal() {
@@ -632,16 +633,18 @@ async fn console_connect_runs_a_session_in_a_terminal() {
     std::fs::write(&driver, PTY_DRIVER).unwrap();
     let (pty_data, account) = (data.clone(), user.name.clone());
     let run = move |args: Vec<String>, pick: bool, last: &str| {
-        let mut c = std::process::Command::new("python3");
-        c.arg(&driver).arg(PORTCULLIS).arg("--data").arg(&pty_data).args(&args);
+        let mut c = std::process::Command::new("timeout");
+        // A hung client fails the test instead of stopping it.
+        c.arg("60").arg("python3").arg(&driver).arg(PORTCULLIS).arg("--data").arg(&pty_data).args(&args);
         c.env("EXPECT_USER", &account).env("SEND_LAST", last);
         if pick {
             c.env("PICK", "1");
         }
         c.output().unwrap()
     };
+    let run1 = run.clone();
     let o = tokio::task::spawn_blocking(move || {
-        run(vec!["console".into(), "connect".into(), "target-01".into()], true, "exit 6\\n")
+        run1(vec!["console".into(), "connect".into(), "target-01".into()], true, "exit 6\\n")
     })
     .await
     .unwrap();
@@ -651,9 +654,38 @@ async fn console_connect_runs_a_session_in_a_terminal() {
     assert!(shown.contains("[the remote shell exited with status 6]"), "{shown}");
     assert!(!shown.contains(PLANTED), "{shown}");
 
-    // The session is recorded as ended, its vault request checked in.
+    // The first session is over once the broker checked it in and the vault rotated the
+    // password; the next release hands out the new one.
+    let first = db.sessions(0, i64::MAX, 10).await.unwrap().remove(0).id;
+    let over = async {
+        while db.session(&first).await.unwrap().ended_at.is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), over).await.expect("the first session ends");
+
+    // With --credential (the ID the list showed), and Ctrl-] to leave.
+    let id = shown
+        .lines()
+        .find_map(|l| {
+            l.split("[--credential ").nth(1).map(|r| r.trim_end_matches(|c| c == ']' || c == '\r').to_owned())
+        })
+        .expect("the offer's ID is listed");
+    let o = tokio::task::spawn_blocking(move || {
+        run(
+            vec!["console".into(), "connect".into(), "target-01".into(), "--credential".into(), id],
+            false,
+            "\\x1d",
+        )
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert!(shown.contains("[session ended with Ctrl-]]") && !shown.contains("Pick one"), "{shown}");
+    // Both sessions are recorded as ended, each with its vault request checked in.
     let sessions = db.sessions(0, i64::MAX, 10).await.unwrap();
-    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions.len(), 2);
     for s in &sessions {
         let ended = async {
             while db.session(&s.id).await.unwrap().ended_at.is_none() {
