@@ -667,9 +667,7 @@ async fn console_connect_runs_a_session_in_a_terminal() {
     // With --credential (the ID the list showed), and Ctrl-] to leave.
     let id = shown
         .lines()
-        .find_map(|l| {
-            l.split("[--credential ").nth(1).map(|r| r.trim_end_matches(|c| c == ']' || c == '\r').to_owned())
-        })
+        .find_map(|l| l.split("[--credential ").nth(1).map(|r| r.trim_end_matches([']', '\r']).to_owned()))
         .expect("the offer's ID is listed");
     let o = tokio::task::spawn_blocking(move || {
         run(
