@@ -428,3 +428,274 @@ fn connect_says_what_it_needs() {
     );
     assert!(e.contains("PCC041"), "{e}");
 }
+
+/// Drives `portcullis … console connect` in a pseudo-terminal (python3's pty): picks the first
+/// offer when asked, runs `whoami` (the output must show EXPECT_USER), then sends `SEND_LAST`
+/// (`exit 6`, or Ctrl-] as `\x1d`); prints what the terminal showed and exits with the command's status.
+const PTY_DRIVER: &str = r#"
+import os, pty, select, sys, time
+user = os.environ["EXPECT_USER"].encode()
+last = os.environ["SEND_LAST"].encode().decode("unicode_escape").encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf = b""
+def until(needle):
+    global buf
+    end = time.time() + 30
+    while needle not in buf:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r:
+            sys.stderr.write("timeout waiting for %r; saw %r\n" % (needle, buf)); sys.exit(90)
+        try:
+            buf += os.read(fd, 4096)
+        except OSError:
+            sys.stderr.write("eof waiting for %r; saw %r\n" % (needle, buf)); sys.exit(91)
+if os.environ.get("PICK"):
+    until(b"Pick one")
+    os.write(fd, b"1\n")
+until(b"$ ")
+os.write(fd, b"whoami\n")
+until(user + b"\r\n")
+os.write(fd, last)
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// `console connect` in a real terminal against the console application served in process on
+/// the same data directory (as `portcullis up` will serve it, its URL in DATA/console.url), with
+/// the real broker, the real vault and a real sshd behind it: the offers are listed and one is
+/// picked, `whoami` shows the vault account, the remote's exit status is the command's; with
+/// --credential nothing is asked, and Ctrl-] ends the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root"]
+async fn console_connect_runs_a_session_in_a_terminal() {
+    use console::app::{App, AppConfig, AppSettings};
+    use testkit::ssh::{LinuxUser, Sshd};
+    const PLANTED: &str = "Planted-Cli-Pw-5e27a1";
+    const FUNCTIONAL: &str = "Functional-Cli-Pw-7d3c";
+    let sshd = Sshd::start();
+    let mut functional = LinuxUser::create("pccf", FUNCTIONAL);
+    functional.allow_sudo(false);
+    let user = LinuxUser::create("pcca", PLANTED);
+    let tmp = tempfile::tempdir().unwrap();
+
+    // The vault over https, its account requestable by joe.user through the SRA group.
+    let pki = testkit::pki::make_pki(tmp.path());
+    let v = vault::Vault::open_data_dir(&tmp.path().join("vault"), None).await.unwrap();
+    let sys = v
+        .create_system(vault::admin::NewSystem {
+            name: "target".into(),
+            host: "127.0.0.1".into(),
+            platform: "linux-ssh".into(),
+            port: Some(sshd.port),
+            workgroup: None,
+        })
+        .await
+        .unwrap();
+    v.set_functional_account(sys.id, &functional.name, FUNCTIONAL).await.unwrap();
+    v.create_account(vault::admin::NewAccount {
+        system: "target".into(),
+        name: user.name.clone(),
+        password: Some(zeroize::Zeroizing::new(PLANTED.into())),
+        api_enabled: true,
+        change_after_release: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    v.create_user("joe.user", None, None).await.unwrap();
+    let vault::admin::SraKey::Created(key) = v
+        .connect_sra(vault::admin::SraSettings {
+            host: "127.0.0.1".into(),
+            port: 9,
+            client_id: "console-client".into(),
+            client_secret: Some(zeroize::Zeroizing::new("console-secret".into())),
+            release_minutes: 60,
+            rotate_key: false,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("a first connect-sra creates the key")
+    };
+    v.add_member(vault::admin::SRA_GROUP, "joe.user").await.unwrap();
+    let vault_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!(
+        "https://127.0.0.1:{}/BeyondTrust/api/public/v3",
+        vault_listener.local_addr().unwrap().port()
+    );
+    let tls = vault::serve::tls_config(&pki.cert, &pki.key).unwrap();
+    tokio::spawn(vault::serve::serve(
+        vault_listener,
+        vault::web::router(v.clone()),
+        Some(tls),
+        std::future::pending(),
+    ));
+
+    // The console application on the data directory, as `up` will mount it.
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let store = store::Store::open_data_dir(&data).await.unwrap();
+    let db = ConsoleStore::open(store).await.unwrap();
+    let app = App::new(AppConfig {
+        db: db.clone(),
+        sealer: None,
+        base_url: base.clone(),
+        recordings_dir: data.join("recordings"),
+        clock: std::sync::Arc::new(console::SystemClock),
+        ecm: Default::default(),
+        api: Default::default(),
+        settings: AppSettings::default(),
+    })
+    .await
+    .unwrap();
+    let router = app.router().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    std::fs::write(data.join("console.url"), &base).unwrap();
+
+    let d = data.as_path();
+    let out = ok(
+        d,
+        &[
+            "console",
+            "jump-item",
+            "create",
+            "--name",
+            "target-01",
+            "--type",
+            "ssh",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &sshd.port.to_string(),
+            "--jump-group",
+            "Linux",
+        ],
+    );
+    assert!(!out.trim().is_empty());
+    ok(d, &["console", "policy", "set", "--policy", "Helpdesk", "--jump-group", "Linux"]);
+    let o = with_stdin(
+        d,
+        &[
+            "console",
+            "representative",
+            "create",
+            "--username",
+            "joe.user",
+            "--policy",
+            "Helpdesk",
+            "--password-stdin",
+        ],
+        "Joe-local-pw-2026\n",
+    );
+    assert!(o.status.success(), "{}", describe(&o));
+    let created = ok(d, &["console", "api-account", "create", "--name", "ecm", "--ecm-api"]);
+    let line = last_line(&created);
+    let (client_id, secret) = line.split_once(' ').unwrap();
+
+    let config = broker::Config::parse(&format!(
+        "[vault]\nurl = {api:?}\napi_key = {:?}\nca_file = {:?}\ntimeout_seconds = 10\n",
+        key.to_string(),
+        pki.ca.to_str().unwrap()
+    ))
+    .unwrap();
+    let settings = broker::config::ConsoleSettings {
+        url: base.clone(),
+        client_id: client_id.into(),
+        client_secret: Some(broker::Secret::new(secret)),
+        ca_file: None,
+        name: Some("broker-a".into()),
+        ecm_group: "Default".into(),
+        keepalive_seconds: 1,
+    };
+    tokio::spawn(broker::channel::run(
+        std::sync::Arc::new(broker::Broker::new(&config).unwrap()),
+        settings,
+        std::future::pending(),
+    ));
+    let registered = async {
+        while app.registry().list().is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), registered).await.expect("the broker registers");
+
+    let driver = tmp.path().join("drive_terminal.py");
+    std::fs::write(&driver, PTY_DRIVER).unwrap();
+    let (pty_data, account) = (data.clone(), user.name.clone());
+    let run = move |args: Vec<String>, pick: bool, last: &str| {
+        let mut c = std::process::Command::new("timeout");
+        // A hung client fails the test instead of stopping it.
+        c.arg("60").arg("python3").arg(&driver).arg(PORTCULLIS).arg("--data").arg(&pty_data).args(&args);
+        c.env("EXPECT_USER", &account).env("SEND_LAST", last);
+        if pick {
+            c.env("PICK", "1");
+        }
+        c.output().unwrap()
+    };
+    let run1 = run.clone();
+    let o = tokio::task::spawn_blocking(move || {
+        run1(vec!["console".into(), "connect".into(), "target-01".into()], true, "exit 6\\n")
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(6), "{}", describe(&o));
+    assert!(shown.contains(&format!(r"1) target\{}", user.name)), "the offers are listed: {shown}");
+    assert!(shown.contains("[the remote shell exited with status 6]"), "{shown}");
+    assert!(!shown.contains(PLANTED), "{shown}");
+
+    // The first session is over once the broker checked it in and the vault rotated the
+    // password; the next release hands out the new one.
+    let first = db.sessions(0, i64::MAX, 10).await.unwrap().remove(0).id;
+    let over = async {
+        while db.session(&first).await.unwrap().ended_at.is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), over).await.expect("the first session ends");
+
+    // With --credential (the ID the list showed), and Ctrl-] to leave.
+    let id = shown
+        .lines()
+        .find_map(|l| l.split("[--credential ").nth(1).map(|r| r.trim_end_matches([']', '\r']).to_owned()))
+        .expect("the offer's ID is listed");
+    let o = tokio::task::spawn_blocking(move || {
+        run(
+            vec!["console".into(), "connect".into(), "target-01".into(), "--credential".into(), id],
+            false,
+            "\\x1d",
+        )
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert!(shown.contains("[session ended with Ctrl-]]") && !shown.contains("Pick one"), "{shown}");
+    // Both sessions are recorded as ended, each with its vault request checked in.
+    let sessions = db.sessions(0, i64::MAX, 10).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    for s in &sessions {
+        let ended = async {
+            while db.session(&s.id).await.unwrap().ended_at.is_none() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), ended).await.expect("the session ends");
+        let events: Vec<String> =
+            db.session_events(&s.id).await.unwrap().into_iter().map(|e| e.code).collect();
+        assert!(events.iter().any(|e| e == "credential.checked_in"), "{events:?}");
+    }
+}

@@ -87,7 +87,7 @@ pub async fn connect(
     let socket = open(request, choose, local_size()).await?;
     let raw = RawMode::enter();
     let winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok();
-    let ended = run(socket, &server, tokio::io::stdin(), &mut std::io::stdout(), winch).await;
+    let ended = run(socket, &server, stdin(), &mut std::io::stdout(), winch).await;
     drop(raw);
     ended
 }
@@ -104,6 +104,31 @@ pub async fn connect_with(
     let server = request.server.clone();
     let socket = open(request, choose, size).await?;
     run(socket, &server, input, output, None).await
+}
+
+/// The terminal's keystrokes as an async stream. Read on a thread of its own, not tokio's
+/// `stdin()` (whose blocking read would keep the runtime from shutting down until a key is
+/// pressed after the session ended); the thread ends with the process.
+fn stdin() -> tokio::io::DuplexStream {
+    use std::io::Read as _;
+    use tokio::io::AsyncWriteExt as _;
+    let (reader, mut writer) = tokio::io::duplex(4096);
+    let handle = tokio::runtime::Handle::current();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut stdin = std::io::stdin();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if handle.block_on(writer.write_all(&buf[..n])).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    reader
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
