@@ -340,6 +340,7 @@ fn with_stdin(data: &Path, args: &[&str], input: &str) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn representatives_are_created_with_a_password_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"]);
     let create =
         ["console", "representative", "create", "--username", "joe.user", "--display-name", "Joe User"];
     let with_policies: Vec<&str> =
@@ -377,6 +378,7 @@ async fn representatives_are_created_with_a_password_from_stdin() {
 #[test]
 fn the_console_sp_trusts_an_idp_and_prints_its_metadata() {
     let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"]);
     let e = fails(dir.path(), &["console", "sp", "metadata"]);
     assert!(e.contains("--base-url"), "{e}");
     let idp = concat!(env!("CARGO_MANIFEST_DIR"), "/../sp/tests/corpus/keys/idp-metadata.xml");
@@ -410,6 +412,7 @@ fn the_console_sp_trusts_an_idp_and_prints_its_metadata() {
 #[test]
 fn connect_says_what_it_needs() {
     let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"]);
     let e = fails(dir.path(), &["console", "connect", "web-01"]);
     assert!(e.contains("console.url") && e.contains("portcullis up"), "{e}");
     let e = fails(dir.path(), &["console", "connect", "web-01", "--server", "http://127.0.0.1:9"]);
