@@ -91,6 +91,26 @@ async fn vault(
     let data = dir.join("vault");
     std::fs::create_dir_all(&data).expect("vault dir");
     let v = vault::Vault::open_data_dir(&data, None).await.expect("vault");
+    // The endpoint's account first (the bulk accounts' IDs follow it).
+    v.create_system(NewSystem {
+        name: "target".into(),
+        host: "127.0.0.1".into(),
+        platform: "linux-ssh".into(),
+        port: Some(port),
+        workgroup: None,
+    })
+    .await
+    .expect("target system");
+    v.create_account(NewAccount {
+        system: "target".into(),
+        name: account.into(),
+        password: Some(Zeroizing::new(PASSWORD.into())),
+        api_enabled: true,
+        change_after_release: false,
+        ..Default::default()
+    })
+    .await
+    .expect("target account");
     v.create_system(NewSystem {
         name: "bulk".into(),
         host: "10.0.0.1".into(),
@@ -114,25 +134,6 @@ async fn vault(
         .await
         .expect("account");
     }
-    v.create_system(NewSystem {
-        name: "target".into(),
-        host: "127.0.0.1".into(),
-        platform: "linux-ssh".into(),
-        port: Some(port),
-        workgroup: None,
-    })
-    .await
-    .expect("target system");
-    v.create_account(NewAccount {
-        system: "target".into(),
-        name: account.into(),
-        password: Some(Zeroizing::new(PASSWORD.into())),
-        api_enabled: true,
-        change_after_release: false,
-        ..Default::default()
-    })
-    .await
-    .expect("target account");
     v.create_user("joe.user", None, None).await.expect("vault user");
     let key = v
         .connect_sra(SraSettings {
@@ -163,7 +164,7 @@ async fn vault(
         .await;
     });
     let config = broker::Config::parse(&format!(
-        "[vault]\nurl = {api:?}\napi_key = {:?}\nca_file = {:?}\ntimeout_seconds = 10\n",
+        "[vault]\nurl = {api:?}\napi_key = {:?}\nca_file = {:?}\ntimeout_seconds = 120\n",
         key.to_string(),
         pki.ca.to_string_lossy()
     ))
@@ -321,13 +322,15 @@ async fn main() {
         application: None,
         url: None,
     };
+    let first = Instant::now();
     let offers = brokers.search(GROUP, &rep, &item).await.expect("search");
+    eprintln!("console-bench: first search in {:.1} ms", ms(first.elapsed()));
     let [offer] = offers.as_slice() else { panic!("one offer expected, the vault offered {offers:?}") };
     eprintln!("console-bench: set up in {:.1} s; offered {}", setup.as_secs_f64(), offer.display_name);
 
-    // The console's own connector, its host-key pins in the console's store (pinned on the
-    // warm-up, compared afterwards).
-    let connector = SshConnector::new(Arc::new(db.clone()));
+    // The console's own connector; host-key pins in memory (pinned on the warm-up, compared
+    // afterwards): the console's store keeps pins only for jump items it holds.
+    let connector = SshConnector::new(Arc::new(console::ssh::MemoryPins::default()));
     let endpoint = Endpoint::new("bench-item", "127.0.0.1", sshd.port).expect("endpoint");
     let pty = PtyRequest::xterm(TermSize::new(80, 24).expect("size"));
     let warmup = (iterations / 10).clamp(1, 20);
@@ -342,6 +345,9 @@ async fn main() {
         assert_eq!(offers.len(), 1, "the same offer every time");
         if i >= warmup {
             search.push(elapsed);
+        }
+        if (i + 1) % 10 == 0 {
+            eprintln!("  search {} of {} ({:.1} ms)", i + 1, warmup + iterations, ms(elapsed));
         }
     }
 
