@@ -432,48 +432,6 @@ fn connect_says_what_it_needs() {
     assert!(e.contains("PCC041"), "{e}");
 }
 
-/// Drives `portcullis … console connect` in a pseudo-terminal (python3's pty): picks the first
-/// offer when asked, runs `whoami` (the output must show EXPECT_USER), then sends `SEND_LAST`
-/// (`exit 6`, or Ctrl-] as `\x1d`); prints what the terminal showed and exits with the command's status.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, time
-user = os.environ["EXPECT_USER"].encode()
-last = os.environ["SEND_LAST"].encode().decode("unicode_escape").encode()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-buf = b""
-def until(needle):
-    global buf
-    end = time.time() + 30
-    while needle not in buf:
-        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
-        if not r:
-            sys.stderr.write("timeout waiting for %r; saw %r\n" % (needle, buf)); sys.exit(90)
-        try:
-            buf += os.read(fd, 4096)
-        except OSError:
-            sys.stderr.write("eof waiting for %r; saw %r\n" % (needle, buf)); sys.exit(91)
-if os.environ.get("PICK"):
-    until(b"Pick one")
-    os.write(fd, b"1\n")
-until(b"$ ")
-os.write(fd, b"whoami\n")
-until(user + b"\r\n")
-os.write(fd, last)
-while True:
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    buf += data
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(buf.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-
 /// `console connect` in a real terminal against the console application served in process on
 /// the same data directory (as `portcullis up` will serve it, its URL in DATA/console.url), with
 /// the real broker, the real vault and a real sshd behind it: the offers are listed and one is
@@ -635,18 +593,12 @@ async fn console_connect_runs_a_session_in_a_terminal() {
     };
     tokio::time::timeout(Duration::from_secs(20), registered).await.expect("the broker registers");
 
-    let driver = tmp.path().join("drive_terminal.py");
-    std::fs::write(&driver, PTY_DRIVER).unwrap();
     let (pty_data, account) = (data.clone(), user.name.clone());
     let run = move |args: Vec<String>, pick: bool, last: &str| {
-        let mut c = std::process::Command::new("timeout");
-        // A hung client fails the test instead of stopping it.
-        c.arg("60").arg("python3").arg(&driver).arg(PORTCULLIS).arg("--data").arg(&pty_data).args(&args);
-        c.env("EXPECT_USER", &account).env("SEND_LAST", last);
-        if pick {
-            c.env("PICK", "1");
-        }
-        c.output().unwrap()
+        let mut argv =
+            vec![PORTCULLIS.to_owned(), "--data".to_owned(), pty_data.to_string_lossy().into_owned()];
+        argv.extend(args);
+        testkit::terminal::drive(&argv, &account, pick, last)
     };
     let run1 = run.clone();
     let o = tokio::task::spawn_blocking(move || {

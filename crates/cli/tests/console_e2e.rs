@@ -68,55 +68,6 @@ fn browse(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("browser JSON")
 }
 
-/// Runs `argv` in a pseudo-terminal (Python's pty module): answers the offers prompt with the
-/// first offer, waits for the shell's prompt, types `whoami`, waits for `expect`, types `exit`;
-/// returns everything the terminal showed.
-fn in_a_pty(argv: &[&str], expect: &str) -> String {
-    const DRIVER: &str = r#"
-import os, pty, sys, time, select
-argv, expect = sys.argv[2:], sys.argv[1]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-seen = b""
-def read_until(pred, timeout=30):
-    global seen
-    end = time.time() + timeout
-    while not pred(seen):
-        if time.time() > end:
-            sys.stdout.write(seen.decode("utf-8", "replace")); sys.exit("timed out")
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                return
-            if not chunk:
-                return
-            seen += chunk
-read_until(lambda s: b"$ " in s or b"Pick one" in s)
-if b"$ " not in seen:
-    os.write(fd, b"1\n")
-    read_until(lambda s: b"$ " in s)
-os.write(fd, b"whoami\n")
-read_until(lambda s: expect.encode() + b"\r\n" in s)
-os.write(fd, b"exit\n")
-_, status = os.waitpid(pid, 0)
-try:
-    while True:
-        chunk = os.read(fd, 4096)
-        if not chunk: break
-        seen += chunk
-except OSError:
-    pass
-sys.stdout.write(seen.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-    let out = Command::new("python3").arg("-c").arg(DRIVER).arg(expect).args(argv).output().unwrap();
-    assert!(out.status.success(), "console connect in a pty:\n{}", describe(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 #[ignore = "needs root"]
 fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credential_that_is_rotated_after_use()
@@ -358,7 +309,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         ],
         Some("Joe-local-password-2026\n"),
     );
-    let transcript = in_a_pty(
+    let connect = testkit::terminal::drive(
         &[
             PORTCULLIS,
             "--data",
@@ -370,7 +321,11 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
             "joe.user",
         ],
         &target.name,
+        true,
+        "exit\\n",
     );
+    assert!(connect.status.success(), "console connect in a pty:\n{}", describe(&connect));
+    let transcript = String::from_utf8_lossy(&connect.stdout);
     assert!(transcript.contains(&format!("\n{}\r\n", target.name)), "{transcript}");
 
     // The planted password is in no page, log line or recording.

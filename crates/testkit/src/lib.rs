@@ -29,6 +29,7 @@ pub mod rotation;
 mod server;
 mod sp_demo;
 pub mod ssh;
+pub mod terminal;
 mod vault_serve;
 
 use std::path::{Path, PathBuf};
