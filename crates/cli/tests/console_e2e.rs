@@ -24,24 +24,10 @@ fn last_line(s: &str) -> String {
     s.lines().last().unwrap_or("").trim().to_string()
 }
 
-/// `portcullis --data DATA ARGS`, with `stdin`, that must succeed; its stdout.
-fn ok(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    use std::io::Write;
-    let mut child = support::portcullis(PORTCULLIS)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
+/// `portcullis --data DATA ARGS` on the server's data directory, with `stdin`, that must
+/// succeed; its stdout.
+fn ok(server: &Server, args: &[&str], stdin: Option<&str>) -> String {
+    let out = server.cli_output(args, stdin);
     assert!(out.status.success(), "portcullis {args:?}:\n{}", describe(&out));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -89,7 +75,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
     // account, the account (API-enabled, changed after release), the vault user the broker maps
     // joe.user@contoso.com to, and the remote-access integration.
     ok(
-        &data,
+        &server,
         &[
             "vault",
             "system",
@@ -106,7 +92,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         None,
     );
     ok(
-        &data,
+        &server,
         &[
             "vault",
             "system",
@@ -119,7 +105,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         Some(FUNCTIONAL),
     );
     ok(
-        &data,
+        &server,
         &[
             "vault",
             "account",
@@ -134,9 +120,9 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         ],
         Some(PLANTED),
     );
-    ok(&data, &["vault", "user", "create", "--name", "joe.user"], None);
+    ok(&server, &["vault", "user", "create", "--name", "joe.user"], None);
     let key = last_line(&ok(
-        &data,
+        &server,
         &[
             "vault",
             "connect-sra",
@@ -153,7 +139,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         Some("console-client-secret"),
     ));
     ok(
-        &data,
+        &server,
         &["vault", "group", "add-member", "--group", "Secure Remote Access Requesters", "--user", "joe.user"],
         None,
     );
@@ -163,10 +149,10 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
 
     // The console: the broker's API account, the jump item, the policy that grants its group.
     let credentials =
-        last_line(&ok(&data, &["console", "api-account", "create", "--name", "Broker", "--ecm-api"], None));
+        last_line(&ok(&server, &["console", "api-account", "create", "--name", "Broker", "--ecm-api"], None));
     let (client_id, client_secret) = credentials.split_once(' ').expect("CLIENT_ID CLIENT_SECRET");
     let item = last_line(&ok(
-        &data,
+        &server,
         &[
             "console",
             "jump-item",
@@ -185,7 +171,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
         None,
     ));
     assert!(!item.is_empty());
-    ok(&data, &["console", "policy", "set", "--policy", "Helpdesk", "--jump-group", "Linux"], None);
+    ok(&server, &["console", "policy", "set", "--policy", "Helpdesk", "--jump-group", "Linux"], None);
 
     // The IdP: joe in the Support group; the gallery's BeyondTrust Remote Support app pointed at
     // the console's SP metadata, with the groups claim; the console trusts the IdP and maps the
@@ -194,13 +180,13 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
     let support_group = server.cli(&["idp", "group", "create", "--name", "Support"]);
     server.cli(&["idp", "group", "add-member", "--group", &support_group, "--user", JOE]);
     let app = server.create_app("beyondtrust-remote-support", "Remote Support", &["HOSTNAME=acme"]);
-    let sp_metadata = server.write("console-sp.xml", &ok(&data, &["console", "sp", "metadata"], None));
+    let sp_metadata = server.write("console-sp.xml", &ok(&server, &["console", "sp", "metadata"], None));
     server.cli(&["idp", "app", "import-sp-metadata", "--app", &app, sp_metadata.to_str().unwrap()]);
     server.cli(&["idp", "app", "groups-claim", "--app", &app, "security_groups"]);
     server.cli(&["idp", "app", "assign", "--app", &app, "--group", &support_group]);
     let idp_metadata = server.metadata(&app);
     ok(
-        &data,
+        &server,
         &[
             "console",
             "sp",
@@ -237,7 +223,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let listed: serde_json::Value =
-            serde_json::from_str(&ok(&data, &["console", "brokers", "--json"], None)).unwrap();
+            serde_json::from_str(&ok(&server, &["console", "brokers", "--json"], None)).unwrap();
         if listed.as_array().is_some_and(|a| a.len() == 1) {
             assert_eq!(listed[0]["name"], "broker-e2e", "{listed}");
             break;
@@ -296,7 +282,7 @@ fn a_representative_signs_in_through_the_idp_and_works_with_an_injected_credenti
     // The same from a terminal: `portcullis console connect` in a pty, as a local representative
     // with the same policy, through the running server and the same broker.
     ok(
-        &data,
+        &server,
         &[
             "console",
             "representative",
